@@ -1,0 +1,59 @@
+#pragma once
+// The five leak sites of the leak study, each switchable between the study's leaky behaviour and its fixes.
+// Every site accepts the name "leaky"; the default of each is the study's recommended fix.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace memsoak::engine {
+
+// Issue 1: the status display keeps the analysis result (gui_app.py:1000).
+enum class StatusPolicy {
+    leaky,            // keeps every analysis, frame included
+    drop_frame,       // option 1: keeps the latest analysis without its frame
+    summary,          // option 2 (default): keeps a summary only
+    bounded_history,  // option 3: the last N stripped copies (N = status_history_limit, default 10)
+};
+
+// Issue 2: the chart widget's figures (chart_widget.py:144).
+enum class ChartPolicy {
+    leaky,                // a new figure every redraw, old ones never closed
+    close_before_redraw,  // default: the old figure is closed first
+};
+
+// Issue 3: the transaction history (logger.py:180).
+enum class TransactionPolicy {
+    leaky,        // grows forever
+    ring_buffer,  // option 1 (default): the last 1000
+    archive,      // option 2: past 500 in memory, keep the last 100 and append the rest to an archive file
+};
+
+// Issue 4: the log queue between producers and the GUI (gui_app.py:250).
+enum class LogQueuePolicy {
+    leaky,    // unbounded
+    bounded,  // default: at most 1000, dropping the oldest and counting what was dropped
+};
+
+// Issue 5: the signal history widget (signal_history_widget.py:50).
+enum class SignalPolicy {
+    leaky,   // grows forever
+    capped,  // default: the last 500
+};
+
+// Name <-> policy, e.g. "close-before-redraw". parse_* throw engine::Error listing the valid names.
+std::string_view to_string(StatusPolicy p);
+std::string_view to_string(ChartPolicy p);
+std::string_view to_string(TransactionPolicy p);
+std::string_view to_string(LogQueuePolicy p);
+std::string_view to_string(SignalPolicy p);
+StatusPolicy parse_status_policy(std::string_view name);
+ChartPolicy parse_chart_policy(std::string_view name);
+TransactionPolicy parse_transaction_policy(std::string_view name);
+LogQueuePolicy parse_log_queue_policy(std::string_view name);
+SignalPolicy parse_signal_policy(std::string_view name);
+
+// The study's issue ids, "issue-1" .. "issue-5", in order.
+const std::vector<std::string>& study_issues();
+
+}  // namespace memsoak::engine

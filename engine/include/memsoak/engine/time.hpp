@@ -1,0 +1,39 @@
+#pragma once
+// Virtual time. The engine never reads a real clock: every time it sees is handed in by its driver,
+// so hours of application time can pass in milliseconds of wall time.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace memsoak::engine {
+
+// A clock with no now(): its time points exist only as values handed around, which keeps them from being
+// mixed up with std::chrono::steady_clock (wall) time points at compile time.
+struct VirtualClock {
+    using rep = std::int64_t;
+    using period = std::micro;
+    using duration = std::chrono::duration<rep, period>;
+    using time_point = std::chrono::time_point<VirtualClock>;
+    static constexpr bool is_steady = true;
+};
+
+using VirtualDuration = VirtualClock::duration;  // microseconds of virtual time
+using VirtualTime = VirtualClock::time_point;    // virtual time since the start of a run
+
+inline constexpr VirtualTime virtual_epoch{};
+
+// Seconds as a double, for statistics and reports.
+inline double to_seconds(VirtualDuration d) { return std::chrono::duration<double>(d).count(); }
+inline double to_seconds(VirtualTime t) { return to_seconds(t.time_since_epoch()); }
+inline double to_hours(VirtualDuration d) { return to_seconds(d) / 3600.0; }
+
+// Parses a human duration: a number and a unit, "500ms", "90s", "15m", "8h", "30d", "1w"; "1h30m" sums parts.
+// Throws engine::Error whose message says what was expected; the caller adds the file and field.
+VirtualDuration parse_duration(std::string_view text);
+
+// "1h30m", "15m", "250ms", "0s": the shortest exact form that parse_duration reads back.
+std::string format_duration(VirtualDuration d);
+
+}  // namespace memsoak::engine

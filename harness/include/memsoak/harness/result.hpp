@@ -1,0 +1,112 @@
+#pragma once
+// The result of one soak run: what was run, every sample, every budget's verdict. Reports render it; the JSON
+// report is its serialised form, and a saved series can be judged again without re-running.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "memsoak/engine/time.hpp"
+
+namespace memsoak::harness {
+
+using engine::VirtualDuration;
+using engine::VirtualTime;
+
+// Measurement layers. A metric's name starts with its layer: "os.rss_bytes", "allocator.live_bytes",
+// "engine.chart.bytes".
+enum class Layer { os, allocator, engine };
+
+// Samples in columns: times[i] and values[m][i] belong to sample i. A metric that a layer could not read at a
+// sample holds NaN there (and is left out of JSON), never 0.
+struct SampleSeries {
+    std::vector<std::string> metrics;          // metric names, fixed before the first sample
+    std::vector<VirtualTime> times;            // virtual time of each sample
+    std::vector<bool> purged;                  // whether the allocator was purged just before this sample
+    std::vector<std::vector<double>> values;   // values[metric index][sample index]
+
+    std::optional<std::size_t> index_of(std::string_view metric) const;
+    std::size_t size() const { return times.size(); }
+};
+
+enum class Verdict { pass, fail, not_measured };
+
+enum class LimitKind {
+    peak,    // the largest value after warm-up must not exceed the limit (bytes)
+    growth,  // the growth rate after warm-up must not exceed the limit (bytes per virtual hour)
+    items,   // the largest count after warm-up must not exceed the limit (items)
+};
+
+// A fitted trend: Theil-Sen slope with its confidence interval and a Mann-Kendall trend test.
+struct Growth {
+    double slope_per_hour = 0;   // metric units per virtual hour
+    double ci_low_per_hour = 0;  // confidence interval of the slope
+    double ci_high_per_hour = 0;
+    double intercept = 0;        // metric value at virtual time 0 of the fitted line
+    double p_value = 1;          // Mann-Kendall, two-sided, ties corrected
+    bool significant = false;    // p_value below the test's alpha
+    std::size_t samples = 0;     // points the fit used (after warm-up)
+};
+
+struct LimitResult {
+    std::string metric;  // e.g. "engine.status_display.bytes"
+    LimitKind kind = LimitKind::peak;
+    double limit = 0;     // bytes, bytes per hour or items, by kind
+    double measured = 0;  // peak, slope per hour or peak count, by kind
+    Verdict verdict = Verdict::not_measured;
+    std::optional<Growth> growth;                 // for growth limits, and for peaks as a projection
+    std::optional<double> hours_to_breach;        // projected virtual hours until a peak limit is crossed
+    std::string explanation;                      // one sentence for people: why this verdict
+};
+
+struct BudgetResult {
+    std::string budget;       // "issue-1" .. "issue-5" or "process"
+    std::string description;  // from the ledger
+    std::vector<LimitResult> limits;
+    Verdict verdict = Verdict::not_measured;  // fail if any limit failed, pass if any passed and none failed
+};
+
+// A component whose footprint grew over the run, to attribute process-level growth to a study issue.
+struct Attribution {
+    std::string component;
+    std::string issue;
+    double growth_bytes_per_hour = 0;
+    double share = 0;  // of the process-level growth explained, 0..1
+};
+
+struct RunInfo {
+    std::string tool_version;
+    std::string git_commit;
+    std::string build_type;
+    std::string allocator;  // detected at run time: "mimalloc", "tcmalloc" or "glibc"
+    std::string host;
+    std::string scenario_name;
+    std::string scenario_file;
+    std::uint64_t seed = 0;
+    VirtualDuration virtual_duration{};  // what the scenario asked for
+    VirtualDuration virtual_elapsed{};   // what ran (less when interrupted or stopped)
+    VirtualDuration warmup{};
+    double wall_seconds = 0;       // wall time of the soak loop (virtual time advancing, sampling included)
+    double analysis_seconds = 0;   // wall time spent judging after the loop
+    double acceleration = 0;       // virtual seconds per wall second of the soak loop
+    std::vector<std::string> leaks;   // issues switched back to the study's leaky behaviour
+    std::vector<std::string> layers;  // layers measured: "os", "allocator", "engine"
+    std::string started_at;           // wall-clock UTC, ISO 8601
+    bool interrupted = false;
+    std::string stop_reason;          // empty when the run reached its duration
+};
+
+struct RunResult {
+    RunInfo info;
+    SampleSeries samples;
+    std::vector<BudgetResult> budgets;
+    std::vector<Attribution> attribution;
+    Verdict verdict = Verdict::not_measured;  // fail if any budget failed, else pass
+};
+
+std::string_view to_string(Layer layer);
+std::string_view to_string(Verdict verdict);
+std::string_view to_string(LimitKind kind);
+
+}  // namespace memsoak::harness
