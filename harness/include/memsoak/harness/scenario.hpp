@@ -3,8 +3,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -58,5 +60,34 @@ inline constexpr int kScenarioSchemaVersion = 1;
 // Throws harness::Error naming the file, the JSON path and what was expected.
 Scenario load_scenario(const std::filesystem::path& file);
 Scenario parse_scenario(const nlohmann::json& document, const std::string& file);
+
+// Checked reading of versioned JSON input files, shared by the scenario and ledger readers. Each function throws
+// harness::Error whose message starts with the file and the JSON path ("$", "$.workload[2].every").
+namespace json_input {
+
+// Reads and parses a whole file. A syntax error gives "<file>:<line>:<column>: invalid JSON: <reason>" with
+// 1-based line and column (the column counts bytes); an unreadable file "<file>: cannot open file: <reason>".
+nlohmann::json read_file(const std::filesystem::path& file);
+
+// "<file>: <path>: expected <expected>, got <value as compact JSON>".
+[[noreturn]] void fail(const std::string& file, std::string_view path, std::string_view expected,
+                       const nlohmann::json& got);
+
+// Requires an object (`expected` describes it, e.g. "a scenario object") whose fields are all in `known`, so that
+// a misspelt field is reported, not ignored: "<file>: <path>.<field>: unknown field; expected one of a, b, c".
+void check_object(const nlohmann::json& value, std::initializer_list<std::string_view> known,
+                  std::string_view expected, const std::string& file, std::string_view path);
+
+// The field's value; when absent, "<file>: <path>.<field>: missing; expected <expected>".
+const nlohmann::json& require(const nlohmann::json& object, std::string_view field, std::string_view expected,
+                              const std::string& file, std::string_view path);
+
+// Whether `name` is non-empty and only lowercase letters, digits, '-' and '_', so that it can name a file.
+bool is_plain_name(std::string_view name);
+
+// Requires $.schema_version to be `supported`, the only version this build reads.
+void check_schema_version(const nlohmann::json& document, int supported, const std::string& file);
+
+}  // namespace json_input
 
 }  // namespace memsoak::harness

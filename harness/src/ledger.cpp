@@ -1,0 +1,122 @@
+#include "memsoak/harness/ledger.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "memsoak/harness/error.hpp"
+#include "memsoak/harness/scenario.hpp"
+#include "memsoak/harness/units.hpp"
+
+namespace memsoak::harness {
+namespace {
+
+using Json = nlohmann::json;
+using json_input::fail;
+
+constexpr std::string_view kMetricLayers[] = {"os.", "allocator.", "engine."};
+
+bool is_metric_name(const Json& value) {
+    if (!value.is_string()) return false;
+    const std::string& metric = value.get_ref<const std::string&>();
+    for (std::string_view layer : kMetricLayers) {
+        if (metric.size() > layer.size() && metric.starts_with(layer)) return true;
+    }
+    return false;
+}
+
+// A size or size-rate string, parsed by `parse`; the parser's message gets the file and path in front.
+double read_quantity(const Json& value, double (*parse)(std::string_view), std::string_view type_expected,
+                     const std::string& file, const std::string& path) {
+    if (!value.is_string()) fail(file, path, type_expected, value);
+    try {
+        return parse(value.get_ref<const std::string&>());
+    } catch (const Error& e) {
+        throw Error(fmt::format("{}: {}: {}", file, path, e.what()));
+    }
+}
+
+LimitSpec read_limit(const Json& value, const std::string& file, const std::string& path) {
+    json_input::check_object(value, {"metric", "peak", "growth", "items"},
+                             "a limit object with a \"metric\" and one of \"peak\", \"growth\" or \"items\"", file,
+                             path);
+    constexpr std::string_view kMetricExpected =
+        "a metric name starting with \"os.\", \"allocator.\" or \"engine.\", such as \"os.rss_bytes\"";
+    LimitSpec limit;
+    limit.source = fmt::format("{}: {}", file, path);
+    const Json& metric = json_input::require(value, "metric", kMetricExpected, file, path);
+    if (!is_metric_name(metric)) fail(file, path + ".metric", kMetricExpected, metric);
+    limit.metric = metric.get<std::string>();
+
+    const bool has_peak = value.contains("peak");
+    const bool has_growth = value.contains("growth");
+    const bool has_items = value.contains("items");
+    if (int{has_peak} + int{has_growth} + int{has_items} != 1) {
+        fail(file, path, "exactly one of \"peak\", \"growth\" or \"items\"", value);
+    }
+    if (has_peak) {
+        limit.kind = LimitKind::peak;
+        limit.limit = read_quantity(value.at("peak"), parse_size, "a size such as \"50 MiB\" (a string)", file,
+                                    path + ".peak");
+    } else if (has_growth) {
+        limit.kind = LimitKind::growth;
+        limit.limit = read_quantity(value.at("growth"), parse_size_rate, "a growth rate such as \"1 MiB/h\" (a string)",
+                                    file, path + ".growth");
+    } else {
+        const Json& items = value.at("items");
+        if (!items.is_number_unsigned()) fail(file, path + ".items", "a non-negative integer", items);
+        limit.kind = LimitKind::items;
+        limit.limit = static_cast<double>(items.get<std::uint64_t>());
+    }
+    return limit;
+}
+
+BudgetSpec read_budget(const std::string& name, const Json& value, const std::string& file, const std::string& path) {
+    json_input::check_object(value, {"description", "limits"}, "a budget object with \"limits\"", file, path);
+    BudgetSpec budget;
+    budget.name = name;
+    if (const auto description = value.find("description"); description != value.end()) {
+        if (!description->is_string()) fail(file, path + ".description", "a string", *description);
+        budget.description = description->get<std::string>();
+    }
+    constexpr std::string_view kLimitsExpected = "a non-empty array of limits";
+    const Json& limits = json_input::require(value, "limits", kLimitsExpected, file, path);
+    if (!limits.is_array() || limits.empty()) fail(file, path + ".limits", kLimitsExpected, limits);
+    for (std::size_t i = 0; i < limits.size(); ++i) {
+        budget.limits.push_back(read_limit(limits[i], file, fmt::format("{}.limits[{}]", path, i)));
+    }
+    return budget;
+}
+
+}  // namespace
+
+const BudgetSpec* Ledger::find(std::string_view name) const {
+    for (const BudgetSpec& budget : budgets) {
+        if (budget.name == name) return &budget;
+    }
+    return nullptr;
+}
+
+Ledger load_ledger(const std::filesystem::path& file) { return parse_ledger(json_input::read_file(file), file.string()); }
+
+Ledger parse_ledger(const Json& document, const std::string& file) {
+    json_input::check_object(document, {"schema_version", "budgets"}, "a budget ledger object", file, "$");
+    json_input::check_schema_version(document, kLedgerSchemaVersion, file);
+    constexpr std::string_view kBudgetsExpected = "a non-empty object of budgets by name";
+    const Json& budgets = json_input::require(document, "budgets", kBudgetsExpected, file, "$");
+    if (!budgets.is_object() || budgets.empty()) fail(file, "$.budgets", kBudgetsExpected, budgets);
+
+    Ledger ledger;
+    ledger.schema_version = kLedgerSchemaVersion;
+    ledger.file = file;
+    // nlohmann keeps object fields sorted by name, so the ledger lists its budgets in that order.
+    for (const auto& [name, budget] : budgets.items()) {
+        const std::string path = fmt::format("$.budgets.{}", name);
+        if (!json_input::is_plain_name(name)) {
+            fail(file, path, "a budget name of lowercase letters, digits, '-' and '_'", Json(name));
+        }
+        ledger.budgets.push_back(read_budget(name, budget, file, path));
+    }
+    return ledger;
+}
+
+}  // namespace memsoak::harness

@@ -1,0 +1,437 @@
+#include "memsoak/harness/scenario.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <fstream>
+#include <iterator>
+
+#include "memsoak/engine/config.hpp"
+#include "memsoak/engine/error.hpp"
+#include "memsoak/harness/error.hpp"
+#include "memsoak/harness/units.hpp"
+
+namespace memsoak::harness {
+
+using Json = nlohmann::json;
+
+namespace json_input {
+namespace {
+
+struct TextPosition {
+    std::size_t line = 1;
+    std::size_t column = 1;
+};
+
+// nlohmann reports the 1-based byte offset of the character where parsing failed (one past the end for a
+// truncated document); line and column are what an editor shows for that byte.
+TextPosition position_of_byte(const std::string& text, std::size_t byte) {
+    const std::size_t offset = std::min(byte == 0 ? 0 : byte - 1, text.size());
+    const std::size_t line_start = text.rfind('\n', offset == 0 ? std::string::npos : offset - 1);
+    TextPosition position;
+    position.line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + offset, '\n'));
+    position.column = line_start == std::string::npos ? offset + 1 : offset - line_start;
+    return position;
+}
+
+// nlohmann's message is "[json.exception.parse_error.101] parse error at line 1, column 2: <reason>"; the file
+// position is given separately, so only the reason is kept.
+std::string_view parse_error_reason(std::string_view message) {
+    const std::size_t error = message.find("parse error");
+    const std::size_t colon = error == std::string_view::npos ? error : message.find(": ", error);
+    return colon == std::string_view::npos ? message : message.substr(colon + 2);
+}
+
+}  // namespace
+
+Json read_file(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw Error(fmt::format("{}: cannot open file: {}", file.string(), std::strerror(errno)));
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) throw Error(fmt::format("{}: cannot read file: {}", file.string(), std::strerror(errno)));
+    try {
+        return Json::parse(text);
+    } catch (const Json::parse_error& e) {
+        const TextPosition at = position_of_byte(text, e.byte);
+        throw Error(fmt::format("{}:{}:{}: invalid JSON: {}", file.string(), at.line, at.column,
+                                parse_error_reason(e.what())));
+    }
+}
+
+void fail(const std::string& file, std::string_view path, std::string_view expected, const Json& got) {
+    throw Error(fmt::format("{}: {}: expected {}, got {}", file, path, expected, got.dump()));
+}
+
+void check_object(const Json& value, std::initializer_list<std::string_view> known, std::string_view expected,
+                  const std::string& file, std::string_view path) {
+    if (!value.is_object()) fail(file, path, expected, value);
+    for (const auto& field : value.items()) {
+        if (std::find(known.begin(), known.end(), field.key()) == known.end()) {
+            throw Error(fmt::format("{}: {}.{}: unknown field; expected one of {}", file, path, field.key(),
+                                    fmt::join(known, ", ")));
+        }
+    }
+}
+
+const Json& require(const Json& object, std::string_view field, std::string_view expected, const std::string& file,
+                    std::string_view path) {
+    const auto found = object.find(field);
+    if (found == object.end()) throw Error(fmt::format("{}: {}.{}: missing; expected {}", file, path, field, expected));
+    return *found;
+}
+
+bool is_plain_name(std::string_view name) {
+    return !name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") == std::string_view::npos;
+}
+
+void check_schema_version(const Json& document, int supported, const std::string& file) {
+    const std::string expected = fmt::format("{} (the only schema version this memsoak reads)", supported);
+    const Json& version = require(document, "schema_version", expected, file, "$");
+    if (!version.is_number_integer() || version.get<std::int64_t>() != supported) {
+        fail(file, "$.schema_version", expected, version);
+    }
+}
+
+}  // namespace json_input
+
+namespace {
+
+using json_input::fail;
+using json_input::require;
+
+constexpr std::string_view kNameExpected = "a name of lowercase letters, digits, '-' and '_' (it names output files)";
+
+// The workload actions a file may name. gui_thaw is left out: a freeze's "for" schedules its thaw.
+constexpr ActionKind kFileActions[] = {
+    ActionKind::tick,  ActionKind::analyze, ActionKind::refresh_chart, ActionKind::toggle_indicator,
+    ActionKind::trade, ActionKind::log,     ActionKind::gui_pump,      ActionKind::gui_freeze,
+};
+
+std::string file_action_names() {
+    std::string names;
+    for (ActionKind kind : kFileActions) names += fmt::format("{}{}", names.empty() ? "" : ", ", to_string(kind));
+    return names;
+}
+
+std::string field_path(std::string_view parent, std::string_view field) { return fmt::format("{}.{}", parent, field); }
+std::string index_path(std::string_view parent, std::size_t index) { return fmt::format("{}[{}]", parent, index); }
+
+// Reads one scenario document; every check names the file and the JSON path of what it rejects.
+class ScenarioReader {
+public:
+    explicit ScenarioReader(const std::string& file) : file_(file) {}
+
+    Scenario read(const Json& document) {
+        json_input::check_object(document,
+                                 {"schema_version", "name", "description", "duration", "seed", "sample_interval",
+                                  "warmup", "purge_interval", "engine", "workload", "budgets"},
+                                 "a scenario object", file_, "$");
+        json_input::check_schema_version(document, kScenarioSchemaVersion, file_);
+
+        Scenario scenario;
+        scenario.file = file_;
+        scenario.name = read_name(require(document, "name", kNameExpected, file_, "$"));
+        if (const auto found = document.find("description"); found != document.end()) {
+            if (!found->is_string()) fail(file_, "$.description", "a string", *found);
+            scenario.description = found->get<std::string>();
+        }
+        scenario.duration = read_positive_duration(
+            require(document, "duration", "a duration such as \"24h\"", file_, "$"), "$.duration", "24h");
+        duration_ = scenario.duration;
+        if (const auto found = document.find("seed"); found != document.end()) {
+            if (!found->is_number_unsigned()) fail(file_, "$.seed", "a non-negative integer", *found);
+            scenario.seed = found->get<std::uint64_t>();
+        }
+        scenario.sample_interval = read_sample_interval(document);
+        scenario.warmup = read_warmup(document);
+        if (const auto found = document.find("purge_interval"); found != document.end()) {
+            scenario.purge_interval = read_positive_duration(*found, "$.purge_interval", "15m");
+        }
+        scenario.engine = read_engine(document);
+        scenario.workload = read_workload(
+            require(document, "workload", "a non-empty array of workload items", file_, "$"));
+        scenario.budgets =
+            read_budgets(require(document, "budgets", "a non-empty array of budget names", file_, "$"));
+        return scenario;
+    }
+
+private:
+    std::string read_name(const Json& value) const {
+        if (!value.is_string()) fail(file_, "$.name", kNameExpected, value);
+        const std::string& name = value.get_ref<const std::string&>();
+        if (!json_input::is_plain_name(name)) fail(file_, "$.name", kNameExpected, value);
+        return name;
+    }
+
+    // A duration string; `example` is shown in the message, e.g. "15m".
+    VirtualDuration read_duration(const Json& value, std::string_view path, std::string_view example) const {
+        const std::string expected = fmt::format("a duration such as \"{}\"", example);
+        if (!value.is_string()) fail(file_, path, expected, value);
+        try {
+            return engine::parse_duration(value.get_ref<const std::string&>());
+        } catch (const engine::Error&) {
+            fail(file_, path, expected, value);
+        }
+    }
+
+    VirtualDuration read_positive_duration(const Json& value, std::string_view path, std::string_view example) const {
+        const VirtualDuration duration = read_duration(value, path, example);
+        if (duration.count() <= 0) fail(file_, path, "a positive duration", value);
+        return duration;
+    }
+
+    // A point in the run, as a duration since its start; it must come before the end of the run.
+    VirtualTime read_time_in_run(const Json& value, std::string_view path, std::string_view example) const {
+        const VirtualDuration since_start = read_duration(value, path, example);
+        if (since_start >= duration_) {
+            fail(file_, path,
+                 fmt::format("a time before the end of the run ({})", engine::format_duration(duration_)), value);
+        }
+        return engine::virtual_epoch + since_start;
+    }
+
+    VirtualDuration read_sample_interval(const Json& document) const {
+        const VirtualDuration interval = read_positive_duration(
+            require(document, "sample_interval", "a duration such as \"1m\"", file_, "$"), "$.sample_interval", "1m");
+        if (interval > duration_) {
+            fail(file_, "$.sample_interval",
+                 fmt::format("at most the scenario's duration ({})", engine::format_duration(duration_)),
+                 document.at("sample_interval"));
+        }
+        return interval;
+    }
+
+    VirtualDuration read_warmup(const Json& document) const {
+        const auto found = document.find("warmup");
+        if (found == document.end()) return VirtualDuration{};
+        const VirtualDuration warmup = read_duration(*found, "$.warmup", "1h");
+        if (warmup >= duration_) {
+            fail(file_, "$.warmup",
+                 fmt::format("less than the scenario's duration ({})", engine::format_duration(duration_)), *found);
+        }
+        return warmup;
+    }
+
+    // Validated here so that a bad setting is reported on loading, not when the run starts.
+    Json read_engine(const Json& document) const {
+        const auto found = document.find("engine");
+        if (found == document.end()) return Json::object();
+        try {
+            engine::config_from_json(*found, file_ + ": $.engine");
+        } catch (const engine::Error& e) {
+            throw Error(e.what());
+        }
+        return *found;
+    }
+
+    std::vector<WorkloadItem> read_workload(const Json& value) const {
+        if (!value.is_array() || value.empty()) fail(file_, "$.workload", "a non-empty array of workload items", value);
+        std::vector<WorkloadItem> items;
+        items.reserve(value.size());
+        for (std::size_t i = 0; i < value.size(); ++i) items.push_back(read_item(value[i], index_path("$.workload", i)));
+        return items;
+    }
+
+    WorkloadItem read_item(const Json& value, const std::string& path) const {
+        json_input::check_object(value,
+                                 {"action", "indicator", "every", "offset", "at", "rate", "from", "until", "count",
+                                  "for"},
+                                 "a workload item (an object with an \"action\")", file_, path);
+        WorkloadItem item;
+        item.source = fmt::format("{}: {}", file_, path);
+        item.action.kind = read_action(value, path);
+        read_indicator(value, path, item);
+        read_timing(value, path, item);
+        read_hold(value, path, item);
+        return item;
+    }
+
+    ActionKind read_action(const Json& item, const std::string& path) const {
+        const std::string expected = "one of " + file_action_names();
+        const Json& value = require(item, "action", expected, file_, path);
+        const std::string action_path = field_path(path, "action");
+        if (value.is_string()) {
+            const std::string& name = value.get_ref<const std::string&>();
+            for (ActionKind kind : kFileActions) {
+                if (to_string(kind) == name) return kind;
+            }
+            if (name == to_string(ActionKind::gui_thaw)) {
+                fail(file_, action_path, "gui_freeze with \"for\" (the freeze schedules its own thaw)", value);
+            }
+        }
+        fail(file_, action_path, expected, value);
+    }
+
+    void read_indicator(const Json& value, const std::string& path, WorkloadItem& item) const {
+        const auto found = value.find("indicator");
+        if (item.action.kind != ActionKind::toggle_indicator) {
+            if (found != value.end()) {
+                fail(file_, field_path(path, "indicator"),
+                     fmt::format("no indicator for action {} (only toggle_indicator takes one)",
+                                 to_string(item.action.kind)),
+                     *found);
+            }
+            return;
+        }
+        constexpr std::string_view kExpected = "the indicator to toggle, such as \"rsi\"";
+        const Json& indicator = require(value, "indicator", kExpected, file_, path);
+        if (!indicator.is_string() || indicator.get_ref<const std::string&>().empty()) {
+            fail(file_, field_path(path, "indicator"), kExpected, indicator);
+        }
+        item.action.argument = indicator.get<std::string>();
+    }
+
+    void read_timing(const Json& value, const std::string& path, WorkloadItem& item) const {
+        const bool has_every = value.contains("every");
+        const bool has_at = value.contains("at");
+        const bool has_rate = value.contains("rate");
+        if (int{has_every} + int{has_at} + int{has_rate} != 1) {
+            fail(file_, path, "exactly one of \"every\", \"at\" or \"rate\"", value);
+        }
+        // A window and a count shape periodic and random firings; explicit times need neither.
+        for (std::string_view field : {"offset", "from", "until", "count"}) {
+            const auto found = value.find(field);
+            if (found == value.end()) continue;
+            if (has_at || (field == "offset" && has_rate)) {
+                fail(file_, field_path(path, field),
+                     field == "offset" ? "\"offset\" only with \"every\"" : "no window or count with \"at\"",
+                     *found);
+            }
+        }
+        if (has_at) {
+            item.timing = Timing::at;
+            item.at = read_times(value.at("at"), field_path(path, "at"));
+            return;
+        }
+        read_window(value, path, item);
+        if (has_every) {
+            item.timing = Timing::every;
+            item.every = read_positive_duration(value.at("every"), field_path(path, "every"), "15m");
+            if (const auto offset = value.find("offset"); offset != value.end()) {
+                item.offset = read_duration(*offset, field_path(path, "offset"), "30s");
+                if (item.from + item.offset >= engine::virtual_epoch + duration_) {
+                    fail(file_, field_path(path, "offset"),
+                         fmt::format("from + offset before the end of the run ({})", engine::format_duration(duration_)),
+                         *offset);
+                }
+            }
+        } else {
+            item.timing = Timing::rate;
+            item.rate_per_second = read_rate(value.at("rate"), field_path(path, "rate"));
+        }
+    }
+
+    std::vector<VirtualTime> read_times(const Json& value, const std::string& path) const {
+        if (!value.is_array() || value.empty()) {
+            fail(file_, path, "a non-empty array of times such as [\"2h\", \"6h\"]", value);
+        }
+        std::vector<VirtualTime> times;
+        times.reserve(value.size());
+        for (std::size_t i = 0; i < value.size(); ++i) times.push_back(read_time_in_run(value[i], index_path(path, i), "2h"));
+        return times;
+    }
+
+    void read_window(const Json& value, const std::string& path, WorkloadItem& item) const {
+        if (const auto from = value.find("from"); from != value.end()) {
+            item.from = read_time_in_run(*from, field_path(path, "from"), "1h");
+        }
+        if (const auto until = value.find("until"); until != value.end()) {
+            const VirtualTime end = engine::virtual_epoch + read_duration(*until, field_path(path, "until"), "2h");
+            if (end <= item.from || end > engine::virtual_epoch + duration_) {
+                fail(file_, field_path(path, "until"),
+                     fmt::format("a time after from ({}) and no later than the end of the run ({})",
+                                 engine::format_duration(item.from.time_since_epoch()),
+                                 engine::format_duration(duration_)),
+                     *until);
+            }
+            item.until = end;
+        }
+        if (const auto count = value.find("count"); count != value.end()) {
+            if (!count->is_number_unsigned() || count->get<std::uint64_t>() == 0) {
+                fail(file_, field_path(path, "count"), "an integer >= 1", *count);
+            }
+            item.count = count->get<std::uint64_t>();
+        }
+    }
+
+    double read_rate(const Json& value, const std::string& path) const {
+        if (!value.is_string()) fail(file_, path, "a rate such as \"10/s\" (a string)", value);
+        double rate = 0;
+        try {
+            rate = parse_rate(value.get_ref<const std::string&>());
+        } catch (const Error& e) {
+            throw Error(fmt::format("{}: {}: {}", file_, path, e.what()));
+        }
+        if (!(rate > 0)) fail(file_, path, "a positive rate", value);
+        return rate;
+    }
+
+    // gui_freeze's "for": how long each freeze lasts. Freezes must not overlap, or a thaw would end a later
+    // freeze early.
+    void read_hold(const Json& value, const std::string& path, WorkloadItem& item) const {
+        const auto found = value.find("for");
+        const std::string hold_path = field_path(path, "for");
+        if (item.action.kind != ActionKind::gui_freeze) {
+            if (found != value.end()) {
+                fail(file_, hold_path,
+                     fmt::format("no \"for\" for action {} (only gui_freeze takes one)", to_string(item.action.kind)),
+                     *found);
+            }
+            return;
+        }
+        const Json& hold_value = require(value, "for", "how long each freeze lasts, such as \"30m\"", file_, path);
+        const VirtualDuration hold = read_positive_duration(hold_value, hold_path, "30m");
+        if (item.timing == Timing::every && hold >= item.every) {
+            fail(file_, hold_path,
+                 fmt::format("less than \"every\" ({}), so that each freeze ends before the next",
+                             engine::format_duration(item.every)),
+                 hold_value);
+        }
+        if (item.timing == Timing::at) {
+            std::vector<VirtualTime> times = item.at;
+            std::sort(times.begin(), times.end());
+            const auto overlap = std::adjacent_find(times.begin(), times.end(),
+                                                    [hold](VirtualTime a, VirtualTime b) { return b - a <= hold; });
+            if (overlap != times.end()) {
+                fail(file_, hold_path,
+                     fmt::format("less than the {} between the freezes at {} and {}",
+                                 engine::format_duration(overlap[1] - overlap[0]),
+                                 engine::format_duration(overlap[0].time_since_epoch()),
+                                 engine::format_duration(overlap[1].time_since_epoch())),
+                     hold_value);
+            }
+        }
+        item.hold = hold;
+    }
+
+    std::vector<std::string> read_budgets(const Json& value) const {
+        if (!value.is_array() || value.empty()) fail(file_, "$.budgets", "a non-empty array of budget names", value);
+        std::vector<std::string> budgets;
+        for (std::size_t i = 0; i < value.size(); ++i) {
+            const Json& name = value[i];
+            const std::string path = index_path("$.budgets", i);
+            if (!name.is_string() || name.get_ref<const std::string&>().empty()) {
+                fail(file_, path, "a budget name (a non-empty string)", name);
+            }
+            if (std::find(budgets.begin(), budgets.end(), name.get_ref<const std::string&>()) != budgets.end()) {
+                fail(file_, path, "each budget named once", name);
+            }
+            budgets.push_back(name.get<std::string>());
+        }
+        return budgets;
+    }
+
+    const std::string& file_;
+    VirtualDuration duration_{};  // the scenario's duration, once read: the bound of every time in the run
+};
+
+}  // namespace
+
+Scenario load_scenario(const std::filesystem::path& file) {
+    return parse_scenario(json_input::read_file(file), file.string());
+}
+
+Scenario parse_scenario(const Json& document, const std::string& file) { return ScenarioReader(file).read(document); }
+
+}  // namespace memsoak::harness
