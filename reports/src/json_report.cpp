@@ -1,0 +1,509 @@
+#include "memsoak/reports/json_report.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "memsoak/reports/error.hpp"
+
+namespace memsoak::reports {
+namespace {
+
+using harness::Attribution;
+using harness::BudgetResult;
+using harness::Growth;
+using harness::LimitKind;
+using harness::LimitResult;
+using harness::RunInfo;
+using harness::RunResult;
+using harness::SampleSeries;
+using harness::Verdict;
+using harness::VirtualDuration;
+using harness::VirtualTime;
+using Json = nlohmann::json;
+
+constexpr std::string_view kToolName = "memsoak";
+constexpr double kMicrosPerSecond = 1e6;
+
+// ---- writing ----
+
+// JSON has no NaN or infinity; null stands for "not measured" and reads back as NaN.
+Json number_or_null(double value) { return std::isfinite(value) ? Json(value) : Json(nullptr); }
+
+Json seconds(VirtualDuration d) { return engine::to_seconds(d); }
+
+std::string_view unit_of(LimitKind kind) {
+    switch (kind) {
+        case LimitKind::peak: return "bytes";
+        case LimitKind::growth: return "bytes_per_hour";
+        case LimitKind::items: return "items";
+    }
+    return "unknown";
+}
+
+Json growth_to_json(const Growth& growth) {
+    return {
+        {"slope_per_hour", number_or_null(growth.slope_per_hour)},
+        {"ci_low_per_hour", number_or_null(growth.ci_low_per_hour)},
+        {"ci_high_per_hour", number_or_null(growth.ci_high_per_hour)},
+        {"intercept", number_or_null(growth.intercept)},
+        {"p_value", number_or_null(growth.p_value)},
+        {"significant", growth.significant},
+        {"samples", growth.samples},
+    };
+}
+
+Json limit_to_json(const LimitResult& limit) {
+    Json out = {
+        {"metric", limit.metric},
+        {"kind", harness::to_string(limit.kind)},
+        {"limit", number_or_null(limit.limit)},
+        {"measured", number_or_null(limit.measured)},
+        {"unit", unit_of(limit.kind)},
+        {"verdict", harness::to_string(limit.verdict)},
+        {"explanation", limit.explanation},
+    };
+    if (limit.growth) out["growth"] = growth_to_json(*limit.growth);
+    if (limit.hours_to_breach) out["hours_to_breach"] = number_or_null(*limit.hours_to_breach);
+    return out;
+}
+
+Json budget_to_json(const BudgetResult& budget) {
+    Json limits = Json::array();
+    for (const LimitResult& limit : budget.limits) limits.push_back(limit_to_json(limit));
+    Json out = {
+        {"issue", budget.budget},
+        {"description", budget.description},
+        {"verdict", harness::to_string(budget.verdict)},
+        {"limits", std::move(limits)},
+    };
+    if (const LimitResult* decider = deciding_limit(budget)) {
+        out["metric"] = decider->metric;
+        out["limit"] = number_or_null(decider->limit);
+        out["measured"] = number_or_null(decider->measured);
+    }
+    return out;
+}
+
+// Columnar, so that thousands of samples stay compact: one array per metric rather than one object per sample.
+Json samples_to_json(const SampleSeries& samples) {
+    Json times = Json::array();
+    times.get_ref<Json::array_t&>().reserve(samples.size());
+    for (VirtualTime t : samples.times) times.push_back(engine::to_seconds(t));
+    Json purged = Json::array();
+    for (bool p : samples.purged) purged.push_back(p);
+    Json metrics = Json::object();
+    for (std::size_t m = 0; m < samples.metrics.size(); ++m) {
+        Json column = Json::array();
+        column.get_ref<Json::array_t&>().reserve(samples.values[m].size());
+        for (double value : samples.values[m]) column.push_back(number_or_null(value));
+        metrics[samples.metrics[m]] = std::move(column);
+    }
+    return {{"t_s", std::move(times)}, {"purged", std::move(purged)}, {"metrics", std::move(metrics)}};
+}
+
+Json attribution_to_json(const Attribution& a) {
+    return {
+        {"component", a.component},
+        {"issue", a.issue},
+        {"growth_bytes_per_hour", number_or_null(a.growth_bytes_per_hour)},
+        {"share", number_or_null(a.share)},
+    };
+}
+
+// ---- reading ----
+
+// Reads one document, naming `source` and the JSON path ("$.budgets[2].limits[0].kind") in every error.
+class Reader {
+public:
+    explicit Reader(const std::string& source) : source_(source) {}
+
+    [[noreturn]] void fail(const std::string& path, std::string_view expected, const Json& got) const {
+        // A mistyped array of thousands of samples would drown the message: its start is enough to recognise it.
+        constexpr std::size_t kMaxQuoted = 60;
+        std::string quoted = got.dump();
+        if (quoted.size() > kMaxQuoted) quoted = quoted.substr(0, kMaxQuoted) + "...";
+        throw Error(fmt::format("{}: {}: expected {}, got {}", source_, path, expected, quoted));
+    }
+
+    // For problems that are not a value of the wrong type: a missing field, a column of the wrong length.
+    [[noreturn]] void reject(const std::string& path, std::string_view message) const {
+        throw Error(fmt::format("{}: {}: {}", source_, path, message));
+    }
+
+    // The member `key` of `object`, or nullptr when absent.
+    const Json* optional_member(const Json& object, std::string_view key) const {
+        const auto it = object.find(key);
+        return it == object.end() ? nullptr : &*it;
+    }
+
+    const Json& member(const Json& object, const std::string& path, std::string_view key,
+                       std::string_view expected) const {
+        const Json* value = optional_member(object, key);
+        if (value == nullptr) reject(fmt::format("{}.{}", path, key), fmt::format("missing, expected {}", expected));
+        return *value;
+    }
+
+    const Json& object_member(const Json& object, const std::string& path, std::string_view key) const {
+        const Json& value = member(object, path, key, "an object");
+        if (!value.is_object()) fail(fmt::format("{}.{}", path, key), "an object", value);
+        return value;
+    }
+
+    const Json& array_member(const Json& object, const std::string& path, std::string_view key) const {
+        const Json& value = member(object, path, key, "an array");
+        if (!value.is_array()) fail(fmt::format("{}.{}", path, key), "an array", value);
+        return value;
+    }
+
+    std::string string(const Json& value, const std::string& path) const {
+        if (!value.is_string()) fail(path, "a string", value);
+        return value.get<std::string>();
+    }
+
+    std::string string_member(const Json& object, const std::string& path, std::string_view key) const {
+        return string(member(object, path, key, "a string"), fmt::format("{}.{}", path, key));
+    }
+
+    bool bool_member(const Json& object, const std::string& path, std::string_view key) const {
+        const Json& value = member(object, path, key, "true or false");
+        if (!value.is_boolean()) fail(fmt::format("{}.{}", path, key), "true or false", value);
+        return value.get<bool>();
+    }
+
+    // A number, or null for NaN.
+    double number(const Json& value, const std::string& path) const {
+        if (value.is_null()) return std::nan("");
+        if (!value.is_number()) fail(path, "a number or null", value);
+        return value.get<double>();
+    }
+
+    double number_member(const Json& object, const std::string& path, std::string_view key) const {
+        return number(member(object, path, key, "a number or null"), fmt::format("{}.{}", path, key));
+    }
+
+    std::uint64_t unsigned_member(const Json& object, const std::string& path, std::string_view key) const {
+        const Json& value = member(object, path, key, "a non-negative integer");
+        if (!value.is_number_unsigned()) fail(fmt::format("{}.{}", path, key), "a non-negative integer", value);
+        return value.get<std::uint64_t>();
+    }
+
+    // Seconds of virtual time, kept to the microsecond as VirtualDuration is.
+    VirtualDuration seconds(const Json& value, const std::string& path) const {
+        // 3.2e11 s (ten thousand years) keeps the microseconds well inside int64 and exact in a double.
+        constexpr double kMaxSeconds = 3.2e11;
+        if (!value.is_number() || !(value.get<double>() >= 0 && value.get<double>() <= kMaxSeconds)) {
+            fail(path, "a number of seconds >= 0", value);
+        }
+        return VirtualDuration(std::llround(value.get<double>() * kMicrosPerSecond));
+    }
+
+    VirtualDuration seconds_member(const Json& object, const std::string& path, std::string_view key) const {
+        return seconds(member(object, path, key, "a number of seconds >= 0"), fmt::format("{}.{}", path, key));
+    }
+
+    Verdict verdict_member(const Json& object, const std::string& path, std::string_view key) const {
+        constexpr std::string_view kExpected = R"("pass", "fail" or "not_measured")";
+        const Json& value = member(object, path, key, kExpected);
+        for (Verdict v : {Verdict::pass, Verdict::fail, Verdict::not_measured}) {
+            if (value == harness::to_string(v)) return v;
+        }
+        fail(fmt::format("{}.{}", path, key), kExpected, value);
+    }
+
+    LimitKind kind_member(const Json& object, const std::string& path, std::string_view key) const {
+        constexpr std::string_view kExpected = R"("peak", "growth" or "items")";
+        const Json& value = member(object, path, key, kExpected);
+        for (LimitKind k : {LimitKind::peak, LimitKind::growth, LimitKind::items}) {
+            if (value == harness::to_string(k)) return k;
+        }
+        fail(fmt::format("{}.{}", path, key), kExpected, value);
+    }
+
+    std::vector<std::string> strings_member(const Json& object, const std::string& path, std::string_view key) const {
+        const Json& array = array_member(object, path, key);
+        std::vector<std::string> out;
+        out.reserve(array.size());
+        for (std::size_t i = 0; i < array.size(); ++i) {
+            out.push_back(string(array[i], fmt::format("{}.{}[{}]", path, key, i)));
+        }
+        return out;
+    }
+
+    void check_schema_version(const Json& document) const {
+        const Json& value = member(document, "$", "schema_version", "an integer");
+        if (!value.is_number_integer()) fail("$.schema_version", "an integer", value);
+        const auto version = value.get<std::int64_t>();
+        if (version != kReportSchemaVersion) {
+            reject("$.schema_version",
+                   fmt::format("unsupported report schema version {}; this memsoak reads version {} "
+                               "(docs/report-schema.md)",
+                               version, kReportSchemaVersion));
+        }
+    }
+
+private:
+    const std::string& source_;
+};
+
+void read_tool(const Reader& r, const Json& document, RunInfo& info) {
+    const std::string path = "$.tool";
+    const Json& tool = r.object_member(document, "$", "tool");
+    const Json& name = r.member(tool, path, "name", "\"memsoak\"");
+    if (name != kToolName) r.fail(path + ".name", "\"memsoak\"", name);
+    info.tool_version = r.string_member(tool, path, "version");
+    info.git_commit = r.string_member(tool, path, "git_commit");
+    info.build_type = r.string_member(tool, path, "build_type");
+}
+
+void read_scenario(const Reader& r, const Json& document, RunInfo& info) {
+    const std::string path = "$.scenario";
+    const Json& scenario = r.object_member(document, "$", "scenario");
+    info.scenario_name = r.string_member(scenario, path, "name");
+    info.scenario_file = r.string_member(scenario, path, "file");
+    info.seed = r.unsigned_member(scenario, path, "seed");
+    info.virtual_duration = r.seconds_member(scenario, path, "virtual_duration_s");
+    info.warmup = r.seconds_member(scenario, path, "warmup_s");
+}
+
+void read_run(const Reader& r, const Json& document, RunInfo& info) {
+    const std::string path = "$.run";
+    const Json& run = r.object_member(document, "$", "run");
+    info.started_at = r.string_member(run, path, "started_at");
+    info.wall_seconds = r.number_member(run, path, "wall_seconds");
+    info.analysis_seconds = r.number_member(run, path, "analysis_seconds");
+    info.acceleration = r.number_member(run, path, "acceleration");
+    info.virtual_elapsed = r.seconds_member(run, path, "virtual_elapsed_s");
+    info.interrupted = r.bool_member(run, path, "interrupted");
+    if (const Json* reason = r.optional_member(run, "stop_reason")) {
+        info.stop_reason = r.string(*reason, path + ".stop_reason");
+    }
+    info.leaks = r.strings_member(run, path, "leaks");
+    info.layers = r.strings_member(run, path, "layers");
+    for (std::size_t i = 0; i < info.layers.size(); ++i) {
+        const std::string& layer = info.layers[i];
+        if (layer != "os" && layer != "allocator" && layer != "engine") {
+            r.fail(fmt::format("{}.layers[{}]", path, i), R"("os", "allocator" or "engine")", Json(layer));
+        }
+    }
+}
+
+SampleSeries read_samples(const Reader& r, const Json& document) {
+    const std::string path = "$.samples";
+    const Json& samples = r.object_member(document, "$", "samples");
+    SampleSeries out;
+
+    const Json& times = r.array_member(samples, path, "t_s");
+    out.times.reserve(times.size());
+    for (std::size_t i = 0; i < times.size(); ++i) {
+        out.times.push_back(engine::virtual_epoch + r.seconds(times[i], fmt::format("{}.t_s[{}]", path, i)));
+    }
+    const auto expect_one_per_sample = [&](const Json& column, const std::string& column_path) {
+        if (column.size() != times.size()) {
+            r.reject(column_path, fmt::format("expected {} values (one per entry of $.samples.t_s), got {}",
+                                            times.size(), column.size()));
+        }
+    };
+
+    const Json& purged = r.array_member(samples, path, "purged");
+    expect_one_per_sample(purged, path + ".purged");
+    out.purged.reserve(purged.size());
+    for (std::size_t i = 0; i < purged.size(); ++i) {
+        if (!purged[i].is_boolean()) r.fail(fmt::format("{}.purged[{}]", path, i), "true or false", purged[i]);
+        out.purged.push_back(purged[i].get<bool>());
+    }
+
+    const Json& metrics = r.object_member(samples, path, "metrics");
+    for (const auto& [name, column] : metrics.items()) {
+        const std::string column_path = fmt::format("{}.metrics[\"{}\"]", path, name);
+        if (!column.is_array()) r.fail(column_path, "an array", column);
+        expect_one_per_sample(column, column_path);
+        std::vector<double> values;
+        values.reserve(column.size());
+        for (std::size_t i = 0; i < column.size(); ++i) {
+            const Json& value = column[i];
+            // The common case inline: a path is only built for an error.
+            if (value.is_number()) {
+                values.push_back(value.get<double>());
+            } else {
+                values.push_back(r.number(value, fmt::format("{}[{}]", column_path, i)));
+            }
+        }
+        out.metrics.push_back(name);
+        out.values.push_back(std::move(values));
+    }
+    return out;
+}
+
+Growth read_growth(const Reader& r, const Json& growth, const std::string& path) {
+    Growth out;
+    out.slope_per_hour = r.number_member(growth, path, "slope_per_hour");
+    out.ci_low_per_hour = r.number_member(growth, path, "ci_low_per_hour");
+    out.ci_high_per_hour = r.number_member(growth, path, "ci_high_per_hour");
+    out.intercept = r.number_member(growth, path, "intercept");
+    out.p_value = r.number_member(growth, path, "p_value");
+    out.significant = r.bool_member(growth, path, "significant");
+    out.samples = r.unsigned_member(growth, path, "samples");
+    return out;
+}
+
+LimitResult read_limit(const Reader& r, const Json& limit, const std::string& path) {
+    if (!limit.is_object()) r.fail(path, "an object", limit);
+    LimitResult out;
+    out.metric = r.string_member(limit, path, "metric");
+    out.kind = r.kind_member(limit, path, "kind");
+    out.limit = r.number_member(limit, path, "limit");
+    out.measured = r.number_member(limit, path, "measured");
+    const std::string_view unit = unit_of(out.kind);
+    const Json& unit_value = r.member(limit, path, "unit", fmt::format("\"{}\"", unit));
+    if (unit_value != unit) {
+        r.fail(path + ".unit", fmt::format("\"{}\" for a {} limit", unit, harness::to_string(out.kind)), unit_value);
+    }
+    out.verdict = r.verdict_member(limit, path, "verdict");
+    out.explanation = r.string_member(limit, path, "explanation");
+    if (const Json* growth = r.optional_member(limit, "growth")) {
+        if (!growth->is_object()) r.fail(path + ".growth", "an object", *growth);
+        out.growth = read_growth(r, *growth, path + ".growth");
+    }
+    if (const Json* hours = r.optional_member(limit, "hours_to_breach")) {
+        out.hours_to_breach = r.number(*hours, path + ".hours_to_breach");
+    }
+    return out;
+}
+
+// The budget-level metric, limit and measured repeat the deciding limit; they are derived, so not read.
+BudgetResult read_budget(const Reader& r, const Json& budget, const std::string& path) {
+    if (!budget.is_object()) r.fail(path, "an object", budget);
+    BudgetResult out;
+    out.budget = r.string_member(budget, path, "issue");
+    out.description = r.string_member(budget, path, "description");
+    out.verdict = r.verdict_member(budget, path, "verdict");
+    const Json& limits = r.array_member(budget, path, "limits");
+    out.limits.reserve(limits.size());
+    for (std::size_t i = 0; i < limits.size(); ++i) {
+        out.limits.push_back(read_limit(r, limits[i], fmt::format("{}.limits[{}]", path, i)));
+    }
+    return out;
+}
+
+Attribution read_attribution(const Reader& r, const Json& entry, const std::string& path) {
+    if (!entry.is_object()) r.fail(path, "an object", entry);
+    Attribution out;
+    out.component = r.string_member(entry, path, "component");
+    out.issue = r.string_member(entry, path, "issue");
+    out.growth_bytes_per_hour = r.number_member(entry, path, "growth_bytes_per_hour");
+    out.share = r.number_member(entry, path, "share");
+    return out;
+}
+
+}  // namespace
+
+const harness::LimitResult* deciding_limit(const harness::BudgetResult& budget) {
+    for (const LimitResult& limit : budget.limits) {
+        if (limit.verdict == Verdict::fail) return &limit;
+    }
+    return budget.limits.empty() ? nullptr : &budget.limits.front();
+}
+
+nlohmann::json to_json(const harness::RunResult& result) {
+    const RunInfo& info = result.info;
+    Json run = {
+        {"started_at", info.started_at},
+        {"wall_seconds", number_or_null(info.wall_seconds)},
+        {"analysis_seconds", number_or_null(info.analysis_seconds)},
+        {"acceleration", number_or_null(info.acceleration)},
+        {"virtual_elapsed_s", seconds(info.virtual_elapsed)},
+        {"interrupted", info.interrupted},
+        {"leaks", info.leaks},
+        {"layers", info.layers},
+    };
+    if (!info.stop_reason.empty()) run["stop_reason"] = info.stop_reason;
+
+    Json budgets = Json::array();
+    for (const BudgetResult& budget : result.budgets) budgets.push_back(budget_to_json(budget));
+    Json attribution = Json::array();
+    for (const Attribution& a : result.attribution) attribution.push_back(attribution_to_json(a));
+
+    return {
+        {"schema_version", kReportSchemaVersion},
+        {"tool",
+         {{"name", kToolName},
+          {"version", info.tool_version},
+          {"git_commit", info.git_commit},
+          {"build_type", info.build_type}}},
+        {"host", {{"name", info.host}}},
+        {"allocator", info.allocator},
+        {"scenario",
+         {{"name", info.scenario_name},
+          {"file", info.scenario_file},
+          {"seed", info.seed},
+          {"virtual_duration_s", seconds(info.virtual_duration)},
+          {"warmup_s", seconds(info.warmup)}}},
+        {"run", std::move(run)},
+        {"samples", samples_to_json(result.samples)},
+        {"budgets", std::move(budgets)},
+        {"attribution", std::move(attribution)},
+        {"verdict", harness::to_string(result.verdict)},
+    };
+}
+
+harness::RunResult run_result_from_json(const nlohmann::json& document, const std::string& source) {
+    const Reader r(source);
+    if (!document.is_object()) r.fail("$", "an object", document);
+    r.check_schema_version(document);
+
+    RunResult out;
+    read_tool(r, document, out.info);
+    out.info.host = r.string_member(r.object_member(document, "$", "host"), "$.host", "name");
+    out.info.allocator = r.string_member(document, "$", "allocator");
+    read_scenario(r, document, out.info);
+    read_run(r, document, out.info);
+    out.samples = read_samples(r, document);
+
+    const Json& budgets = r.array_member(document, "$", "budgets");
+    out.budgets.reserve(budgets.size());
+    for (std::size_t i = 0; i < budgets.size(); ++i) {
+        out.budgets.push_back(read_budget(r, budgets[i], fmt::format("$.budgets[{}]", i)));
+    }
+    const Json& attribution = r.array_member(document, "$", "attribution");
+    out.attribution.reserve(attribution.size());
+    for (std::size_t i = 0; i < attribution.size(); ++i) {
+        out.attribution.push_back(read_attribution(r, attribution[i], fmt::format("$.attribution[{}]", i)));
+    }
+    out.verdict = r.verdict_member(document, "$", "verdict");
+    return out;
+}
+
+harness::RunResult load_report(const std::filesystem::path& file) {
+    const std::string source = file.string();
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw Error(fmt::format("{}: cannot open file: {}", source, std::strerror(errno)));
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (in.bad()) throw Error(fmt::format("{}: cannot read file: {}", source, std::strerror(errno)));
+
+    Json document;
+    try {
+        document = Json::parse(text);
+    } catch (const Json::parse_error& e) {
+        // e.byte is the 1-based offset of the last character read; count lines as editors do, from 1.
+        const std::size_t offset = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
+        const std::string_view before(text.data(), offset);
+        const std::size_t line = 1 + static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
+        const std::size_t last_newline = before.rfind('\n');
+        const std::size_t column = last_newline == std::string_view::npos ? offset + 1 : offset - last_newline;
+        // nlohmann's message reads "[json.exception.parse_error.101] parse error at line 3, column 3: <reason>".
+        const std::string_view what = e.what();
+        const std::size_t reason_start = what.find(": ", what.find("column"));
+        const std::string_view reason = reason_start == std::string_view::npos ? what : what.substr(reason_start + 2);
+        throw Error(fmt::format("{}:{}:{}: invalid JSON: {}", source, line, column, reason));
+    }
+    return run_result_from_json(document, source);
+}
+
+}  // namespace memsoak::reports

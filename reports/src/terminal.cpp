@@ -1,0 +1,241 @@
+#include "memsoak/reports/terminal.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include <fmt/color.h>
+#include <fmt/format.h>
+
+#include "memsoak/harness/units.hpp"
+#include "memsoak/reports/json_report.hpp"
+
+namespace memsoak::reports {
+namespace {
+
+using harness::Attribution;
+using harness::BudgetResult;
+using harness::LimitKind;
+using harness::LimitResult;
+using harness::RunResult;
+using harness::Verdict;
+
+// Components listed under "growth by component": the largest growers say where to look; the rest is noise.
+constexpr std::size_t kTopAttributions = 3;
+
+// One table cell; a cell with a foreground colour is painted when colour is on. Padding is computed on the
+// unpainted text so that escape sequences do not shift the columns.
+struct Cell {
+    std::string text;
+    fmt::text_style style{};
+};
+using Row = std::vector<Cell>;
+
+class Printer {
+public:
+    Printer(std::ostream& out, const TerminalStyle& style) : out_(out), style_(style) {}
+
+    std::string paint(const std::string& text, const fmt::text_style& style) const {
+        if (!style_.color || !style.has_foreground()) return text;
+        return fmt::format(style, "{}", text);
+    }
+
+    void line(const std::string& text) { out_ << text << '\n'; }
+
+    // Columns are separated by two spaces; the last column is not padded, so no line ends in blanks.
+    void row(const Row& cells, const std::vector<std::size_t>& widths, std::size_t indent) {
+        std::string text(indent, ' ');
+        for (std::size_t c = 0; c < cells.size(); ++c) {
+            text += paint(cells[c].text, cells[c].style);
+            if (c + 1 < cells.size()) text.append(widths[c] - cells[c].text.size() + 2, ' ');
+        }
+        line(text);
+    }
+
+private:
+    std::ostream& out_;
+    const TerminalStyle& style_;
+};
+
+std::vector<std::size_t> column_widths(const std::vector<Row>& rows) {
+    std::vector<std::size_t> widths;
+    for (const Row& row : rows) {
+        widths.resize(std::max(widths.size(), row.size()), 0);
+        for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].text.size());
+    }
+    return widths;
+}
+
+Cell verdict_cell(Verdict verdict) {
+    switch (verdict) {
+        case Verdict::pass: return {"PASS", fmt::fg(fmt::terminal_color::green)};
+        case Verdict::fail: return {"FAIL", fmt::fg(fmt::terminal_color::red)};
+        case Verdict::not_measured: return {"NO DATA", fmt::fg(fmt::terminal_color::yellow)};
+    }
+    return {"UNKNOWN", {}};
+}
+
+// 71400 -> "71,400".
+std::string group_thousands(long long value) {
+    std::string digits = std::to_string(value < 0 ? -value : value);
+    for (std::size_t i = digits.size(); i > 3; i -= 3) digits.insert(i - 3, ",");
+    return value < 0 ? "-" + digits : digits;
+}
+
+// Three significant digits, as a speed-up is only that precise from run to run: 71404.9 -> "71,400", 52.34 -> "52.3".
+std::string format_acceleration(double acceleration) {
+    if (!std::isfinite(acceleration) || acceleration <= 0) return "n/a";
+    const int digits = static_cast<int>(std::floor(std::log10(acceleration))) + 1;
+    if (digits >= 3) {
+        const double unit = std::pow(10.0, digits - 3);
+        return group_thousands(std::llround(std::round(acceleration / unit) * unit));
+    }
+    return fmt::format("{:.{}f}", acceleration, 3 - digits);
+}
+
+std::string format_count(double count) {
+    return std::isfinite(count) ? group_thousands(std::llround(count)) : "n/a";
+}
+
+// A value of a limit's metric in the limit's unit: bytes, bytes per hour or items.
+std::string format_in_unit(double value, LimitKind kind) {
+    switch (kind) {
+        case LimitKind::peak: return harness::format_bytes(value);
+        case LimitKind::growth: return harness::format_size_rate(value);
+        case LimitKind::items: return format_count(value);
+    }
+    return "n/a";
+}
+
+// The slope of the limit's metric: bytes per hour, or items per hour for a count.
+std::string format_growth(const LimitResult& limit) {
+    if (!limit.growth) return "-";
+    const double slope = limit.growth->slope_per_hour;
+    if (limit.kind != LimitKind::items) return harness::format_size_rate(slope);
+    return std::isfinite(slope) ? fmt::format("{:.1f} items/h", slope) : "n/a";
+}
+
+// Runs of a day or two are spoken of in hours, as scenarios name them ("24h", "30h"); longer ones in days ("30d").
+std::string format_virtual(harness::VirtualDuration d) {
+    if (d < std::chrono::hours(24) || d >= std::chrono::hours(48)) return engine::format_duration(d);
+    const auto hours = std::chrono::floor<std::chrono::hours>(d);
+    const harness::VirtualDuration rest = d - hours;
+    return fmt::format("{}h{}", hours.count(), rest.count() == 0 ? "" : engine::format_duration(rest));
+}
+
+std::string format_wall_seconds(double seconds) {
+    return std::isfinite(seconds) ? fmt::format("{:.2f} s", seconds) : "n/a";
+}
+
+void print_header(Printer& p, const RunResult& result) {
+    const harness::RunInfo& info = result.info;
+    p.line(fmt::format("memsoak: {} (seed {}, {})", info.scenario_name, info.seed, info.scenario_file));
+    p.line(fmt::format("{} virtual in {}: {}x, allocator {}", format_virtual(info.virtual_elapsed),
+                       format_wall_seconds(info.wall_seconds), format_acceleration(info.acceleration),
+                       info.allocator));
+    if (!info.leaks.empty()) p.line(fmt::format("leaky behaviour switched on: {}", fmt::join(info.leaks, ", ")));
+    if (info.interrupted || !info.stop_reason.empty()) {
+        p.line(fmt::format("stopped after {} of {}: {}", format_virtual(info.virtual_elapsed),
+                           format_virtual(info.virtual_duration),
+                           info.stop_reason.empty() ? "interrupted" : info.stop_reason));
+    }
+}
+
+void print_budgets(Printer& p, const RunResult& result) {
+    if (result.budgets.empty()) {
+        p.line("no budgets judged");
+        return;
+    }
+    std::vector<Row> rows{{{"budget"}, {"verdict"}, {"deciding limit"}, {"measured"}, {"limit"}, {"growth"}}};
+    for (const BudgetResult& budget : result.budgets) {
+        const LimitResult* limit = deciding_limit(budget);
+        if (limit == nullptr) {
+            rows.push_back({{budget.budget}, verdict_cell(budget.verdict), {"-"}, {"-"}, {"-"}, {"-"}});
+            continue;
+        }
+        rows.push_back({{budget.budget},
+                        verdict_cell(budget.verdict),
+                        {fmt::format("{} {}", harness::to_string(limit->kind), limit->metric)},
+                        {format_in_unit(limit->measured, limit->kind)},
+                        {format_in_unit(limit->limit, limit->kind)},
+                        {format_growth(*limit)}});
+    }
+    const std::vector<std::size_t> widths = column_widths(rows);
+    // Why a budget failed goes under its row, aligned with the verdict column.
+    const std::string explanation_indent(widths[0] + 2, ' ');
+    p.row(rows[0], widths, 0);
+    for (std::size_t b = 0; b < result.budgets.size(); ++b) {
+        p.row(rows[b + 1], widths, 0);
+        const BudgetResult& budget = result.budgets[b];
+        const LimitResult* limit = deciding_limit(budget);
+        if (budget.verdict == Verdict::fail && limit != nullptr && !limit->explanation.empty()) {
+            p.line(explanation_indent + limit->explanation);
+        }
+    }
+}
+
+void print_attribution(Printer& p, const RunResult& result) {
+    if (result.attribution.empty()) return;
+    std::vector<const Attribution*> largest;
+    largest.reserve(result.attribution.size());
+    for (const Attribution& a : result.attribution) largest.push_back(&a);
+    // The harness lists the largest first; a report from elsewhere may not. NaN (not measured) sorts last.
+    const auto rate = [](const Attribution* a) {
+        return std::isnan(a->growth_bytes_per_hour) ? -std::numeric_limits<double>::infinity()
+                                                    : a->growth_bytes_per_hour;
+    };
+    std::stable_sort(largest.begin(), largest.end(),
+                     [&](const Attribution* x, const Attribution* y) { return rate(x) > rate(y); });
+    largest.resize(std::min(largest.size(), kTopAttributions));
+
+    std::vector<Row> rows;
+    rows.reserve(largest.size());
+    for (const Attribution* a : largest) {
+        rows.push_back({{a->component},
+                        {a->issue.empty() ? "-" : a->issue},
+                        {harness::format_size_rate(a->growth_bytes_per_hour)},
+                        {std::isfinite(a->share) ? fmt::format("{:.0f}% of the growth", a->share * 100) : "n/a"}});
+    }
+    p.line("");
+    p.line(result.attribution.size() > largest.size()
+               ? fmt::format("growth by component (largest {} of {}):", largest.size(), result.attribution.size())
+               : std::string("growth by component:"));
+    const std::vector<std::size_t> widths = column_widths(rows);
+    for (const Row& row : rows) p.row(row, widths, 2);
+}
+
+void print_verdict(Printer& p, const RunResult& result) {
+    std::vector<std::string> failed;
+    for (const BudgetResult& budget : result.budgets) {
+        if (budget.verdict == Verdict::fail) failed.push_back(budget.budget);
+    }
+    const Cell verdict = verdict_cell(result.verdict);
+    std::string text = "verdict: " + p.paint(verdict.text, verdict.style);
+    if (!failed.empty()) text += fmt::format(" ({} failed)", fmt::join(failed, ", "));
+    p.line("");
+    p.line(text);
+}
+
+}  // namespace
+
+void print_summary(std::ostream& out, const harness::RunResult& result, const TerminalStyle& style) {
+    Printer p(out, style);
+    print_header(p, result);
+    p.line("");
+    print_budgets(p, result);
+    print_attribution(p, result);
+    print_verdict(p, result);
+}
+
+bool should_use_color(int fd) {
+    const char* no_color = std::getenv("NO_COLOR");
+    if (no_color != nullptr && *no_color != '\0') return false;
+    return ::isatty(fd) == 1;
+}
+
+}  // namespace memsoak::reports

@@ -1,0 +1,114 @@
+#include "memsoak/reports/atomic_file.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "memsoak/reports/error.hpp"
+
+namespace memsoak::reports {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh folder per test under the system temp folder, removed afterwards.
+class AtomicFile : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+        folder_ = fs::temp_directory_path() / ("memsoak-test-" + std::to_string(::getpid()) + "-" + test->name());
+        fs::remove_all(folder_);
+        fs::create_directory(folder_);
+    }
+    void TearDown() override {
+        fs::permissions(folder_, fs::perms::owner_all);
+        fs::remove_all(folder_);
+    }
+
+    std::set<std::string> entries() const {
+        std::set<std::string> names;
+        for (const auto& entry : fs::directory_iterator(folder_)) names.insert(entry.path().filename().string());
+        return names;
+    }
+
+    static std::string read(const fs::path& file) {
+        std::ifstream in(file, std::ios::binary);
+        return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    }
+
+    static std::string error_of(const fs::path& target, std::string_view content) {
+        try {
+            write_file_atomically(target, content);
+        } catch (const Error& e) {
+            return e.what();
+        }
+        return "no error";
+    }
+
+    fs::path folder_;
+};
+
+TEST_F(AtomicFile, WritesTheContentWithMode0644AndLeavesNoTemporary) {
+    const fs::path target = folder_ / "report.json";
+    write_file_atomically(target, "{\"verdict\": \"pass\"}\n");
+    EXPECT_EQ(read(target), "{\"verdict\": \"pass\"}\n");
+    EXPECT_EQ(entries(), std::set<std::string>{"report.json"});
+
+    const mode_t umask_now = ::umask(0);
+    ::umask(umask_now);
+    struct stat info {};
+    ASSERT_EQ(::stat(target.c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 0777, 0644u & ~umask_now);
+}
+
+TEST_F(AtomicFile, ReplacesAnExistingFileByRenameNotInPlace) {
+    const fs::path target = folder_ / "report.json";
+    std::ofstream(target) << "the old, longer content of the report";
+    struct stat before {};
+    ASSERT_EQ(::stat(target.c_str(), &before), 0);
+
+    write_file_atomically(target, "new");
+
+    EXPECT_EQ(read(target), "new");
+    struct stat after {};
+    ASSERT_EQ(::stat(target.c_str(), &after), 0);
+    // A new inode: a reader holding the old file open keeps reading the old content, whole.
+    EXPECT_NE(after.st_ino, before.st_ino);
+    EXPECT_EQ(entries(), std::set<std::string>{"report.json"});
+}
+
+TEST_F(AtomicFile, FailsInAMissingFolderWithAnExactMessage) {
+    const fs::path target = folder_ / "missing" / "report.json";
+    EXPECT_EQ(error_of(target, "x"), target.string() + ": cannot create a temporary file in " +
+                                         (folder_ / "missing").string() + ": No such file or directory");
+    EXPECT_TRUE(entries().empty());
+}
+
+TEST_F(AtomicFile, RemovesTheTemporaryWhenTheRenameFails) {
+    // A target that is a folder: the temporary gets written, then the rename over it fails.
+    const fs::path target = folder_ / "report.json";
+    fs::create_directory(target);
+    std::ofstream(target / "kept") << "kept";
+    EXPECT_EQ(error_of(target, "x"), target.string() + ": cannot replace it with the temporary file: Is a directory");
+    EXPECT_EQ(entries(), std::set<std::string>{"report.json"});
+    EXPECT_EQ(read(target / "kept"), "kept");
+}
+
+TEST_F(AtomicFile, FailsInAnUnwritableFolderAndLeavesTheOldFile) {
+    const fs::path target = folder_ / "report.json";
+    std::ofstream(target) << "old";
+    fs::permissions(folder_, fs::perms::owner_read | fs::perms::owner_exec);
+    if (::access(folder_.c_str(), W_OK) == 0) GTEST_SKIP() << "running with privileges that ignore permissions";
+    EXPECT_EQ(error_of(target, "new"),
+              target.string() + ": cannot create a temporary file in " + folder_.string() + ": Permission denied");
+    EXPECT_EQ(read(target), "old");
+    EXPECT_EQ(entries(), std::set<std::string>{"report.json"});
+}
+
+}  // namespace
+}  // namespace memsoak::reports
