@@ -1,0 +1,337 @@
+#include "memsoak/engine/application.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fmt/format.h>
+#include <optional>
+#include <random>
+
+#include "memsoak/engine/analyzer.hpp"
+#include "memsoak/engine/chart.hpp"
+#include "memsoak/engine/error.hpp"
+#include "memsoak/engine/log_queue.hpp"
+#include "memsoak/engine/market_data.hpp"
+#include "memsoak/engine/memory_readout.hpp"
+#include "memsoak/engine/signal_history.hpp"
+#include "memsoak/engine/status_display.hpp"
+#include "memsoak/engine/transactions.hpp"
+
+namespace memsoak::engine {
+namespace {
+
+// The status bar's memory read-out refreshes once a virtual minute, as a GUI timer would; reading /proc on every
+// event-loop run would cost more than the rest of the loop.
+constexpr VirtualDuration kMemoryReadoutPeriod = std::chrono::minutes(1);
+constexpr double kFeeRate = 0.001;  // 0.1% taker fee
+
+std::int64_t interval_seconds(const Config& config) {
+    return std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(config.candle_interval).count());
+}
+
+std::unique_ptr<CandleFeed> make_feed(const Config& config) {
+    if (!config.replay_csv.empty()) return std::make_unique<ReplayFeed>(read_candles_csv(config.replay_csv));
+    // The feed starts one analysis period before the session, so the first analysis has a full window.
+    const std::int64_t history_seconds = static_cast<std::int64_t>(config.frame_rows()) * interval_seconds(config);
+    return std::make_unique<SyntheticFeed>(config.seed, interval_seconds(config), config.start_price,
+                                           config.start_timestamp - history_seconds);
+}
+
+// The last `rows` candles, contiguous so the analyzer can take them as a span. Appends are amortised O(1): the
+// buffer holds up to twice the window and drops its older half in one move when full.
+class CandleWindow {
+public:
+    explicit CandleWindow(std::size_t rows) : rows_(rows) { candles_.reserve(2 * rows); }
+
+    void push(const Candle& candle) {
+        if (candles_.size() == candles_.capacity()) {
+            candles_.erase(candles_.begin(), candles_.end() - static_cast<std::ptrdiff_t>(rows_ - 1));
+        }
+        candles_.push_back(candle);
+    }
+
+    std::span<const Candle> recent() const {
+        const std::size_t n = std::min(rows_, candles_.size());
+        return std::span<const Candle>(candles_).last(n);
+    }
+
+    const Candle& last() const { return candles_.back(); }
+
+    ComponentFootprint footprint() const {
+        return {"market_data", "", heap_bytes(candles_), recent().size()};
+    }
+
+private:
+    std::size_t rows_;
+    std::vector<Candle> candles_;
+};
+
+// What the trader acts on: the latest analysis without its frame.
+struct TradeSignal {
+    TradeAction action = TradeAction::hold;
+    double confidence = 0;
+    double price = 0;
+    double stop_loss = 0;
+    double position_size = 0;
+    std::string reasons;
+};
+
+// A price or quantity with a fixed number of decimals. fmt 9 formats "{:.2f}" through its exact (slow) path;
+// std::to_chars' fixed form is exact too and several times faster, and the log producers format ~a million
+// numbers per virtual day.
+struct Fixed {
+    double value;
+    int decimals;
+};
+
+}  // namespace
+}  // namespace memsoak::engine
+
+template <>
+struct fmt::formatter<memsoak::engine::Fixed> {
+    constexpr auto parse(format_parse_context& ctx) { return ctx.begin(); }
+    template <typename Context>
+    auto format(const memsoak::engine::Fixed& f, Context& ctx) const {
+        char text[64];
+        const auto result = std::to_chars(text, text + sizeof text, f.value, std::chars_format::fixed, f.decimals);
+        return std::copy(text, result.ptr, ctx.out());
+    }
+};
+
+namespace memsoak::engine {
+namespace {
+
+Fixed price(double value) { return {value, 2}; }
+Fixed amount(double value) { return {value, 6}; }
+
+std::string join_reasons(const std::vector<std::string>& reasons, std::size_t at_most) {
+    std::string out;
+    for (std::size_t i = 0; i < reasons.size() && i < at_most; ++i) {
+        if (i > 0) out += " + ";
+        out += reasons[i];
+    }
+    return out.empty() ? "no signal" : out;
+}
+
+}  // namespace
+
+struct Application::Impl {
+    explicit Impl(Config c)
+        : config(std::move(c)),
+          feed(make_feed(config)),
+          window(config.frame_rows()),
+          analyzer(config.frame_rows(), config.risk_per_trade),
+          status(config.status_policy, config.status_history_limit),
+          chart(figures, config.chart_policy, config.chart_width, config.chart_height, config.chart_indicators),
+          transactions(config.transaction_policy,
+                       TransactionHistoryOptions{config.transaction_ring_capacity, config.archive_threshold,
+                                                 config.archive_keep, config.archive_path}),
+          log_queue(config.log_queue_policy, config.log_queue_capacity),
+          logger(log_queue),
+          log_pane(log_queue, config.gui_drain_rate, config.log_pane_lines),
+          signals(config.signal_policy, config.signal_capacity),
+          random(config.seed ^ 0x9e3779b97f4a7c15ULL) {
+        // The session opens with a full analysis period of history, as the original fetched it at start-up.
+        for (std::size_t i = 0; i < config.frame_rows(); ++i) window.push(feed->next());
+        memory_text = format_memory(current_rss_bytes());
+    }
+
+    std::int64_t market_time(VirtualTime now) const {
+        return config.start_timestamp + std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    }
+
+    void draw_chart() {
+        // Without an analysis yet the chart shows the raw candles.
+        std::shared_ptr<const PriceFrame> frame = latest_frame;
+        if (!frame) frame = std::make_shared<const PriceFrame>(PriceFrame::from_candles(window.recent()));
+        ChartData data;
+        const std::string title = fmt::format("{} {}", config.symbol, format_duration(config.candle_interval));
+        data.title = title;
+        data.time = frame->time_index();
+        data.open = frame->column("open");
+        data.high = frame->column("high");
+        data.low = frame->column("low");
+        data.close = frame->column("close");
+        data.volume = frame->column("volume");
+        for (std::string_view name : frame->column_names()) data.series.push_back({name, frame->column(name)});
+        chart.update_chart(data);
+    }
+
+    Config config;
+    std::unique_ptr<CandleFeed> feed;
+    CandleWindow window;
+    Analyzer analyzer;
+    // The frame the chart draws from: the GUI's current data, replaced by each analysis.
+    std::shared_ptr<const PriceFrame> latest_frame;
+    std::optional<TradeSignal> signal;
+    StatusDisplay status;
+    FigureManager figures;
+    ChartWidget chart;
+    TransactionHistory transactions;
+    LogQueue log_queue;
+    Logger logger;
+    LogPane log_pane;
+    SignalHistory signals;
+    std::mt19937_64 random;
+    std::optional<VirtualTime> last_pump;
+    std::optional<VirtualTime> last_memory_readout;
+    std::string memory_text;
+    std::uint64_t next_transaction_id = 1;
+    std::uint64_t messages_logged = 0;
+    double position = 0;       // asset units held
+    double average_entry = 0;  // average price of the units held
+};
+
+Application::Application(Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+Application::~Application() = default;
+
+void Application::on_candle(VirtualTime) { impl_->window.push(impl_->feed->next()); }
+
+void Application::run_analysis(VirtualTime now) {
+    Impl& s = *impl_;
+    const std::int64_t timestamp = s.market_time(now);
+    Analysis analysis = s.analyzer.analyze(s.window.recent());
+    s.status.update(analysis, timestamp);
+    s.signals.add(make_signal_record(analysis));
+    s.signals.refresh_display();
+    s.signal = TradeSignal{analysis.action, analysis.confidence, analysis.last_price,
+                           analysis.risk_metrics.suggested_stop_loss, analysis.risk_metrics.position_size,
+                           join_reasons(analysis.signals.reasons, 2)};
+    s.latest_frame = analysis.price_data;
+    s.logger.log(LogLevel::info, "analyzer",
+                 fmt::format("{} {} confidence {:.2f} at {:.2f}: {}", s.config.symbol, to_string(analysis.action),
+                             analysis.confidence, analysis.last_price, s.signal->reasons),
+                 timestamp);
+}
+
+void Application::refresh_chart(VirtualTime) { impl_->draw_chart(); }
+
+void Application::toggle_indicator(const std::string& indicator, VirtualTime) {
+    impl_->chart.toggle_indicator(indicator);
+    impl_->draw_chart();
+}
+
+void Application::execute_trade(VirtualTime now) {
+    Impl& s = *impl_;
+    const Candle& candle = s.window.last();
+    const TradeSignal signal = s.signal.value_or(TradeSignal{TradeAction::hold, 0, candle.close, 0, 0.01, "no signal"});
+    // On a hold the trader rebalances: it trims a long position, or opens a small one when flat.
+    TradeAction side = signal.action;
+    if (side == TradeAction::hold) side = s.position > 0 ? TradeAction::sell : TradeAction::buy;
+    const double price = candle.close;
+    const double fraction = std::clamp(std::isfinite(signal.position_size) ? signal.position_size : 0.01, 0.001, 1.0);
+    double quantity = s.config.capital * fraction / price;
+    double pnl = 0;
+    if (side == TradeAction::buy) {
+        s.average_entry = (s.average_entry * s.position + price * quantity) / (s.position + quantity);
+        s.position += quantity;
+    } else {
+        // Sells close what is held; a sell when flat is a short the book does not track, so it closes nothing.
+        quantity = s.position > 0 ? std::min(quantity, s.position) : quantity;
+        if (s.position > 0) {
+            pnl = (price - s.average_entry) * quantity;
+            s.position -= quantity;
+        }
+    }
+    const std::uint64_t id = s.next_transaction_id++;
+    Transaction t;
+    t.id = id;
+    t.timestamp = s.market_time(now);
+    t.symbol = s.config.symbol;
+    t.side = side;
+    t.quantity = quantity;
+    t.price = price;
+    t.fee = price * quantity * kFeeRate;
+    t.pnl = pnl;
+    t.order_id = fmt::format("{}-{:010d}-{:08x}", s.config.symbol, id, static_cast<std::uint32_t>(s.random()));
+    t.strategy = "indicator-vote/sma-macd-rsi-bb-stoch";
+    t.note = fmt::format("{}; stop {:.2f}; conf {:.2f}; size {:.2f}% of capital", signal.reasons, signal.stop_loss,
+                         signal.confidence, fraction * 100);
+    s.logger.log(LogLevel::info, "trader",
+                 fmt::format("executed {} {:.6f} {} at {:.2f} (order {}, fee {:.2f}, pnl {:.2f})", to_string(side),
+                             quantity, s.config.symbol, price, t.order_id, t.fee, pnl),
+                 t.timestamp);
+    s.transactions.add(std::move(t));
+}
+
+void Application::log_message(VirtualTime now) {
+    Impl& s = *impl_;
+    const Candle& c = s.window.last();
+    const std::int64_t timestamp = s.market_time(now);
+    // The background workers of the original, in turn: the feed, the risk monitor, the order book, the scheduler.
+    switch (s.messages_logged++ % 4) {
+        case 0:
+            s.logger.log(LogLevel::debug, "market_data",
+                         fmt::format("{} tick o={} h={} l={} c={} v={} (bar {})", s.config.symbol, price(c.open),
+                                     price(c.high), price(c.low), price(c.close), amount(c.volume), c.timestamp),
+                         timestamp);
+            break;
+        case 1:
+            s.logger.log(LogLevel::info, "risk",
+                         fmt::format("exposure {} {} at avg {}, mark {}, unrealised {}", amount(s.position),
+                                     s.config.symbol, price(s.average_entry), price(c.close),
+                                     price((c.close - s.average_entry) * s.position)),
+                         timestamp);
+            break;
+        case 2:
+            s.logger.log(LogLevel::debug, "order_book",
+                         fmt::format("{} spread {} bid {} ask {} depth {}", s.config.symbol, price(c.close * 0.0002),
+                                     price(c.close * 0.9999), price(c.close * 1.0001), amount(c.volume * 0.05)),
+                         timestamp);
+            break;
+        default:
+            s.logger.log(LogLevel::info, "scheduler",
+                         fmt::format("heartbeat: {} transactions, {} signals, queue {}", s.transactions.total_recorded(),
+                                     s.signals.total_added(), s.log_queue.size()),
+                         timestamp);
+            break;
+    }
+}
+
+void Application::pump_gui(VirtualTime now) {
+    Impl& s = *impl_;
+    if (s.log_pane.frozen()) return;
+    const double elapsed = s.last_pump ? to_seconds(now - *s.last_pump) : 0.0;
+    s.last_pump = now;
+    s.log_pane.pump(elapsed);
+    if (!s.last_memory_readout || now - *s.last_memory_readout >= kMemoryReadoutPeriod) {
+        s.last_memory_readout = now;
+        s.memory_text = format_memory(current_rss_bytes());
+    }
+}
+
+void Application::set_gui_frozen(bool frozen, VirtualTime now) {
+    Impl& s = *impl_;
+    s.log_pane.set_frozen(frozen);
+    // A thawed GUI works at its own pace from now on; it does not drain for the time it was frozen.
+    if (!frozen) s.last_pump = now;
+}
+
+Footprint Application::footprint() const {
+    const Impl& s = *impl_;
+    Footprint out;
+    out.reserve(8);
+    out.push_back(s.status.footprint());
+    out.push_back(s.chart.footprint());
+    out.push_back(s.transactions.footprint());
+    out.push_back(s.log_queue.footprint());
+    out.push_back(s.signals.footprint());
+    out.push_back(s.window.footprint());
+    out.push_back({"analysis", "", s.latest_frame ? s.latest_frame->retained_bytes() : 0, s.latest_frame ? 1u : 0u});
+    out.push_back(s.log_pane.footprint());
+    return out;
+}
+
+std::string Application::memory_status_text() const { return impl_->memory_text; }
+
+const Config& Application::config() const { return impl_->config; }
+
+void Application::save_chart(const std::filesystem::path& file) const {
+    if (file.extension() == ".svg") {
+        impl_->chart.save_svg(file);
+    } else {
+        impl_->chart.save_png(file);
+    }
+}
+
+}  // namespace memsoak::engine
