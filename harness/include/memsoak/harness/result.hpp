@@ -79,7 +79,7 @@ struct RunInfo {
     std::string tool_version;
     std::string git_commit;
     std::string build_type;
-    std::string allocator;  // detected at run time: "mimalloc", "tcmalloc" or "glibc"
+    std::string allocator;  // detected at run time: "mimalloc", "tcmalloc", "glibc" or "sanitizer" (ASan/TSan)
     std::string host;
     std::string scenario_name;
     std::string scenario_file;
@@ -102,7 +102,7 @@ struct RunResult {
     SampleSeries samples;
     std::vector<BudgetResult> budgets;
     std::vector<Attribution> attribution;
-    Verdict verdict = Verdict::not_measured;  // fail if any budget failed, else pass
+    Verdict verdict = Verdict::not_measured;  // fail if any budget failed, pass if any passed, else not_measured
 };
 
 std::string_view to_string(Layer layer);

@@ -1,0 +1,31 @@
+#pragma once
+// Adapts engine::Application to the harness's Target interface, so that the engine need not know the harness.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "memsoak/engine/config.hpp"
+#include "memsoak/harness/scenario.hpp"
+#include "memsoak/harness/target.hpp"
+
+namespace memsoak::harness {
+
+// Reads the scenario's engine object (`where` names it in errors), uses `seed` for the market data unless the
+// object sets its own, resolves a relative replay_csv against `base_folder` (the scenario's folder), and switches
+// each named study issue ("issue-1".."issue-5") back to its leaky policy.
+// Throws harness::Error for an unknown issue or a bad setting.
+engine::Config engine_config_for_run(const nlohmann::json& engine_object, const std::string& where,
+                                     const std::filesystem::path& base_folder, std::uint64_t seed,
+                                     const std::vector<std::string>& leaks);
+
+std::unique_ptr<Target> make_engine_target(const engine::Config& config);
+
+// Checks what only the engine knows: every toggle_indicator names an indicator the chart can draw. Throws
+// harness::Error naming the workload item, so a typo fails at load time rather than hours into a run.
+void check_workload_for_engine(const Scenario& scenario);
+
+}  // namespace memsoak::harness

@@ -1,0 +1,43 @@
+#pragma once
+// Runs one scenario against a target in virtual time: schedules its workload, samples every requested layer at
+// the sample interval (after an allocator purge at each checkpoint), then judges the budgets. Recording is cheap
+// and happens in the loop; judging happens after it, so it never disturbs what is measured.
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "memsoak/harness/judge.hpp"
+#include "memsoak/harness/ledger.hpp"
+#include "memsoak/harness/result.hpp"
+#include "memsoak/harness/scenario.hpp"
+#include "memsoak/harness/target.hpp"
+
+namespace memsoak::harness {
+
+struct Progress {
+    VirtualDuration elapsed{};
+    VirtualDuration total{};
+    double wall_seconds = 0;
+    double rss_bytes = 0;  // NaN when the OS layer is not measured
+};
+
+struct RunOptions {
+    std::vector<Layer> layers{Layer::os, Layer::allocator, Layer::engine};
+    std::vector<std::string> leaks;          // recorded in the report; the caller configured the target
+    std::optional<double> max_rss_bytes;     // stop the run when the resident set exceeds this
+    const std::atomic<bool>* stop_requested = nullptr;  // set from a signal handler; checked between events
+    std::function<void(const Progress&)> on_progress;   // called after each sample
+    JudgeOptions judge;
+};
+
+// Fills everything in RunResult but the tool's identity (version, commit, build type), which the caller knows.
+// Throws harness::Error when the scenario names a budget the ledger lacks.
+RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& target, const RunOptions& options);
+
+// Judges a recorded series again (e.g. a saved report) with the ledger's current limits.
+void judge_run(RunResult& result, const Ledger& ledger, const std::vector<std::string>& budgets,
+               const JudgeOptions& options);
+
+}  // namespace memsoak::harness

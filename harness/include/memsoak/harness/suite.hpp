@@ -1,0 +1,92 @@
+#pragma once
+// A suite: a list of scenario files run one after another, each in its own process so that one scenario's
+// memory (and a crash) cannot touch another's. The nightly job is `memsoak suite scenarios/nightly.json`.
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace memsoak::harness {
+
+struct Suite {
+    int schema_version = 1;
+    std::string file;
+    std::string name;
+    std::string description;
+    std::vector<std::filesystem::path> scenarios;  // resolved against the suite file's folder
+};
+
+inline constexpr int kSuiteSchemaVersion = 1;
+
+// Throws harness::Error naming the file, the JSON path and what was expected; a listed file must exist.
+Suite load_suite(const std::filesystem::path& file);
+
+// One run of a suite's plan: a scenario, with a seed when the suite is run over a list of seeds.
+struct SuiteJob {
+    std::size_t index = 0;               // position in the whole plan, 0-based: scenario-major, then seed
+    std::filesystem::path scenario;
+    std::optional<std::uint64_t> seed;   // passed as --seed; absent: the scenario's own seed
+    std::string name;                    // stem of its report and log: the scenario's stem, plus "-seed<N>"
+};
+
+// The plan: every scenario in the suite's order, each once per seed (once with its own seed when `seeds` is
+// empty). Throws harness::Error when two jobs would share a report name (two scenario files with one stem).
+std::vector<SuiteJob> plan_suite(const Suite& suite, const std::vector<std::uint64_t>& seeds);
+
+// A part of the plan for one machine: shard I of N (1-based, "--shard I/N") runs the jobs whose plan index k has
+// k % N == I - 1, so N shards together run each job exactly once, and neighbouring jobs (one scenario's seeds)
+// land on different shards. A shard may be empty when N exceeds the number of jobs.
+struct Shard {
+    std::size_t index = 1;  // 1..count
+    std::size_t count = 1;
+};
+
+// "I/N" with 1 <= I <= N. Throws harness::Error: expected I/N with 1 <= I <= N, e.g. "2/4", got "5/4".
+Shard parse_shard(std::string_view text);
+std::vector<SuiteJob> select_shard(const std::vector<SuiteJob>& plan, Shard shard);
+
+// How one scenario of a suite ended, read from its child's exit status.
+enum class Outcome { pass, fail, bad_input, internal_error, interrupted, crashed };
+
+struct SuiteEntry {
+    std::size_t job_index = 0;          // SuiteJob::index: a merge of shards puts entries back in plan order
+    std::string name;                   // SuiteJob::name
+    std::optional<std::uint64_t> seed;  // SuiteJob::seed
+    std::filesystem::path scenario;
+    std::filesystem::path report;  // the child's JSON report (absent when it crashed before writing)
+    std::filesystem::path log;     // the child's standard output and error
+    Outcome outcome = Outcome::crashed;
+    int exit_code = -1;            // -1 when killed by a signal
+    int signal = 0;                // the signal that killed it, if any
+    double wall_seconds = 0;
+};
+
+struct SuiteOptions {
+    std::filesystem::path executable;     // the memsoak binary that runs each scenario
+    std::filesystem::path out_dir;        // reports and logs, one pair per scenario
+    std::vector<std::string> run_args;    // extra arguments for each `run` (e.g. --leak issue-1, --ledger F)
+    std::vector<std::uint64_t> seeds;     // run every scenario once per seed; empty: once with its own seed
+    Shard shard;                          // the part of the plan this process runs; 1/1 is all of it
+    // Called before each child starts, with its position among this shard's jobs (0-based) and their number.
+    std::function<void(const SuiteJob& job, std::size_t position, std::size_t count)> on_start;
+};
+
+// Runs each job of this shard as `executable run SCENARIO --out DIR/NAME.json --quiet [--seed N] RUN_ARGS...`.
+// Stops launching new children once `stop_requested` is set (a signal reaches the running child through the
+// process group).
+std::vector<SuiteEntry> run_suite(const Suite& suite, const SuiteOptions& options,
+                                  const std::atomic<bool>* stop_requested);
+
+std::string_view to_string(Outcome outcome);
+// The suite's exit code: 0 all passed, 1 a budget failed, 2 bad input, 3 an internal error or a crash,
+// 130 interrupted. The most serious outcome wins.
+int suite_exit_code(const std::vector<SuiteEntry>& entries);
+
+}  // namespace memsoak::harness

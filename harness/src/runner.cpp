@@ -1,0 +1,216 @@
+#include "memsoak/harness/runner.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <map>
+#include <span>
+#include <fmt/format.h>
+#include <memory>
+#include <unistd.h>
+
+#include "memsoak/engine/memory_readout.hpp"
+#include "memsoak/harness/error.hpp"
+#include "memsoak/harness/samplers.hpp"
+#include "memsoak/harness/scheduler.hpp"
+
+namespace memsoak::harness {
+namespace {
+
+using WallClock = std::chrono::steady_clock;
+
+std::string utc_now_iso8601() {
+    std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
+
+std::string host_name() {
+    char name[256] = {};
+    if (gethostname(name, sizeof name - 1) != 0) return "unknown";
+    return name;
+}
+
+bool wants(const RunOptions& options, Layer layer) {
+    return std::find(options.layers.begin(), options.layers.end(), layer) != options.layers.end();
+}
+
+// Every issue's engine components, for attribution: the engine layer reports component names only.
+std::map<std::string, std::string> component_issues(const Target& target) {
+    std::map<std::string, std::string> issues;
+    for (const auto& component : target.footprint()) issues[component.component] = component.issue;
+    return issues;
+}
+
+// Columns of samples, appended to by each sampler through a scratch row.
+class Recorder {
+public:
+    Recorder(std::vector<std::unique_ptr<Sampler>> samplers, std::size_t expected_samples)
+        : samplers_(std::move(samplers)) {
+        for (const auto& sampler : samplers_) {
+            offsets_.push_back(series_.metrics.size());
+            for (const auto& metric : sampler->metrics()) series_.metrics.push_back(metric);
+        }
+        series_.values.resize(series_.metrics.size());
+        for (auto& column : series_.values) column.reserve(expected_samples);
+        series_.times.reserve(expected_samples);
+        row_.resize(series_.metrics.size());
+        rss_index_ = series_.index_of("os.rss_bytes");
+    }
+
+    void sample(VirtualTime now, bool purged) {
+        for (std::size_t s = 0; s < samplers_.size(); ++s) {
+            const std::size_t begin = offsets_[s];
+            samplers_[s]->sample(std::span<double>(row_).subspan(begin, samplers_[s]->metrics().size()));
+        }
+        series_.times.push_back(now);
+        series_.purged.push_back(purged);
+        for (std::size_t m = 0; m < row_.size(); ++m) series_.values[m].push_back(row_[m]);
+    }
+
+    double last_rss() const {
+        return rss_index_ ? row_[*rss_index_] : std::nan("");
+    }
+
+    SampleSeries take() { return std::move(series_); }
+
+private:
+    std::vector<std::unique_ptr<Sampler>> samplers_;
+    std::vector<std::size_t> offsets_;
+    SampleSeries series_;
+    std::vector<double> row_;
+    std::optional<std::size_t> rss_index_;
+};
+
+void schedule_workload(Scheduler& scheduler, const Scenario& scenario, Target& target) {
+    const VirtualTime end = engine::virtual_epoch + scenario.duration;
+    for (const WorkloadItem& item : scenario.workload) {
+        Scheduler::Callback fire;
+        if (item.action.kind == ActionKind::gui_freeze && item.hold) {
+            // A freeze lasts `hold`: the thaw is its own one-shot event, so overlapping workload keeps running.
+            const VirtualDuration hold = *item.hold;
+            fire = [&scheduler, &target, action = item.action, hold](VirtualTime now) {
+                target.apply(action, now);
+                scheduler.at(now + hold, [&target](VirtualTime then) {
+                    target.apply(Action{ActionKind::gui_thaw, {}}, then);
+                });
+            };
+        } else {
+            fire = [&target, action = item.action](VirtualTime now) { target.apply(action, now); };
+        }
+        const std::optional<VirtualTime> until = item.until ? item.until : std::optional<VirtualTime>(end);
+        switch (item.timing) {
+            case Timing::every:
+                scheduler.every(item.every, item.from + item.offset, until, item.count, std::move(fire));
+                break;
+            case Timing::at:
+                for (VirtualTime t : item.at) scheduler.at(t, fire);
+                break;
+            case Timing::rate:
+                scheduler.poisson(item.rate_per_second, item.from, until, item.count, std::move(fire));
+                break;
+        }
+    }
+}
+
+}  // namespace
+
+RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& target, const RunOptions& options) {
+    for (const std::string& budget : scenario.budgets) {
+        if (ledger.find(budget) == nullptr) {
+            throw Error(fmt::format("{}: $.budgets: budget \"{}\" is not in the ledger {}", scenario.file, budget,
+                                    ledger.file));
+        }
+    }
+
+    RunResult result;
+    RunInfo& info = result.info;
+    info.scenario_name = scenario.name;
+    info.scenario_file = scenario.file;
+    info.seed = scenario.seed;
+    info.virtual_duration = scenario.duration;
+    info.warmup = scenario.warmup;
+    info.leaks = options.leaks;
+    info.allocator = std::string(allocator_name());
+    info.host = host_name();
+    info.started_at = utc_now_iso8601();
+
+    std::vector<std::unique_ptr<Sampler>> samplers;
+    for (Layer layer : {Layer::os, Layer::allocator, Layer::engine}) {
+        if (!wants(options, layer)) continue;
+        info.layers.emplace_back(to_string(layer));
+        switch (layer) {
+            case Layer::os: samplers.push_back(make_os_sampler()); break;
+            case Layer::allocator: samplers.push_back(make_allocator_sampler()); break;
+            case Layer::engine: samplers.push_back(make_engine_sampler(target)); break;
+        }
+    }
+    const auto expected_samples =
+        static_cast<std::size_t>(scenario.duration / scenario.sample_interval) + 1;
+    Recorder recorder(std::move(samplers), expected_samples);
+
+    Scheduler scheduler(scenario.seed);
+    schedule_workload(scheduler, scenario, target);
+
+    const VirtualTime end = engine::virtual_epoch + scenario.duration;
+    const bool purging = scenario.purge_interval.count() > 0 && wants(options, Layer::allocator);
+    VirtualTime next_purge = engine::virtual_epoch;
+    bool rss_exceeded = false;
+    const bool rss_sampled = wants(options, Layer::os);
+    const WallClock::time_point wall_start = WallClock::now();
+    // Sampling is registered after the workload, so at equal times it sees the workload's effect.
+    // No window end: run_until(end) is inclusive, so the last sample lands exactly at the scenario's end.
+    scheduler.every(scenario.sample_interval, engine::virtual_epoch, std::nullopt, std::nullopt, [&](VirtualTime now) {
+        bool purged = false;
+        if (purging && now >= next_purge) {
+            purge_allocator();
+            purged = true;
+            next_purge = now + scenario.purge_interval;
+        }
+        recorder.sample(now, purged);
+        const double rss = recorder.last_rss();
+        if (options.max_rss_bytes) {
+            // The limit guards the machine whatever is measured: without the os layer the resident set is read here.
+            const double resident = rss_sampled ? rss : static_cast<double>(engine::current_rss_bytes());
+            if (resident > *options.max_rss_bytes) rss_exceeded = true;
+        }
+        if (options.on_progress) {
+            options.on_progress(Progress{now - engine::virtual_epoch, scenario.duration,
+                                         std::chrono::duration<double>(WallClock::now() - wall_start).count(), rss});
+        }
+    });
+
+    const RunOutcome outcome = scheduler.run_until(end, [&] {
+        return rss_exceeded || (options.stop_requested != nullptr &&
+                                options.stop_requested->load(std::memory_order_relaxed));
+    });
+    info.wall_seconds = std::chrono::duration<double>(WallClock::now() - wall_start).count();
+    info.virtual_elapsed = outcome.reached - engine::virtual_epoch;
+    info.acceleration = info.wall_seconds > 0 ? engine::to_seconds(info.virtual_elapsed) / info.wall_seconds : 0;
+    if (rss_exceeded) {
+        info.stop_reason = fmt::format("resident set exceeded --max-rss {:.0f} bytes", *options.max_rss_bytes);
+    } else if (outcome.stopped_early) {
+        info.interrupted = true;
+        info.stop_reason = "interrupted by a signal";
+    }
+
+    result.samples = recorder.take();
+    const WallClock::time_point judge_start = WallClock::now();
+    judge_run(result, ledger, scenario.budgets, options.judge);
+    result.attribution = attribute_growth(result.samples, scenario.warmup, component_issues(target), options.judge);
+    if (rss_exceeded) result.verdict = Verdict::fail;
+    info.analysis_seconds = std::chrono::duration<double>(WallClock::now() - judge_start).count();
+    return result;
+}
+
+void judge_run(RunResult& result, const Ledger& ledger, const std::vector<std::string>& budgets,
+               const JudgeOptions& options) {
+    result.budgets = judge_budgets(result.samples, ledger, budgets, result.info.warmup, options);
+    result.verdict = overall_verdict(result.budgets);
+}
+
+}  // namespace memsoak::harness

@@ -1,0 +1,252 @@
+#include "memsoak/harness/suite.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <csignal>
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "memsoak/harness/error.hpp"
+#include "memsoak/harness/scenario.hpp"
+
+namespace memsoak::harness {
+namespace {
+
+using Json = nlohmann::json;
+
+[[noreturn]] void bad(const std::string& file, std::string_view path, std::string_view expected, const Json& got) {
+    throw Error(fmt::format("{}: {}: expected {}, got {}", file, path, expected, got.dump()));
+}
+
+// Runs one child with its output in `log`; returns its wait status.
+int run_child(const std::filesystem::path& executable, const std::vector<std::string>& args,
+              const std::filesystem::path& log, const std::atomic<bool>* stop_requested) {
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(executable.c_str()));
+    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+
+    const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (log_fd < 0) throw Error(fmt::format("{}: cannot create log: {}", log.string(), std::strerror(errno)));
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(log_fd);
+        throw Error(fmt::format("cannot start {}: {}", executable.string(), std::strerror(errno)));
+    }
+    if (pid == 0) {
+        // In the child: only async-signal-safe calls until exec.
+        ::dup2(log_fd, STDOUT_FILENO);
+        ::dup2(log_fd, STDERR_FILENO);
+        ::execv(executable.c_str(), argv.data());
+        _exit(127);
+    }
+    ::close(log_fd);
+    // A supervisor's SIGINT or SIGTERM (CI's timeout, systemd, docker stop) reaches this process only: pass the
+    // stop on to the child, so that it stops at its next event and writes its partial report instead of running
+    // to its end. The flag is polled every 10 ms rather than waited on: a signal landing between a check and a
+    // blocking waitpid would otherwise go unnoticed until the child ended on its own.
+    constexpr timespec kPollInterval{0, 10'000'000};
+    bool stop_passed_on = false;
+    int status = 0;
+    while (true) {
+        if (!stop_passed_on && stop_requested != nullptr && stop_requested->load()) {
+            ::kill(pid, SIGTERM);
+            stop_passed_on = true;
+        }
+        const pid_t reaped = ::waitpid(pid, &status, stop_passed_on ? 0 : WNOHANG);
+        if (reaped == pid) return status;
+        if (reaped < 0 && errno != EINTR) {
+            throw Error(fmt::format("waiting for {}: {}", executable.string(), std::strerror(errno)));
+        }
+        if (reaped == 0) ::nanosleep(&kPollInterval, nullptr);
+    }
+}
+
+Outcome outcome_of_exit(int code) {
+    switch (code) {
+        case 0: return Outcome::pass;
+        case 1: return Outcome::fail;
+        case 2: return Outcome::bad_input;
+        case 130:
+        case 143: return Outcome::interrupted;
+        default: return Outcome::internal_error;
+    }
+}
+
+}  // namespace
+
+Suite load_suite(const std::filesystem::path& file) {
+    const std::string name = file.string();
+    const Json doc = json_input::read_file(file);
+    if (!doc.is_object()) bad(name, "$", "an object", doc);
+    static const std::set<std::string> known{"schema_version", "name", "description", "scenarios"};
+    for (const auto& [key, value] : doc.items()) {
+        if (!known.contains(key)) {
+            throw Error(fmt::format("{}: $.{}: unknown field; expected one of description, name, scenarios, "
+                                    "schema_version",
+                                    name, key));
+        }
+    }
+    Suite suite;
+    suite.file = name;
+    if (!doc.contains("schema_version")) throw Error(fmt::format("{}: $.schema_version: missing; expected 1", name));
+    if (doc["schema_version"] != kSuiteSchemaVersion) {
+        bad(name, "$.schema_version", "1 (the only suite schema this memsoak reads)", doc["schema_version"]);
+    }
+    if (!doc.contains("name") || !doc["name"].is_string() || doc["name"].get<std::string>().empty()) {
+        bad(name, "$.name", "a non-empty string", doc.value("name", Json()));
+    }
+    suite.name = doc["name"].get<std::string>();
+    if (doc.contains("description")) {
+        if (!doc["description"].is_string()) bad(name, "$.description", "a string", doc["description"]);
+        suite.description = doc["description"].get<std::string>();
+    }
+    const Json& list = doc.value("scenarios", Json());
+    if (!list.is_array() || list.empty()) bad(name, "$.scenarios", "a non-empty array of scenario files", list);
+    const std::filesystem::path folder = file.parent_path();
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        const std::string path = fmt::format("$.scenarios[{}]", i);
+        if (!list[i].is_string() || list[i].get<std::string>().empty()) {
+            bad(name, path, "a scenario file name", list[i]);
+        }
+        std::filesystem::path scenario = folder / list[i].get<std::string>();
+        if (!std::filesystem::is_regular_file(scenario)) {
+            throw Error(fmt::format("{}: {}: no such scenario file {}", name, path, scenario.string()));
+        }
+        if (!seen.insert(scenario.lexically_normal().string()).second) {
+            throw Error(fmt::format("{}: {}: {} is listed twice", name, path, scenario.string()));
+        }
+        suite.scenarios.push_back(std::move(scenario));
+    }
+    return suite;
+}
+
+std::vector<SuiteJob> plan_suite(const Suite& suite, const std::vector<std::uint64_t>& seeds) {
+    std::vector<SuiteJob> plan;
+    std::set<std::string> names;
+    auto add = [&](const std::filesystem::path& scenario, std::optional<std::uint64_t> seed) {
+        SuiteJob job;
+        job.index = plan.size();
+        job.scenario = scenario;
+        job.seed = seed;
+        job.name = scenario.stem().string() + (seed ? fmt::format("-seed{}", *seed) : "");
+        if (!names.insert(job.name).second) {
+            throw Error(fmt::format("{}: two runs would write the report {}.json (scenario {}); scenario files in "
+                                    "one suite need distinct names",
+                                    suite.file, job.name, scenario.string()));
+        }
+        plan.push_back(std::move(job));
+    };
+    for (const auto& scenario : suite.scenarios) {
+        if (seeds.empty()) add(scenario, std::nullopt);
+        for (std::uint64_t seed : seeds) add(scenario, seed);
+    }
+    return plan;
+}
+
+Shard parse_shard(std::string_view text) {
+    const auto fail = [text]() -> Shard {
+        throw Error(fmt::format("expected I/N with 1 <= I <= N, e.g. \"2/4\", got \"{}\"", text));
+    };
+    const std::size_t slash = text.find('/');
+    if (slash == std::string_view::npos) return fail();
+    const auto whole = [](std::string_view digits, std::size_t& value) {
+        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+        return !digits.empty() && ec == std::errc() && end == digits.data() + digits.size();
+    };
+    Shard shard;
+    if (!whole(text.substr(0, slash), shard.index) || !whole(text.substr(slash + 1), shard.count)) return fail();
+    if (shard.index < 1 || shard.index > shard.count) return fail();
+    return shard;
+}
+
+std::vector<SuiteJob> select_shard(const std::vector<SuiteJob>& plan, Shard shard) {
+    std::vector<SuiteJob> mine;
+    for (const SuiteJob& job : plan) {
+        if (job.index % shard.count == shard.index - 1) mine.push_back(job);
+    }
+    return mine;
+}
+
+std::vector<SuiteEntry> run_suite(const Suite& suite, const SuiteOptions& options,
+                                  const std::atomic<bool>* stop_requested) {
+    const std::vector<SuiteJob> jobs = select_shard(plan_suite(suite, options.seeds), options.shard);
+    std::error_code ec;
+    std::filesystem::create_directories(options.out_dir, ec);
+    if (ec) throw Error(fmt::format("{}: cannot create folder: {}", options.out_dir.string(), ec.message()));
+
+    std::vector<SuiteEntry> entries;
+    for (std::size_t position = 0; position < jobs.size(); ++position) {
+        if (stop_requested != nullptr && stop_requested->load()) break;
+        const SuiteJob& job = jobs[position];
+        if (options.on_start) options.on_start(job, position, jobs.size());
+        SuiteEntry entry;
+        entry.job_index = job.index;
+        entry.name = job.name;
+        entry.seed = job.seed;
+        entry.scenario = job.scenario;
+        entry.report = options.out_dir / (job.name + ".json");
+        entry.log = options.out_dir / (job.name + ".log");
+        std::filesystem::remove(entry.report, ec);  // a stale report must not pass for this run's
+
+        std::vector<std::string> args{"run", job.scenario.string(), "--out", entry.report.string(), "--quiet"};
+        if (job.seed) args.insert(args.end(), {"--seed", std::to_string(*job.seed)});
+        args.insert(args.end(), options.run_args.begin(), options.run_args.end());
+        const auto start = std::chrono::steady_clock::now();
+        const int status = run_child(options.executable, args, entry.log, stop_requested);
+        entry.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (WIFSIGNALED(status)) {
+            entry.signal = WTERMSIG(status);
+            entry.outcome = entry.signal == SIGINT || entry.signal == SIGTERM ? Outcome::interrupted
+                                                                               : Outcome::crashed;
+        } else {
+            entry.exit_code = WEXITSTATUS(status);
+            entry.outcome = outcome_of_exit(entry.exit_code);
+        }
+        if (!std::filesystem::exists(entry.report, ec)) entry.report.clear();
+        entries.push_back(std::move(entry));
+    }
+    return entries;
+}
+
+std::string_view to_string(Outcome outcome) {
+    switch (outcome) {
+        case Outcome::pass: return "pass";
+        case Outcome::fail: return "fail";
+        case Outcome::bad_input: return "bad_input";
+        case Outcome::internal_error: return "internal_error";
+        case Outcome::interrupted: return "interrupted";
+        case Outcome::crashed: return "crashed";
+    }
+    return "unknown";
+}
+
+int suite_exit_code(const std::vector<SuiteEntry>& entries) {
+    int code = 0;
+    auto worse = [&code](int candidate, int rank_candidate) {
+        // Ranks: pass 0 < fail 1 < bad input 2 < internal/crash 3 < interrupted 4.
+        static constexpr auto rank = [](int c) { return c == 130 ? 4 : c; };
+        if (rank_candidate > rank(code)) code = candidate;
+    };
+    for (const SuiteEntry& entry : entries) {
+        switch (entry.outcome) {
+            case Outcome::pass: break;
+            case Outcome::fail: worse(1, 1); break;
+            case Outcome::bad_input: worse(2, 2); break;
+            case Outcome::internal_error:
+            case Outcome::crashed: worse(3, 3); break;
+            case Outcome::interrupted: worse(130, 4); break;
+        }
+    }
+    return code;
+}
+
+}  // namespace memsoak::harness
