@@ -1,0 +1,52 @@
+#pragma once
+// What the memsoak commands share: exit codes, option parsing helpers, the stop flag set by signals.
+// Each command lives in its own cmd_*.cpp and is listed in memsoak_main.cpp.
+
+#include <atomic>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "memsoak/harness/result.hpp"
+
+namespace memsoak::cli {
+
+// Exit codes (README "Exit codes").
+inline constexpr int kExitPass = 0;
+inline constexpr int kExitBudgetFailed = 1;
+inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitInternal = 3;
+
+// A usage error: printed with a pointer to the command's --help, exit 2.
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Set by SIGINT/SIGTERM (memsoak_main.cpp); soak loops check it between events and stop with a partial report.
+extern std::atomic<bool> g_stop_requested;
+extern std::atomic<int> g_stop_signal;
+
+boost::program_options::variables_map parse(const std::vector<std::string>& args,
+                                            const boost::program_options::options_description& options,
+                                            const boost::program_options::positional_options_description& positional);
+bool wants_help(const std::vector<std::string>& args);
+
+// budgets.json beside the scenario: where a scenario's ledger is unless --ledger says otherwise.
+std::filesystem::path default_ledger_for(const std::filesystem::path& scenario);
+// "os,allocator" -> layers; throws UsageError naming the bad layer.
+std::vector<harness::Layer> parse_layers(const std::string& text);
+// The tool's identity (version, commit, build type) in a result.
+void stamp_tool(harness::RunResult& result);
+// 0 pass, 1 a budget failed, 128+signal when interrupted.
+int exit_code_for(const harness::RunResult& result);
+
+// The commands. Each takes the arguments after its name.
+int run_command(const std::vector<std::string>& args);
+int suite_command(const std::vector<std::string>& args);
+int list_command(const std::vector<std::string>& args);
+int validate_command(const std::vector<std::string>& args);
+
+}  // namespace memsoak::cli

@@ -1,0 +1,61 @@
+#include "cli.hpp"
+
+#include <csignal>
+#include <fmt/format.h>
+
+#include "memsoak_version.hpp"
+
+namespace po = boost::program_options;
+
+namespace memsoak::cli {
+
+std::atomic<bool> g_stop_requested{false};
+std::atomic<int> g_stop_signal{0};
+
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& options,
+                        const po::positional_options_description& positional) {
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
+    po::notify(vm);
+    return vm;
+}
+
+bool wants_help(const std::vector<std::string>& args) {
+    for (const auto& a : args) {
+        if (a == "--help" || a == "-h") return true;
+    }
+    return false;
+}
+
+std::filesystem::path default_ledger_for(const std::filesystem::path& scenario) {
+    return scenario.parent_path() / "budgets.json";
+}
+
+std::vector<harness::Layer> parse_layers(const std::string& text) {
+    std::vector<harness::Layer> layers;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t comma = std::min(text.find(',', start), text.size());
+        const std::string name = text.substr(start, comma - start);
+        if (name == "os") layers.push_back(harness::Layer::os);
+        else if (name == "allocator") layers.push_back(harness::Layer::allocator);
+        else if (name == "engine") layers.push_back(harness::Layer::engine);
+        else throw UsageError(fmt::format("--measure: unknown layer \"{}\"; expected a comma-separated list of "
+                                          "os, allocator, engine", name));
+        start = comma + 1;
+    }
+    return layers;
+}
+
+void stamp_tool(harness::RunResult& result) {
+    result.info.tool_version = MEMSOAK_VERSION;
+    result.info.git_commit = MEMSOAK_GIT_COMMIT;
+    result.info.build_type = MEMSOAK_BUILD_TYPE;
+}
+
+int exit_code_for(const harness::RunResult& result) {
+    if (result.info.interrupted) return 128 + (g_stop_signal.load() != 0 ? g_stop_signal.load() : SIGINT);
+    return result.verdict == harness::Verdict::fail ? kExitBudgetFailed : kExitPass;
+}
+
+}  // namespace memsoak::cli

@@ -1,0 +1,123 @@
+// memsoak list and memsoak validate: what scenario, suite and ledger files there are, and whether they are valid.
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli.hpp"
+#include "memsoak/harness/engine_target.hpp"
+#include "memsoak/harness/error.hpp"
+#include "memsoak/harness/ledger.hpp"
+#include "memsoak/harness/scenario.hpp"
+#include "memsoak/harness/suite.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace memsoak::cli {
+
+int validate_command(const std::vector<std::string>& args) {
+    po::options_description options("memsoak validate FILE... [options]");
+    options.add_options()
+        ("help,h", "show this help")
+        ("file", po::value<std::vector<std::string>>(), "scenario, suite or ledger files")
+        ("ledger", po::value<std::string>(), "check scenario budgets against this ledger "
+                                             "(default: budgets.json beside each scenario)");
+    po::positional_options_description positional;
+    positional.add("file", -1);
+    if (wants_help(args)) {
+        std::cout << options << "\nChecks scenario, suite and ledger files; the kind is read from the content.\n";
+        return kExitPass;
+    }
+    const po::variables_map vm = parse(args, options, positional);
+    if (!vm.count("file")) throw UsageError("validate: name at least one file");
+    int code = kExitPass;
+    for (const auto& name : vm["file"].as<std::vector<std::string>>()) {
+        try {
+            std::ifstream in(name);
+            if (!in) throw harness::Error(fmt::format("{}: cannot open file: {}", name, std::strerror(errno)));
+            nlohmann::json doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+            if (doc.is_object() && doc.contains("workload")) {
+                const harness::Scenario scenario = harness::load_scenario(name);
+                harness::check_workload_for_engine(scenario);
+                harness::engine_config_for_run(scenario.engine, scenario.file + ": $.engine",
+                                               fs::path(name).parent_path(), scenario.seed, {});
+                const fs::path ledger_file =
+                    vm.count("ledger") ? fs::path(vm["ledger"].as<std::string>()) : default_ledger_for(name);
+                const harness::Ledger ledger = harness::load_ledger(ledger_file);
+                for (std::size_t i = 0; i < scenario.budgets.size(); ++i) {
+                    if (ledger.find(scenario.budgets[i]) == nullptr) {
+                        throw harness::Error(fmt::format("{}: $.budgets[{}]: budget \"{}\" is not in the ledger {}",
+                                                         name, i, scenario.budgets[i], ledger.file));
+                    }
+                }
+                std::cout << fmt::format("{}: ok (scenario {})\n", name, scenario.name);
+            } else if (doc.is_object() && doc.contains("scenarios")) {
+                const harness::Suite suite = harness::load_suite(name);
+                std::cout << fmt::format("{}: ok (suite {}, {} scenarios)\n", name, suite.name, suite.scenarios.size());
+            } else {
+                const harness::Ledger ledger = harness::load_ledger(name);
+                std::cout << fmt::format("{}: ok (ledger, {} budgets)\n", name, ledger.budgets.size());
+            }
+        } catch (const harness::Error& e) {
+            std::cerr << "memsoak: error: " << e.what() << "\n";
+            code = kExitBadInput;
+        }
+    }
+    return code;
+}
+
+int list_command(const std::vector<std::string>& args) {
+    po::options_description options("memsoak list [FOLDER]");
+    options.add_options()
+        ("help,h", "show this help")
+        ("folder", po::value<std::string>()->default_value("scenarios"), "where the scenarios are");
+    po::positional_options_description positional;
+    positional.add("folder", 1);
+    if (wants_help(args)) {
+        std::cout << options << "\nLists the scenarios, suites and budgets in a folder.\n";
+        return kExitPass;
+    }
+    const po::variables_map vm = parse(args, options, positional);
+    const fs::path folder = vm["folder"].as<std::string>();
+    if (!fs::is_directory(folder)) throw harness::Error(fmt::format("{}: not a folder", folder.string()));
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(folder)) {
+        if (entry.path().extension() == ".json") files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    std::cout << "Scenarios:\n";
+    for (const auto& file : files) {
+        std::ifstream in(file);
+        const nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
+        if (!doc.is_object() || !doc.contains("workload")) continue;
+        const harness::Scenario s = harness::load_scenario(file);
+        std::string budgets;
+        for (const auto& b : s.budgets) budgets += (budgets.empty() ? "" : ",") + b;
+        std::cout << fmt::format("  {:<26} {:>5}  {:<40} {}\n", s.name, engine::format_duration(s.duration), budgets,
+                                 file.filename().string());
+    }
+    std::cout << "Suites:\n";
+    for (const auto& file : files) {
+        std::ifstream in(file);
+        const nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
+        if (!doc.is_object() || !doc.contains("scenarios")) continue;
+        const harness::Suite suite = harness::load_suite(file);
+        std::cout << fmt::format("  {:<26} {} scenarios  {}\n", suite.name, suite.scenarios.size(),
+                                 file.filename().string());
+    }
+    if (fs::exists(folder / "budgets.json")) {
+        const harness::Ledger ledger = harness::load_ledger(folder / "budgets.json");
+        std::cout << "Budgets (" << ledger.file << "):\n";
+        for (const auto& b : ledger.budgets) std::cout << fmt::format("  {:<10} {}\n", b.name, b.description);
+    }
+    return kExitPass;
+}
+
+}  // namespace memsoak::cli

@@ -1,0 +1,110 @@
+// memsoak: soak-tests the leak study's trading application in virtual time and judges its memory budgets.
+// A thin main: find the command, let it parse its options and call the libraries, map errors to exit codes.
+
+#include <csignal>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "cli.hpp"
+#include "memsoak/engine/error.hpp"
+#include "memsoak/harness/error.hpp"
+#include "memsoak/reports/error.hpp"
+#include "memsoak_version.hpp"
+
+namespace po = boost::program_options;
+using namespace memsoak::cli;
+namespace engine = memsoak::engine;
+namespace harness = memsoak::harness;
+namespace reports = memsoak::reports;
+
+namespace {
+
+extern "C" void on_stop_signal(int signal) {
+    g_stop_signal.store(signal);
+    g_stop_requested.store(true);
+}
+
+void install_stop_handlers() {
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+}
+
+struct Command {
+    std::string name;
+    std::string synopsis;
+    std::string summary;
+    int (*run)(const std::vector<std::string>& args);
+};
+
+const std::vector<Command>& commands() {
+    static const std::vector<Command> list{
+        {"run", "run SCENARIO [--seed N] [--leak issue-N]... [--measure LAYERS] [--out REPORT.json]",
+         "run one scenario and judge its budgets", run_command},
+        {"suite", "suite SUITE [--out-dir DIR]", "run every scenario of a suite, each in its own process",
+         suite_command},
+        {"list", "list [FOLDER]", "list the scenarios, suites and budgets", list_command},
+        {"validate", "validate FILE...", "check scenario, suite and ledger files", validate_command},
+    };
+    return list;
+}
+
+void print_usage(std::ostream& out) {
+    out << "memsoak " << MEMSOAK_VERSION << ": memory-leak soak tests of the leak study's trading application\n\n"
+        << "Usage: memsoak COMMAND [options]   (memsoak COMMAND --help for a command's options)\n\nCommands:\n";
+    for (const Command& c : commands()) out << fmt::format("  {:<10} {}\n             memsoak {}\n", c.name, c.summary, c.synopsis);
+    out << "\nOptions:\n  --help     this help\n  --version  the version, commit and build type\n"
+        << "\nExit codes: 0 every budget passed, 1 a budget failed, 2 bad usage or input, 3 internal error,\n"
+        << "130/143 interrupted. NO_COLOR disables colour.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        print_usage(args.empty() ? std::cerr : std::cout);
+        return args.empty() ? kExitBadInput : kExitPass;
+    }
+    if (args[0] == "--version") {
+        std::cout << fmt::format("memsoak {} (commit {}, {})\n", MEMSOAK_VERSION, MEMSOAK_GIT_COMMIT,
+                                 MEMSOAK_BUILD_TYPE);
+        return kExitPass;
+    }
+    install_stop_handlers();
+    const std::string name = args[0];
+    args.erase(args.begin());
+    for (const Command& command : commands()) {
+        if (command.name != name) continue;
+        try {
+            return command.run(args);
+        } catch (const po::error& e) {
+            std::cerr << "memsoak " << name << ": " << e.what() << "\n(see memsoak " << name << " --help)\n";
+            return kExitBadInput;
+        } catch (const UsageError& e) {
+            std::cerr << "memsoak " << name << ": " << e.what() << "\n(see memsoak " << name << " --help)\n";
+            return kExitBadInput;
+        } catch (const harness::Error& e) {
+            std::cerr << "memsoak: error: " << e.what() << "\n";
+            return kExitBadInput;
+        } catch (const engine::Error& e) {
+            std::cerr << "memsoak: error: " << e.what() << "\n";
+            return kExitBadInput;
+        } catch (const reports::Error& e) {
+            std::cerr << "memsoak: error: " << e.what() << "\n";
+            return kExitInternal;
+        } catch (const std::exception& e) {
+            std::cerr << "memsoak: internal error: " << e.what() << "\n";
+            return kExitInternal;
+        }
+    }
+    std::cerr << fmt::format("memsoak: unknown command \"{}\"\n\n", name);
+    print_usage(std::cerr);
+    return kExitBadInput;
+}
