@@ -1,5 +1,6 @@
-// memsoak suite: every scenario of a suite, each in its own process, then one summary.
+// memsoak suite: every scenario of a suite (or one shard of it), each in its own process, then one summary.
 
+#include <charconv>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -7,9 +8,13 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
+#include "memsoak/harness/error.hpp"
 #include "memsoak/harness/suite.hpp"
-#include "memsoak/reports/error.hpp"
-#include "memsoak/reports/json_report.hpp"
+#include "memsoak/reports/atomic_file.hpp"
+#include "memsoak/reports/html.hpp"
+#include "memsoak/reports/junit.hpp"
+#include "memsoak/reports/markdown.hpp"
+#include "memsoak/reports/suite_report.hpp"
 #include "memsoak/reports/terminal.hpp"
 
 #include <unistd.h>
@@ -18,6 +23,51 @@ namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
 namespace memsoak::cli {
+namespace {
+
+// "1,2,3" -> seeds; throws UsageError naming the bad entry.
+std::vector<std::uint64_t> parse_seeds(const std::string& text) {
+    std::vector<std::uint64_t> seeds;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t comma = std::min(text.find(',', start), text.size());
+        const std::string item = text.substr(start, comma - start);
+        std::uint64_t seed = 0;
+        const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), seed);
+        if (item.empty() || ec != std::errc() || end != item.data() + item.size()) {
+            throw UsageError(fmt::format("--seeds: expected a comma-separated list of seeds (whole numbers >= 0) "
+                                         "such as \"1,2,3\", got \"{}\" in \"{}\"",
+                                         item, text));
+        }
+        seeds.push_back(seed);
+        start = comma + 1;
+    }
+    return seeds;
+}
+
+// "[3/8] production-day" on a terminal while a child runs; nothing when standard error is not a terminal.
+class SuiteProgress {
+public:
+    explicit SuiteProgress(bool enabled) : enabled_(enabled) {}
+    ~SuiteProgress() { finish(); }
+
+    void start(const harness::SuiteJob& job, std::size_t position, std::size_t count) {
+        if (!enabled_) return;
+        std::fprintf(stderr, "\r\033[K[%zu/%zu] running %s", position + 1, count, job.name.c_str());
+        drawn_ = true;
+    }
+
+    void finish() {
+        if (drawn_) std::fprintf(stderr, "\r\033[K");
+        drawn_ = false;
+    }
+
+private:
+    bool enabled_;
+    bool drawn_ = false;
+};
+
+}  // namespace
 
 int suite_command(const std::vector<std::string>& args) {
     po::options_description options("memsoak suite SUITE [options]");
@@ -25,25 +75,49 @@ int suite_command(const std::vector<std::string>& args) {
         ("help,h", "show this help")
         ("suite", po::value<std::string>(), "the suite file (JSON)")
         ("out-dir", po::value<std::string>()->default_value("memsoak-reports"),
-         "folder for each scenario's report and log")
+         "folder for each run's report and log, and the suite's suite-report.json")
+        ("shard", po::value<std::string>(),
+         "run only shard I of N (\"I/N\", 1-based): the runs whose position k in the plan has k % N == I - 1")
+        ("seeds", po::value<std::string>(),
+         "run every scenario once per seed, e.g. \"1,2,3\" (passed as --seed; reports are NAME-seedN.json)")
+        ("html", po::value<std::string>(), "also write one HTML page for the whole suite here")
+        ("junit", po::value<std::string>(), "also write JUnit XML here: a testsuite per run, a testcase per budget")
+        ("markdown", po::value<std::string>(), "also write a Markdown summary here (CI job summary, PR comment)")
         ("leak", po::value<std::vector<std::string>>()->composing(), "passed to every run (repeatable)")
         ("measure", po::value<std::string>(), "passed to every run")
         ("ledger", po::value<std::string>(), "passed to every run")
-        ("max-rss", po::value<std::string>(), "passed to every run");
+        ("max-rss", po::value<std::string>(), "passed to every run")
+        ("quiet,q", "print nothing but errors");
     po::positional_options_description positional;
     positional.add("suite", 1);
     if (wants_help(args)) {
         std::cout << options << "\nRuns every scenario of a suite, each in its own process, then prints one "
-                                "summary.\nExit codes: as for run; a crashed scenario counts as 3.\n";
+                                "summary.\nSharding: N machines each run --shard I/N into their own folder; "
+                                "memsoak merge joins the folders.\nExit codes: as for run; a crashed scenario "
+                                "counts as 3.\n";
         return kExitPass;
     }
     const po::variables_map vm = parse(args, options, positional);
-    if (!vm.count("suite")) throw UsageError("suite: missing the suite file");
+    if (!vm.count("suite")) throw UsageError("missing the suite file");
     const harness::Suite suite = harness::load_suite(vm["suite"].as<std::string>());
 
     harness::SuiteOptions suite_options;
     suite_options.executable = fs::read_symlink("/proc/self/exe");
     suite_options.out_dir = vm["out-dir"].as<std::string>();
+    if (vm.count("shard")) {
+        try {
+            suite_options.shard = harness::parse_shard(vm["shard"].as<std::string>());
+        } catch (const harness::Error& e) {
+            throw UsageError(fmt::format("--shard: {}", e.what()));
+        }
+    }
+    if (vm.count("seeds")) suite_options.seeds = parse_seeds(vm["seeds"].as<std::string>());
+    for (const harness::SuiteJob& job : harness::plan_suite(suite, suite_options.seeds)) {
+        if (job.name + ".json" == reports::kSuiteReportFile) {
+            throw UsageError(fmt::format("scenario {} would overwrite the suite's {}; rename the scenario file",
+                                         job.scenario.string(), reports::kSuiteReportFile));
+        }
+    }
     if (vm.count("leak")) {
         for (const auto& leak : vm["leak"].as<std::vector<std::string>>()) {
             suite_options.run_args.insert(suite_options.run_args.end(), {"--leak", leak});
@@ -55,45 +129,36 @@ int suite_command(const std::vector<std::string>& args) {
                                           {std::string("--") + passed, vm[passed].as<std::string>()});
         }
     }
+    const bool quiet = vm.count("quiet") > 0;
+    SuiteProgress progress(!quiet && ::isatty(STDERR_FILENO));
+    suite_options.on_start = [&progress](const harness::SuiteJob& job, std::size_t position, std::size_t count) {
+        progress.start(job, position, count);
+    };
     const auto entries = harness::run_suite(suite, suite_options, &g_stop_requested);
+    progress.finish();
 
-    const bool color = reports::should_use_color(STDOUT_FILENO);
-    std::cout << fmt::format("suite {} ({} scenarios), reports in {}\n", suite.name, suite.scenarios.size(),
-                             suite_options.out_dir.string());
-    for (const auto& entry : entries) {
-        std::string detail;
-        if (!entry.report.empty()) {
-            try {
-                const harness::RunResult result = reports::load_report(entry.report);
-                detail = fmt::format("{} virtual in {:.2f} s ({:.0f}x)",
-                                     engine::format_duration(result.info.virtual_elapsed), result.info.wall_seconds,
-                                     result.info.acceleration);
-                for (const auto& budget : result.budgets) {
-                    if (budget.verdict == harness::Verdict::fail) detail += fmt::format("; {} failed", budget.budget);
-                }
-            } catch (const reports::Error& e) {
-                detail = fmt::format("unreadable report: {}", e.what());
-            }
-        } else {
-            detail = fmt::format("no report; see {}", entry.log.string());
-        }
-        if (entry.signal != 0) detail += fmt::format("; killed by signal {}", entry.signal);
-        const std::string outcome{harness::to_string(entry.outcome)};
-        const bool good = entry.outcome == harness::Outcome::pass;
-        std::cout << fmt::format("  {:<28} {}{:<14}{}  {}\n", entry.scenario.stem().string(),
-                                 color ? (good ? "\033[32m" : "\033[31m") : "", outcome, color ? "\033[0m" : "",
-                                 detail);
+    reports::SuiteReport report = reports::make_suite_report(suite, suite_options, entries);
+    reports::write_file_atomically(suite_options.out_dir / reports::kSuiteReportFile,
+                                   reports::suite_report_to_json(report).dump(1) + "\n");
+    reports::load_run_reports(report, suite_options.out_dir);
+    if (vm.count("html")) {
+        const fs::path page = vm["html"].as<std::string>();
+        const fs::path links = fs::proximate(suite_options.out_dir, fs::absolute(page).parent_path());
+        reports::write_file_atomically(page, reports::render_suite_html(report, links == "." ? "" : links.string()));
     }
-    if (g_stop_requested.load()) {
-        // Stopped by SIGINT/SIGTERM, possibly between two scenarios: the suite did not run whole, whatever the
-        // scenarios that ran say.
-        const int signal = g_stop_signal.load() != 0 ? g_stop_signal.load() : SIGINT;
-        std::cout << fmt::format("suite interrupted by signal {} after {} scenario runs\n", signal, entries.size());
-        return 128 + signal;
+    if (vm.count("junit")) {
+        reports::write_file_atomically(vm["junit"].as<std::string>(), reports::render_suite_junit(report));
     }
-    const int code = harness::suite_exit_code(entries);
-    std::cout << fmt::format("suite verdict: {}\n", code == 0 ? "pass" : "fail");
-    return code;
+    if (vm.count("markdown")) {
+        reports::write_file_atomically(vm["markdown"].as<std::string>(), reports::render_suite_markdown(report));
+    }
+    if (!quiet) {
+        reports::print_suite_summary(std::cout, report, suite_options.out_dir,
+                                     reports::TerminalStyle{reports::should_use_color(STDOUT_FILENO)});
+    }
+    // Stopped by SIGINT or SIGTERM, perhaps between two runs: the suite did not run whole, whatever its runs say.
+    if (g_stop_requested.load()) return 128 + (g_stop_signal.load() != 0 ? g_stop_signal.load() : SIGINT);
+    return reports::suite_report_exit_code(report);
 }
 
 }  // namespace memsoak::cli

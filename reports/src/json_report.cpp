@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "memsoak/harness/diagnosis.hpp"
 #include "memsoak/reports/error.hpp"
 
 namespace memsoak::reports {
@@ -18,6 +19,11 @@ namespace {
 using harness::Attribution;
 using harness::BudgetResult;
 using harness::Growth;
+using harness::GrowthClass;
+using harness::HeapProfileFindings;
+using harness::HeapSite;
+using harness::LayerDiagnosis;
+using harness::LayerTrend;
 using harness::LimitKind;
 using harness::LimitResult;
 using harness::RunInfo;
@@ -115,6 +121,39 @@ Json attribution_to_json(const Attribution& a) {
         {"growth_bytes_per_hour", number_or_null(a.growth_bytes_per_hour)},
         {"share", number_or_null(a.share)},
     };
+}
+
+Json diagnosis_to_json(const LayerDiagnosis& d) {
+    Json layers = Json::array();
+    for (const LayerTrend& trend : d.layers) {
+        Json layer = {{"metric", trend.metric}, {"purged_only", trend.purged_only}, {"growing", trend.growing}};
+        if (trend.growth) layer["growth"] = growth_to_json(*trend.growth);
+        layers.push_back(std::move(layer));
+    }
+    return {
+        {"kind", harness::to_string(d.kind)},
+        {"explanation", d.explanation},
+        {"rate_floor_bytes_per_hour", number_or_null(d.rate_floor_bytes_per_hour)},
+        {"engine_share", number_or_null(d.engine_share)},
+        {"layers", std::move(layers)},
+    };
+}
+
+Json heap_profile_to_json(const HeapProfileFindings& findings) {
+    Json sites = Json::array();
+    for (const HeapSite& site : findings.sites) {
+        sites.push_back(
+            {{"function", site.function}, {"callers", site.callers}, {"bytes", number_or_null(site.bytes)}});
+    }
+    Json out = {
+        {"interval_s", seconds(findings.interval)},
+        {"directory", findings.directory},
+        {"profiles", findings.profiles},
+        {"total_growth_bytes", number_or_null(findings.total_growth_bytes)},
+        {"sites", std::move(sites)},
+    };
+    if (!findings.error.empty()) out["error"] = findings.error;
+    return out;
 }
 
 // ---- reading ----
@@ -402,6 +441,56 @@ Attribution read_attribution(const Reader& r, const Json& entry, const std::stri
     return out;
 }
 
+LayerDiagnosis read_diagnosis(const Reader& r, const Json& diagnosis, const std::string& path) {
+    if (!diagnosis.is_object()) r.fail(path, "an object", diagnosis);
+    LayerDiagnosis out;
+    constexpr std::string_view kKinds = R"("stable", "retention", "untracked_leak", "heap_growth", )"
+                                        R"("allocator_caching", "os_level", "undetermined" or "not_measured")";
+    const Json& kind = r.member(diagnosis, path, "kind", kKinds);
+    const std::optional<GrowthClass> parsed = kind.is_string()
+                                                  ? harness::growth_class_from_string(kind.get<std::string>())
+                                                  : std::nullopt;
+    if (!parsed) r.fail(path + ".kind", kKinds, kind);
+    out.kind = *parsed;
+    out.explanation = r.string_member(diagnosis, path, "explanation");
+    out.rate_floor_bytes_per_hour = r.number_member(diagnosis, path, "rate_floor_bytes_per_hour");
+    out.engine_share = r.number_member(diagnosis, path, "engine_share");
+    const Json& layers = r.array_member(diagnosis, path, "layers");
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        const std::string layer_path = fmt::format("{}.layers[{}]", path, i);
+        if (!layers[i].is_object()) r.fail(layer_path, "an object", layers[i]);
+        LayerTrend& trend = out.layers.emplace_back();
+        trend.metric = r.string_member(layers[i], layer_path, "metric");
+        trend.purged_only = r.bool_member(layers[i], layer_path, "purged_only");
+        trend.growing = r.bool_member(layers[i], layer_path, "growing");
+        if (const Json* growth = r.optional_member(layers[i], "growth")) {
+            if (!growth->is_object()) r.fail(layer_path + ".growth", "an object", *growth);
+            trend.growth = read_growth(r, *growth, layer_path + ".growth");
+        }
+    }
+    return out;
+}
+
+HeapProfileFindings read_heap_profile(const Reader& r, const Json& findings, const std::string& path) {
+    if (!findings.is_object()) r.fail(path, "an object", findings);
+    HeapProfileFindings out;
+    out.interval = r.seconds_member(findings, path, "interval_s");
+    out.directory = r.string_member(findings, path, "directory");
+    out.profiles = r.strings_member(findings, path, "profiles");
+    out.total_growth_bytes = r.number_member(findings, path, "total_growth_bytes");
+    const Json& sites = r.array_member(findings, path, "sites");
+    for (std::size_t i = 0; i < sites.size(); ++i) {
+        const std::string site_path = fmt::format("{}.sites[{}]", path, i);
+        if (!sites[i].is_object()) r.fail(site_path, "an object", sites[i]);
+        HeapSite& site = out.sites.emplace_back();
+        site.function = r.string_member(sites[i], site_path, "function");
+        site.callers = r.strings_member(sites[i], site_path, "callers");
+        site.bytes = r.number_member(sites[i], site_path, "bytes");
+    }
+    if (const Json* error = r.optional_member(findings, "error")) out.error = r.string(*error, path + ".error");
+    return out;
+}
+
 }  // namespace
 
 const harness::LimitResult* deciding_limit(const harness::BudgetResult& budget) {
@@ -430,7 +519,7 @@ nlohmann::json to_json(const harness::RunResult& result) {
     Json attribution = Json::array();
     for (const Attribution& a : result.attribution) attribution.push_back(attribution_to_json(a));
 
-    return {
+    Json out = {
         {"schema_version", kReportSchemaVersion},
         {"tool",
          {{"name", kToolName},
@@ -451,6 +540,9 @@ nlohmann::json to_json(const harness::RunResult& result) {
         {"attribution", std::move(attribution)},
         {"verdict", harness::to_string(result.verdict)},
     };
+    if (result.diagnosis) out["diagnosis"] = diagnosis_to_json(*result.diagnosis);
+    if (result.heap_profile) out["heap_profile"] = heap_profile_to_json(*result.heap_profile);
+    return out;
 }
 
 harness::RunResult run_result_from_json(const nlohmann::json& document, const std::string& source) {
@@ -475,6 +567,12 @@ harness::RunResult run_result_from_json(const nlohmann::json& document, const st
     out.attribution.reserve(attribution.size());
     for (std::size_t i = 0; i < attribution.size(); ++i) {
         out.attribution.push_back(read_attribution(r, attribution[i], fmt::format("$.attribution[{}]", i)));
+    }
+    if (const Json* diagnosis = r.optional_member(document, "diagnosis")) {
+        out.diagnosis = read_diagnosis(r, *diagnosis, "$.diagnosis");
+    }
+    if (const Json* heap_profile = r.optional_member(document, "heap_profile")) {
+        out.heap_profile = read_heap_profile(r, *heap_profile, "$.heap_profile");
     }
     out.verdict = r.verdict_member(document, "$", "verdict");
     return out;

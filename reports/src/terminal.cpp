@@ -27,6 +27,9 @@ using harness::Verdict;
 
 // Components listed under "growth by component": the largest growers say where to look; the rest is noise.
 constexpr std::size_t kTopAttributions = 3;
+// A passing peak limit whose metric grows is projected under its budget when the breach is this close: the
+// application runs for days, and a breach within a week of uptime is worth a line.
+constexpr double kProjectionHorizonHours = 7 * 24;
 
 // One table cell; a cell with a foreground colour is painted when colour is on. Padding is computed on the
 // unpainted text so that escape sequences do not shift the columns.
@@ -176,6 +179,12 @@ void print_budgets(Printer& p, const RunResult& result) {
         if (budget.verdict == Verdict::fail && limit != nullptr && !limit->explanation.empty()) {
             p.line(explanation_indent + limit->explanation);
         }
+        for (const LimitResult& passing : budget.limits) {
+            if (passing.verdict == Verdict::pass && passing.hours_to_breach &&
+                *passing.hours_to_breach <= kProjectionHorizonHours) {
+                p.line(explanation_indent + passing.explanation);
+            }
+        }
     }
 }
 
@@ -209,6 +218,60 @@ void print_attribution(Printer& p, const RunResult& result) {
     for (const Row& row : rows) p.row(row, widths, 2);
 }
 
+std::string format_trend_rate(const harness::LayerTrend& trend) {
+    if (!trend.growth) return "not measured";
+    return harness::format_size_rate(trend.growth->slope_per_hour);
+}
+
+std::string format_trend_interval(const harness::LayerTrend& trend) {
+    if (!trend.growth) return "";
+    return fmt::format("[{}, {}]", harness::format_size_rate(trend.growth->ci_low_per_hour),
+                       harness::format_size_rate(trend.growth->ci_high_per_hour));
+}
+
+std::string format_p_value(const harness::LayerTrend& trend) {
+    if (!trend.growth || !std::isfinite(trend.growth->p_value)) return "";
+    return trend.growth->p_value < 0.001 ? std::string("p<0.001") : fmt::format("p={:.2g}", trend.growth->p_value);
+}
+
+void print_diagnosis(Printer& p, const RunResult& result) {
+    if (!result.diagnosis) return;
+    const harness::LayerDiagnosis& d = *result.diagnosis;
+    p.line("");
+    p.line("diagnosis: " + d.explanation);
+    std::vector<Row> rows;
+    for (const harness::LayerTrend& trend : d.layers) {
+        rows.push_back({{trend.metric + (trend.purged_only ? " (purged)" : "")},
+                        {format_trend_rate(trend)},
+                        {format_trend_interval(trend)},
+                        {format_p_value(trend)},
+                        trend.growing ? Cell{"grows", fmt::fg(fmt::terminal_color::red)} : Cell{"-"}});
+    }
+    const std::vector<std::size_t> widths = column_widths(rows);
+    for (const Row& row : rows) p.row(row, widths, 2);
+}
+
+void print_heap_profile(Printer& p, const RunResult& result) {
+    if (!result.heap_profile) return;
+    const harness::HeapProfileFindings& h = *result.heap_profile;
+    p.line("");
+    if (!h.error.empty()) {
+        p.line(fmt::format("heap profiles ({} in {}): {}", h.profiles.size(), h.directory, h.error));
+        return;
+    }
+    p.line(fmt::format("heap growth by allocation site, first to last of {} profiles (every {}, in {}): {} in all",
+                       h.profiles.size(), engine::format_duration(h.interval), h.directory,
+                       harness::format_bytes(h.total_growth_bytes)));
+    std::vector<Row> rows;
+    for (const harness::HeapSite& site : h.sites) {
+        std::string where = site.function;
+        for (const std::string& caller : site.callers) where += " <- " + caller;
+        rows.push_back({{harness::format_bytes(site.bytes)}, {where}});
+    }
+    const std::vector<std::size_t> widths = column_widths(rows);
+    for (const Row& row : rows) p.row(row, widths, 2);
+}
+
 void print_verdict(Printer& p, const RunResult& result) {
     std::vector<std::string> failed;
     for (const BudgetResult& budget : result.budgets) {
@@ -229,6 +292,8 @@ void print_summary(std::ostream& out, const harness::RunResult& result, const Te
     p.line("");
     print_budgets(p, result);
     print_attribution(p, result);
+    print_diagnosis(p, result);
+    print_heap_profile(p, result);
     print_verdict(p, result);
 }
 

@@ -1,0 +1,81 @@
+#pragma once
+// Compares a candidate run with a baseline run of the same scenario, limit by limit: the change in peak and in
+// growth rate, flagged as a regression only beyond a tolerance that allows for the runs' own noise
+// (docs/reports.md "Comparing with a baseline").
+
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "memsoak/harness/result.hpp"
+#include "memsoak/reports/terminal.hpp"
+
+namespace memsoak::reports {
+
+// The defaults were set from re-runs of one build: the same scenario and seed move a peak of RSS by well under
+// 1 MiB between re-runs (and by ~3 MiB between allocators: compare like with like), and the RSS slope's interval
+// by ~30 KiB/h in a day and ~90 KiB/h in two hours; engine footprints and allocator live bytes repeat exactly.
+struct CompareOptions {
+    double peak_tolerance_bytes = 1024.0 * 1024;    // a peak may rise this much ...
+    double items_tolerance = 10;                    // ... a count this much ...
+    double relative_tolerance = 0.10;               // ... or this fraction of the baseline, whichever is larger
+    // Bytes per virtual hour (items per hour for .items metrics); at least the peak (count) tolerance spread over
+    // the hours the fit spans, and the relative tolerance of the baseline's slope.
+    double growth_tolerance_per_hour = 64 * 1024.0;
+};
+
+enum class Change { same, regressed, improved, not_compared };
+
+// One limit of one budget, in both runs. Peak and items limits compare the measured peak; any limit whose
+// metric has a fitted trend in both runs also compares the growth.
+struct LimitComparison {
+    std::string budget;
+    std::string metric;
+    harness::LimitKind kind = harness::LimitKind::peak;
+    harness::LimitResult baseline;
+    harness::LimitResult candidate;
+    Change peak = Change::not_compared;    // peak and items limits only
+    Change growth = Change::not_compared;  // when both runs fitted a trend
+    Change verdict = Change::same;         // regressed: pass -> fail; improved: fail -> pass
+    std::string reason;                    // why it regressed or improved, for people; empty when the same
+
+    Change overall() const;  // regressed if anything regressed, else improved if anything improved, else same
+};
+
+struct ScenarioComparison {
+    std::string scenario;
+    std::string baseline_file;
+    std::string candidate_file;
+    harness::RunResult baseline;
+    harness::RunResult candidate;
+    std::vector<LimitComparison> limits;
+    std::vector<std::string> notes;  // what makes the comparison less like-for-like: allocator, seed, leaks, budgets
+    std::size_t regressions() const;
+};
+
+struct Comparison {
+    CompareOptions options;
+    std::vector<ScenarioComparison> scenarios;
+    std::vector<std::string> only_in_baseline;   // report files with no counterpart
+    std::vector<std::string> only_in_candidate;
+    std::size_t regressions() const;
+};
+
+// Compares two runs (of the same scenario; the names are not checked here).
+ScenarioComparison compare_runs(const harness::RunResult& baseline, const harness::RunResult& candidate,
+                                const CompareOptions& options);
+
+// Two report files, or two folders of reports matched by scenario name and seed (a folder's suite-report.json
+// and files that are not .json are skipped). Throws reports::Error for an unreadable report, a folder compared
+// with a file, or folders that share no scenario.
+Comparison compare_paths(const std::filesystem::path& baseline, const std::filesystem::path& candidate,
+                         const CompareOptions& options);
+
+// The terminal rendering: one table per scenario, the reasons under regressed rows, and a closing line.
+void print_comparison(std::ostream& out, const Comparison& comparison, const TerminalStyle& style);
+
+std::string_view to_string(Change change);
+
+}  // namespace memsoak::reports

@@ -1,0 +1,375 @@
+#include "memsoak/reports/compare.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <fmt/color.h>
+#include <fmt/format.h>
+
+#include "memsoak/harness/units.hpp"
+#include "memsoak/reports/error.hpp"
+#include "memsoak/reports/json_report.hpp"
+#include "memsoak/reports/suite_report.hpp"
+#include "text_format.hpp"
+
+namespace memsoak::reports {
+namespace {
+
+namespace fs = std::filesystem;
+using harness::LimitKind;
+using harness::LimitResult;
+using harness::RunResult;
+using harness::Verdict;
+
+bool counts_items(const std::string& metric) { return metric.ends_with(".items"); }
+
+// A peak (or peak count) changes when it moves by more than max(absolute, relative x baseline): a single run has
+// no interval for its peak, so the tolerance stands in for re-run noise.
+Change compare_peaks(LimitComparison& row, const CompareOptions& options, std::vector<std::string>& reasons) {
+    const double base = row.baseline.measured;
+    const double cand = row.candidate.measured;
+    if (!std::isfinite(base) || !std::isfinite(cand)) return Change::not_compared;
+    const double absolute = row.kind == LimitKind::items ? options.items_tolerance : options.peak_tolerance_bytes;
+    const double tolerance = std::max(absolute, options.relative_tolerance * std::abs(base));
+    const double change = cand - base;
+    if (std::abs(change) <= tolerance) return Change::same;
+    reasons.push_back(fmt::format("peak {} -> {}, {} beyond the {} tolerance", text::in_unit(base, row.kind),
+                                  text::in_unit(cand, row.kind), text::signed_in_unit(change, row.kind),
+                                  text::in_unit(tolerance, row.kind)));
+    return change > 0 ? Change::regressed : Change::improved;
+}
+
+// The virtual hours a growth fit spans: from the warm-up to the end of the shorter run.
+double judged_hours(const RunResult& a, const RunResult& b) {
+    const auto span = [](const RunResult& r) { return engine::to_hours(r.info.virtual_elapsed - r.info.warmup); };
+    return std::min(span(a), span(b));
+}
+
+// Growth changes only when the two slopes' confidence intervals are apart by more than the tolerance, and the
+// higher one is a significant trend: the intervals carry each run's own noise. The tolerance is also at least the
+// peak tolerance spread over the judged hours: extra growth that adds up to less than that over the run cannot be
+// told from the run-to-run variation in level (a few pages of RSS make tens of KiB/h in a two-hour run).
+Change compare_growth(LimitComparison& row, const CompareOptions& options, double hours,
+                      std::vector<std::string>& reasons) {
+    if (!row.baseline.growth || !row.candidate.growth) return Change::not_compared;
+    const harness::Growth& base = *row.baseline.growth;
+    const harness::Growth& cand = *row.candidate.growth;
+    for (double v : {base.ci_low_per_hour, base.ci_high_per_hour, cand.ci_low_per_hour, cand.ci_high_per_hour}) {
+        if (!std::isfinite(v)) return Change::not_compared;
+    }
+    const bool items = counts_items(row.metric);
+    const double level = items ? options.items_tolerance : options.peak_tolerance_bytes;
+    const double tolerance = std::max({items ? options.items_tolerance : options.growth_tolerance_per_hour,
+                                       options.relative_tolerance * std::abs(base.slope_per_hour),
+                                       hours > 0 ? level / hours : 0.0});
+    const auto describe = [&] {
+        const auto interval = [&](const harness::Growth& g) {
+            return fmt::format("{}..{}", text::rate_of(g.ci_low_per_hour, row.metric),
+                               text::rate_of(g.ci_high_per_hour, row.metric));
+        };
+        return fmt::format("growth {} -> {}, 95% intervals {} and {} apart by more than {}",
+                           text::rate_of(base.slope_per_hour, row.metric),
+                           text::rate_of(cand.slope_per_hour, row.metric),
+                           interval(base), interval(cand), text::rate_of(tolerance, row.metric));
+    };
+    if (cand.significant && cand.ci_low_per_hour > base.ci_high_per_hour + tolerance) {
+        reasons.push_back(describe());
+        return Change::regressed;
+    }
+    if (base.significant && base.ci_low_per_hour > cand.ci_high_per_hour + tolerance) {
+        reasons.push_back(describe());
+        return Change::improved;
+    }
+    return Change::same;
+}
+
+Change compare_verdicts(const LimitComparison& row, std::vector<std::string>& reasons) {
+    const Verdict base = row.baseline.verdict;
+    const Verdict cand = row.candidate.verdict;
+    if (base == cand || base == Verdict::not_measured || cand == Verdict::not_measured) return Change::same;
+    reasons.push_back(fmt::format("verdict {} -> {}", text::verdict_word(base), text::verdict_word(cand)));
+    return cand == Verdict::fail ? Change::regressed : Change::improved;
+}
+
+void note_differences(const RunResult& base, const RunResult& cand, std::vector<std::string>& notes) {
+    if (base.info.allocator != cand.info.allocator) {
+        notes.push_back(fmt::format("allocators differ: baseline {}, candidate {}", base.info.allocator,
+                                    cand.info.allocator));
+    }
+    if (base.info.seed != cand.info.seed) {
+        notes.push_back(fmt::format("seeds differ: baseline {}, candidate {}", base.info.seed, cand.info.seed));
+    }
+    if (base.info.leaks != cand.info.leaks) {
+        const auto list = [](const std::vector<std::string>& leaks) {
+            return leaks.empty() ? std::string("none") : fmt::format("{}", fmt::join(leaks, ", "));
+        };
+        notes.push_back(fmt::format("leaky behaviour differs: baseline {}, candidate {}", list(base.info.leaks),
+                                    list(cand.info.leaks)));
+    }
+    if (base.info.virtual_elapsed != cand.info.virtual_elapsed) {
+        notes.push_back(fmt::format("virtual time differs: baseline {}, candidate {}",
+                                    text::virtual_duration(base.info.virtual_elapsed),
+                                    text::virtual_duration(cand.info.virtual_elapsed)));
+    }
+}
+
+const harness::BudgetResult* find_budget(const RunResult& run, const std::string& name) {
+    for (const auto& budget : run.budgets) {
+        if (budget.budget == name) return &budget;
+    }
+    return nullptr;
+}
+
+// Reports in a folder, keyed by scenario name and seed; the suite report and other files are skipped.
+struct Found {
+    fs::path file;
+    RunResult result;
+};
+
+std::vector<Found> load_folder(const fs::path& folder) {
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (const auto& item : fs::directory_iterator(folder, ec)) {
+        const fs::path& path = item.path();
+        if (item.is_regular_file() && path.extension() == ".json" && path.filename() != kSuiteReportFile) {
+            files.push_back(path);
+        }
+    }
+    if (ec) throw Error(fmt::format("{}: cannot list folder: {}", folder.string(), ec.message()));
+    std::sort(files.begin(), files.end());
+    std::vector<Found> found;
+    for (const fs::path& file : files) found.push_back({file, load_report(file)});
+    return found;
+}
+
+std::string run_key(const RunResult& run) { return fmt::format("{} (seed {})", run.info.scenario_name, run.info.seed); }
+
+}  // namespace
+
+Change LimitComparison::overall() const {
+    const Change parts[] = {peak, growth, verdict};
+    if (std::find(std::begin(parts), std::end(parts), Change::regressed) != std::end(parts)) return Change::regressed;
+    if (std::find(std::begin(parts), std::end(parts), Change::improved) != std::end(parts)) return Change::improved;
+    if (peak == Change::not_compared && growth == Change::not_compared) return Change::not_compared;
+    return Change::same;
+}
+
+std::size_t ScenarioComparison::regressions() const {
+    return static_cast<std::size_t>(std::count_if(limits.begin(), limits.end(), [](const LimitComparison& l) {
+        return l.overall() == Change::regressed;
+    }));
+}
+
+std::size_t Comparison::regressions() const {
+    std::size_t total = 0;
+    for (const auto& scenario : scenarios) total += scenario.regressions();
+    return total;
+}
+
+ScenarioComparison compare_runs(const RunResult& baseline, const RunResult& candidate, const CompareOptions& options) {
+    ScenarioComparison out;
+    out.scenario = candidate.info.scenario_name;
+    out.baseline = baseline;
+    out.candidate = candidate;
+    note_differences(baseline, candidate, out.notes);
+    for (const auto& budget : candidate.budgets) {
+        const harness::BudgetResult* base_budget = find_budget(baseline, budget.budget);
+        if (base_budget == nullptr) {
+            out.notes.push_back(fmt::format("budget {} is only in the candidate", budget.budget));
+            continue;
+        }
+        for (const LimitResult& limit : budget.limits) {
+            const auto base_limit = std::find_if(base_budget->limits.begin(), base_budget->limits.end(),
+                                                 [&](const LimitResult& l) {
+                                                     return l.metric == limit.metric && l.kind == limit.kind;
+                                                 });
+            if (base_limit == base_budget->limits.end()) {
+                out.notes.push_back(fmt::format("{}: {} is only in the candidate", budget.budget,
+                                                text::limit_label(limit)));
+                continue;
+            }
+            LimitComparison row;
+            row.budget = budget.budget;
+            row.metric = limit.metric;
+            row.kind = limit.kind;
+            row.baseline = *base_limit;
+            row.candidate = limit;
+            std::vector<std::string> reasons;
+            if (limit.kind != LimitKind::growth) row.peak = compare_peaks(row, options, reasons);
+            row.growth = compare_growth(row, options, judged_hours(baseline, candidate), reasons);
+            row.verdict = compare_verdicts(row, reasons);
+            row.reason = fmt::format("{}", fmt::join(reasons, "; "));
+            out.limits.push_back(std::move(row));
+        }
+    }
+    for (const auto& budget : baseline.budgets) {
+        if (find_budget(candidate, budget.budget) == nullptr) {
+            out.notes.push_back(fmt::format("budget {} is only in the baseline", budget.budget));
+        }
+    }
+    return out;
+}
+
+Comparison compare_paths(const fs::path& baseline, const fs::path& candidate, const CompareOptions& options) {
+    Comparison comparison;
+    comparison.options = options;
+    const bool base_folder = fs::is_directory(baseline);
+    const bool cand_folder = fs::is_directory(candidate);
+    if (base_folder != cand_folder) {
+        throw Error(fmt::format("{} is a {} but {} is a {}: compare two reports or two folders of reports",
+                                baseline.string(), base_folder ? "folder" : "file", candidate.string(),
+                                cand_folder ? "folder" : "file"));
+    }
+    if (!base_folder) {
+        ScenarioComparison one = compare_runs(load_report(baseline), load_report(candidate), options);
+        one.baseline_file = baseline.string();
+        one.candidate_file = candidate.string();
+        comparison.scenarios.push_back(std::move(one));
+        return comparison;
+    }
+
+    std::vector<Found> base_runs = load_folder(baseline);
+    std::vector<Found> cand_runs = load_folder(candidate);
+    const auto check_unique = [](const std::vector<Found>& runs) {
+        std::map<std::string, const fs::path*> seen;
+        for (const Found& f : runs) {
+            const auto [it, added] = seen.emplace(run_key(f.result), &f.file);
+            if (!added) {
+                throw Error(fmt::format("{} and {}: two reports of {}", it->second->string(), f.file.string(),
+                                        it->first));
+            }
+        }
+    };
+    check_unique(base_runs);
+    check_unique(cand_runs);
+
+    std::vector<bool> base_used(base_runs.size(), false);
+    std::vector<bool> cand_used(cand_runs.size(), false);
+    const auto pair_up = [&](std::size_t b, std::size_t c) {
+        ScenarioComparison one = compare_runs(base_runs[b].result, cand_runs[c].result, options);
+        one.baseline_file = base_runs[b].file.string();
+        one.candidate_file = cand_runs[c].file.string();
+        comparison.scenarios.push_back(std::move(one));
+        base_used[b] = cand_used[c] = true;
+    };
+    // First by scenario and seed; then a scenario left with exactly one report on each side pairs by name alone
+    // (a run with another seed), and the seed difference is noted.
+    for (std::size_t c = 0; c < cand_runs.size(); ++c) {
+        for (std::size_t b = 0; b < base_runs.size(); ++b) {
+            if (!base_used[b] && run_key(base_runs[b].result) == run_key(cand_runs[c].result)) pair_up(b, c);
+        }
+    }
+    const auto unused_of = [](const std::vector<Found>& runs, const std::vector<bool>& used, const std::string& name) {
+        std::vector<std::size_t> found;
+        for (std::size_t i = 0; i < runs.size(); ++i) {
+            if (!used[i] && runs[i].result.info.scenario_name == name) found.push_back(i);
+        }
+        return found;
+    };
+    for (std::size_t c = 0; c < cand_runs.size(); ++c) {
+        if (cand_used[c]) continue;
+        const std::string& name = cand_runs[c].result.info.scenario_name;
+        const auto bases = unused_of(base_runs, base_used, name);
+        if (bases.size() == 1 && unused_of(cand_runs, cand_used, name).size() == 1) pair_up(bases[0], c);
+    }
+    for (std::size_t b = 0; b < base_runs.size(); ++b) {
+        if (!base_used[b]) comparison.only_in_baseline.push_back(base_runs[b].file.string());
+    }
+    for (std::size_t c = 0; c < cand_runs.size(); ++c) {
+        if (!cand_used[c]) comparison.only_in_candidate.push_back(cand_runs[c].file.string());
+    }
+    if (comparison.scenarios.empty()) {
+        throw Error(fmt::format("{} and {}: no scenario has a report in both folders", baseline.string(),
+                                candidate.string()));
+    }
+    std::sort(comparison.scenarios.begin(), comparison.scenarios.end(),
+              [](const ScenarioComparison& a, const ScenarioComparison& b) {
+                  return a.candidate_file < b.candidate_file;
+              });
+    return comparison;
+}
+
+std::string_view to_string(Change change) {
+    switch (change) {
+        case Change::same: return "same";
+        case Change::regressed: return "regressed";
+        case Change::improved: return "improved";
+        case Change::not_compared: return "not compared";
+    }
+    return "unknown";
+}
+
+void print_comparison(std::ostream& out, const Comparison& comparison, const TerminalStyle& style) {
+    const auto paint = [&](const std::string& text, fmt::terminal_color color) {
+        return style.color ? fmt::format(fmt::fg(color), "{}", text) : text;
+    };
+    const auto status_cell = [&](Change change) -> std::pair<std::string, std::string> {
+        switch (change) {
+            case Change::regressed: return {"REGRESSED", paint("REGRESSED", fmt::terminal_color::red)};
+            case Change::improved: return {"improved", paint("improved", fmt::terminal_color::green)};
+            case Change::same: return {"same", "same"};
+            case Change::not_compared: return {"n/a", "n/a"};
+        }
+        return {"", ""};
+    };
+    for (const ScenarioComparison& s : comparison.scenarios) {
+        out << fmt::format("{} (seed {}): baseline {}, candidate {}\n", s.scenario, s.candidate.info.seed,
+                           s.baseline_file, s.candidate_file);
+        for (const std::string& note : s.notes) out << "  note: " << note << "\n";
+        using Row = std::vector<std::string>;
+        std::vector<Row> rows{{"budget", "limit", "baseline", "candidate", "change", "growth", "status"}};
+        for (const LimitComparison& l : s.limits) {
+            const double change = l.candidate.measured - l.baseline.measured;
+            const std::string growth =
+                l.baseline.growth && l.candidate.growth
+                    ? fmt::format("{} -> {}", text::rate_of(l.baseline.growth->slope_per_hour, l.metric),
+                                  text::rate_of(l.candidate.growth->slope_per_hour, l.metric))
+                    : "-";
+            rows.push_back({l.budget, text::limit_label(l.candidate), text::in_unit(l.baseline.measured, l.kind),
+                            text::in_unit(l.candidate.measured, l.kind), text::signed_in_unit(change, l.kind), growth,
+                            status_cell(l.overall()).first});
+        }
+        std::vector<std::size_t> widths(rows[0].size(), 0);
+        for (const Row& row : rows) {
+            for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+        }
+        for (std::size_t r = 0; r < rows.size(); ++r) {
+            std::string line = "  ";
+            for (std::size_t c = 0; c + 1 < rows[r].size(); ++c) {
+                line += rows[r][c] + std::string(widths[c] - rows[r][c].size() + 2, ' ');
+            }
+            line += r == 0 ? rows[r].back() : status_cell(s.limits[r - 1].overall()).second;
+            out << line << "\n";
+            if (r > 0 && s.limits[r - 1].overall() == Change::regressed) {
+                out << std::string(widths[0] + 4, ' ') << s.limits[r - 1].reason << "\n";
+            }
+        }
+        out << "\n";
+    }
+    for (const std::string& file : comparison.only_in_baseline) out << "only in the baseline: " << file << "\n";
+    for (const std::string& file : comparison.only_in_candidate) out << "only in the candidate: " << file << "\n";
+    const CompareOptions& o = comparison.options;
+    out << fmt::format("tolerances: peak max({}, {:g}%), count max({}, {:g}%), growth max({}, {:g}%) between the "
+                       "95% intervals\n",
+                       harness::format_bytes(o.peak_tolerance_bytes), o.relative_tolerance * 100,
+                       text::count(o.items_tolerance), o.relative_tolerance * 100,
+                       harness::format_size_rate(o.growth_tolerance_per_hour), o.relative_tolerance * 100);
+    const std::size_t regressions = comparison.regressions();
+    const std::size_t regressed_scenarios = static_cast<std::size_t>(
+        std::count_if(comparison.scenarios.begin(), comparison.scenarios.end(),
+                      [](const ScenarioComparison& s) { return s.regressions() > 0; }));
+    const std::size_t compared = comparison.scenarios.size();
+    const std::string scenarios = fmt::format("{} scenario{}", compared, compared == 1 ? "" : "s");
+    if (regressions == 0) {
+        out << "compare: " << paint("no regression", fmt::terminal_color::green) << " (" << scenarios
+            << " compared)\n";
+    } else {
+        out << "compare: "
+            << paint(fmt::format("{} regression{}", regressions, regressions == 1 ? "" : "s"),
+                     fmt::terminal_color::red)
+            << fmt::format(" in {} of {}\n", regressed_scenarios, scenarios);
+    }
+}
+
+}  // namespace memsoak::reports
