@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "memsoak/engine/memory_readout.hpp"
+#include "memsoak/harness/diagnosis.hpp"
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/samplers.hpp"
 #include "memsoak/harness/scheduler.hpp"
@@ -184,10 +185,26 @@ RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& t
         }
     });
 
+    std::optional<HeapProfiler> heap_profiler;
+    std::optional<VirtualTime> last_profile;
+    if (options.heap_profile) {
+        heap_profiler.emplace(*options.heap_profile);
+        // Registered after sampling, so that at equal times a profile holds what the sample measured.
+        scheduler.every(options.heap_profile->interval, engine::virtual_epoch + scenario.warmup, std::nullopt,
+                        std::nullopt, [&](VirtualTime now) {
+                            heap_profiler->dump("memsoak interval");
+                            last_profile = now;
+                        });
+    }
+
     const RunOutcome outcome = scheduler.run_until(end, [&] {
         return rss_exceeded || (options.stop_requested != nullptr &&
                                 options.stop_requested->load(std::memory_order_relaxed));
     });
+    if (heap_profiler) {
+        if (last_profile != outcome.reached) heap_profiler->dump("memsoak end of run");
+        heap_profiler->stop();
+    }
     info.wall_seconds = std::chrono::duration<double>(WallClock::now() - wall_start).count();
     info.virtual_elapsed = outcome.reached - engine::virtual_epoch;
     info.acceleration = info.wall_seconds > 0 ? engine::to_seconds(info.virtual_elapsed) / info.wall_seconds : 0;
@@ -202,8 +219,15 @@ RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& t
     const WallClock::time_point judge_start = WallClock::now();
     judge_run(result, ledger, scenario.budgets, options.judge);
     result.attribution = attribute_growth(result.samples, scenario.warmup, component_issues(target), options.judge);
+    result.diagnosis = diagnose_growth(result.samples, scenario.warmup, result.attribution,
+                                       DiagnosisOptions{options.judge, rate_floor_for(ledger, scenario.budgets)});
     if (rss_exceeded) result.verdict = Verdict::fail;
     info.analysis_seconds = std::chrono::duration<double>(WallClock::now() - judge_start).count();
+    // pprof runs in its own process after the measurement; its seconds are not the analysis's.
+    if (heap_profiler) {
+        result.heap_profile =
+            compare_heap_profiles(*options.heap_profile, heap_profiler->profiles(), current_executable());
+    }
     return result;
 }
 

@@ -75,6 +75,53 @@ struct Attribution {
     double share = 0;  // of the process-level growth explained, 0..1
 };
 
+// Which layer of memory grows, and so what kind of growth it is (harness/diagnosis.hpp gives the rules).
+enum class GrowthClass {
+    stable,             // no measured layer grows faster than the diagnosis's rate floor
+    retention,          // live bytes grow and the engine's components account for it: the application keeps data
+    untracked_leak,     // live bytes grow and the engine's components do not: a leak outside its bookkeeping
+    heap_growth,        // live bytes grow; the engine layer was not measured, so the two above cannot be told apart
+    allocator_caching,  // committed bytes grow, live bytes do not: fragmentation or memory the allocator caches
+    os_level,           // the resident set grows, the allocator does not: mappings, stacks, the kernel's view
+    undetermined,       // the resident set grows and the allocator layer was not measured
+    not_measured,       // no layer could be fitted
+};
+
+// One layer's trend in a diagnosis, fitted after the warm-up like a growth limit (judge.hpp).
+struct LayerTrend {
+    std::string metric;            // "os.rss_bytes", "allocator.committed_bytes", "allocator.live_bytes" or
+                                   // "engine.total_bytes" (the sum of every engine.<component>.bytes)
+    bool purged_only = false;      // fitted on the purged checkpoints only (allocator caches emptied)
+    std::optional<Growth> growth;  // absent when the metric was not sampled or had too few samples
+    bool growing = false;          // a significant trend faster than the diagnosis's rate floor
+};
+
+struct LayerDiagnosis {
+    GrowthClass kind = GrowthClass::not_measured;
+    std::vector<LayerTrend> layers;  // os.rss_bytes, allocator.committed_bytes, allocator.live_bytes, engine total
+    double rate_floor_bytes_per_hour = 0;  // slower significant trends count as stable
+    double engine_share = 0;  // engine growth / live growth when live bytes grow and both were fitted, else NaN
+    std::string explanation;  // one sentence for people, with the rates
+};
+
+// An allocation site whose live bytes grew between the first and the last heap profile of a run.
+struct HeapSite {
+    std::string function;              // innermost frame outside the libraries, e.g. "memsoak::engine::Canvas::Canvas"
+    std::vector<std::string> callers;  // the next such frames towards main, innermost first (a few at most)
+    double bytes = 0;                  // growth of the live bytes allocated there, last profile minus first
+};
+
+// Heap profiles taken at an interval of virtual time (tcmalloc's heap profiler), and what grew between the first
+// and the last of them.
+struct HeapProfileFindings {
+    VirtualDuration interval{};
+    std::string directory;             // where the profiles are
+    std::vector<std::string> profiles; // the profiles taken at the interval, in order (file names in `directory`)
+    double total_growth_bytes = 0;     // NaN when the profiles could not be compared
+    std::vector<HeapSite> sites;       // largest growth first
+    std::string error;                 // why the profiles could not be compared; empty when they were
+};
+
 struct RunInfo {
     std::string tool_version;
     std::string git_commit;
@@ -102,6 +149,8 @@ struct RunResult {
     SampleSeries samples;
     std::vector<BudgetResult> budgets;
     std::vector<Attribution> attribution;
+    std::optional<LayerDiagnosis> diagnosis;          // which layer grows; absent in reports that predate it
+    std::optional<HeapProfileFindings> heap_profile;  // only when heap profiles were asked for
     Verdict verdict = Verdict::not_measured;  // fail if any budget failed, pass if any passed, else not_measured
 };
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "memsoak/harness/heap_profile.hpp"
 #include "memsoak/harness/judge.hpp"
 #include "memsoak/harness/ledger.hpp"
 #include "memsoak/harness/result.hpp"
@@ -30,9 +31,14 @@ struct RunOptions {
     const std::atomic<bool>* stop_requested = nullptr;  // set from a signal handler; checked between events
     std::function<void(const Progress&)> on_progress;   // called after each sample
     JudgeOptions judge;
+    // Heap profiles at this interval of virtual time from the end of the warm-up, plus one at the end, compared
+    // after the run (heap_profile.hpp; tcmalloc builds only). run_scenario throws harness::Error when the
+    // profiler is not available.
+    std::optional<HeapProfileRequest> heap_profile;
 };
 
-// Fills everything in RunResult but the tool's identity (version, commit, build type), which the caller knows.
+// Fills everything in RunResult but the tool's identity (version, commit, build type), which the caller knows:
+// samples, budgets, attribution, the layer diagnosis (diagnosis.hpp) and, when asked, the heap profile findings.
 // Throws harness::Error when the scenario names a budget the ledger lacks.
 RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& target, const RunOptions& options);
 

@@ -1,0 +1,304 @@
+#include "memsoak/harness/diagnosis.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <span>
+
+#include <fmt/format.h>
+
+#include "memsoak/harness/statistics.hpp"
+#include "memsoak/harness/units.hpp"
+
+namespace memsoak::harness {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr std::string_view kRss = "os.rss_bytes";
+constexpr std::string_view kRssAnon = "os.rss_anon_bytes";
+constexpr std::string_view kCommitted = "allocator.committed_bytes";
+constexpr std::string_view kLive = "allocator.live_bytes";
+
+// The sum of every engine.<component>.bytes column at each sample; NaN where any component is NaN. Empty when the
+// engine layer was not sampled.
+std::vector<double> engine_total(const SampleSeries& series) {
+    std::vector<double> total;
+    for (std::size_t m = 0; m < series.metrics.size(); ++m) {
+        const std::string& name = series.metrics[m];
+        if (!name.starts_with("engine.") || !name.ends_with(".bytes")) continue;
+        if (total.empty()) total.assign(series.size(), 0.0);
+        for (std::size_t i = 0; i < total.size() && i < series.values[m].size(); ++i) total[i] += series.values[m][i];
+    }
+    return total;
+}
+
+// Fits layer trends after a warm-up with the judge's rule: the later of the configured warm-up and the MSER-5
+// warm-up of the fitted samples.
+class TrendFitter {
+public:
+    TrendFitter(const SampleSeries& series, VirtualDuration warmup, const JudgeOptions& options)
+        : series_(series), options_(options) {
+        hours_.reserve(series.size());
+        for (VirtualTime time : series.times) hours_.push_back(engine::to_hours(time.time_since_epoch()));
+        first_judged_ = static_cast<std::size_t>(
+            std::lower_bound(series.times.begin(), series.times.end(), engine::virtual_epoch + warmup) -
+            series.times.begin());
+    }
+
+    // The trend of a metric's column (absent when not sampled); `prefer_purged` fits the purged checkpoints when
+    // there are enough of them after the warm-up.
+    LayerTrend fit(std::string_view metric, std::span<const double> values, bool prefer_purged,
+                   double rate_floor) const {
+        LayerTrend trend;
+        trend.metric = std::string(metric);
+        if (values.empty()) return trend;
+        std::optional<Growth> growth;
+        if (prefer_purged) {
+            growth = fit_samples(values, true);
+            trend.purged_only = growth.has_value();
+        }
+        if (!growth) growth = fit_samples(values, false);
+        if (growth) {
+            trend.growth = *growth;
+            trend.growing = growth->significant && growth->slope_per_hour > rate_floor;
+        }
+        return trend;
+    }
+
+    LayerTrend fit(std::string_view metric, bool prefer_purged, double rate_floor) const {
+        const std::optional<std::size_t> index = series_.index_of(metric);
+        if (!index) return fit(metric, {}, prefer_purged, rate_floor);
+        return fit(metric, series_.values[*index], prefer_purged, rate_floor);
+    }
+
+private:
+    // nullopt when fewer than min_growth_samples points remain after the warm-up.
+    std::optional<Growth> fit_samples(std::span<const double> values, bool purged_only) const {
+        std::vector<std::size_t> chosen;  // sample indices in the fit's candidate set, in time order
+        const std::size_t count = std::min({values.size(), hours_.size(), series_.purged.size()});
+        for (std::size_t i = 0; i < count; ++i) {
+            if (!purged_only || series_.purged[i]) chosen.push_back(i);
+        }
+        std::vector<double> chosen_values;
+        chosen_values.reserve(chosen.size());
+        for (std::size_t i : chosen) chosen_values.push_back(values[i]);
+        std::size_t start = 0;  // into `chosen`
+        while (start < chosen.size() && chosen[start] < first_judged_) ++start;
+        if (options_.detect_warmup) start = std::max(start, detect_warmup(chosen_values));
+
+        std::vector<double> x, y;
+        for (std::size_t k = start; k < chosen.size(); ++k) {
+            if (std::isnan(chosen_values[k])) continue;
+            x.push_back(hours_[chosen[k]]);
+            y.push_back(chosen_values[k]);
+        }
+        if (x.size() < options_.min_growth_samples) return std::nullopt;
+        return fit_growth(x, y, options_.alpha, options_.confidence);
+    }
+
+    const SampleSeries& series_;
+    const JudgeOptions& options_;
+    std::vector<double> hours_;
+    std::size_t first_judged_ = 0;
+};
+
+// The heap's resident memory and the allocator's committed bytes at the last sample holding both: the private
+// anonymous resident set (or the whole one) and allocator.committed_bytes. nullopt when either was not sampled.
+struct ResidentAndCommitted {
+    double resident = 0;
+    double committed = 0;
+};
+
+std::optional<ResidentAndCommitted> last_resident_and_committed(const SampleSeries& series) {
+    std::optional<std::size_t> resident = series.index_of(kRssAnon);
+    if (!resident) resident = series.index_of(kRss);
+    const std::optional<std::size_t> committed = series.index_of(kCommitted);
+    if (!resident || !committed) return std::nullopt;
+    const std::vector<double>& r = series.values[*resident];
+    const std::vector<double>& c = series.values[*committed];
+    for (std::size_t i = std::min(r.size(), c.size()); i-- > 0;) {
+        if (!std::isnan(r[i]) && !std::isnan(c[i])) return ResidentAndCommitted{r[i], c[i]};
+    }
+    return std::nullopt;
+}
+
+double slope_of(const LayerTrend& trend) { return trend.growth ? trend.growth->slope_per_hour : kNaN; }
+
+std::string describe(const LayerTrend& trend) {
+    const char* where = trend.purged_only ? " at the purged checkpoints" : "";
+    return format_size_rate(slope_of(trend)) + where;
+}
+
+std::string explain(const LayerDiagnosis& d, const LayerTrend& rss, const LayerTrend& committed,
+                    const LayerTrend& live, const LayerTrend& engine, const std::vector<Attribution>& attribution,
+                    const std::optional<ResidentAndCommitted>& heap) {
+    switch (d.kind) {
+        case GrowthClass::retention: {
+            if (!live.growth) return fmt::format("retention: the engine's components grow {}", describe(engine));
+            std::string text = fmt::format("retention: live bytes grow {} and the engine's components account for "
+                                           "{:.0f}% of it",
+                                           describe(live), d.engine_share * 100);
+            if (!attribution.empty()) {
+                const Attribution& top = attribution.front();
+                text += fmt::format(" (largest: {}{})", top.component, top.issue.empty() ? "" : ", " + top.issue);
+            }
+            return text;
+        }
+        case GrowthClass::untracked_leak:
+            return fmt::format("leak outside the engine's bookkeeping: live bytes grow {} but the engine's components "
+                               "account for {:.0f}% of it",
+                               describe(live), std::max(0.0, d.engine_share) * 100);
+        case GrowthClass::heap_growth:
+            return fmt::format("live bytes grow {}; the engine layer was not measured, so retention cannot be told "
+                               "from a leak outside the engine's bookkeeping",
+                               describe(live));
+        case GrowthClass::allocator_caching:
+            if (!committed.growing && heap) {
+                return fmt::format("fragmentation or allocator caching: the resident set grows {} inside memory the "
+                                   "allocator has committed ({} resident of {}) while live bytes do not ({})",
+                                   describe(rss), format_bytes(heap->resident), format_bytes(heap->committed),
+                                   describe(live));
+            }
+            return fmt::format("fragmentation or allocator caching: committed bytes grow {} while live bytes do not "
+                               "({})",
+                               describe(committed), describe(live));
+        case GrowthClass::os_level:
+            return fmt::format("OS-level growth: the resident set grows {} while the allocator does not (committed "
+                               "{}, live {})",
+                               describe(rss), describe(committed), describe(live));
+        case GrowthClass::undetermined:
+            return fmt::format("the resident set grows {}; the allocator layer was not measured, so the growing "
+                               "layer cannot be told",
+                               describe(rss));
+        case GrowthClass::stable: {
+            std::vector<std::string> rates;
+            for (const LayerTrend* trend : {&live, &committed, &rss, &engine}) {
+                if (trend->growth) rates.push_back(fmt::format("{} {}", trend->metric, describe(*trend)));
+            }
+            return fmt::format("stable: no layer grows faster than {} ({})",
+                               format_size_rate(d.rate_floor_bytes_per_hour), fmt::join(rates, ", "));
+        }
+        case GrowthClass::not_measured: break;
+    }
+    return "not measured: no layer had enough samples after the warm-up to fit a trend";
+}
+
+double peak_of(const RunResult& result, std::string_view metric) {
+    const std::optional<std::size_t> index = result.samples.index_of(metric);
+    if (!index) return kNaN;
+    double peak = kNaN;
+    for (double value : result.samples.values[*index]) {
+        if (!std::isnan(value) && !(value <= peak)) peak = value;
+    }
+    return peak;
+}
+
+double last_of(const RunResult& result, std::string_view metric) {
+    const std::optional<std::size_t> index = result.samples.index_of(metric);
+    if (!index) return kNaN;
+    const std::vector<double>& values = result.samples.values[*index];
+    const auto last = std::find_if(values.rbegin(), values.rend(), [](double v) { return !std::isnan(v); });
+    return last == values.rend() ? kNaN : *last;
+}
+
+double growth_of(const RunResult& result, std::string_view metric, bool prefer_purged, const JudgeOptions& options) {
+    const TrendFitter fitter(result.samples, result.info.warmup, options);
+    return slope_of(fitter.fit(metric, prefer_purged, 0));
+}
+
+FixMeasure measure(std::string name, std::string unit, double with_leaks, double fixed) {
+    FixMeasure m{std::move(name), std::move(unit), with_leaks, fixed, with_leaks - fixed, kNaN};
+    if (with_leaks > 0) m.percent = m.saving / with_leaks * 100;
+    return m;
+}
+
+}  // namespace
+
+double rate_floor_for(const Ledger& ledger, const std::vector<std::string>& budgets) {
+    double floor = kDefaultRateFloorBytesPerHour;
+    for (const std::string& name : budgets) {
+        const BudgetSpec* budget = ledger.find(name);
+        if (budget == nullptr) continue;
+        for (const LimitSpec& limit : budget->limits) {
+            // Growth limits on counts (".items") are in items per hour, not bytes.
+            if (limit.kind == LimitKind::growth && limit.metric.ends_with("bytes")) {
+                floor = std::min(floor, limit.limit);
+            }
+        }
+    }
+    return floor;
+}
+
+LayerDiagnosis diagnose_growth(const SampleSeries& series, VirtualDuration warmup,
+                               const std::vector<Attribution>& attribution, const DiagnosisOptions& options) {
+    const TrendFitter fitter(series, warmup, options.judge);
+    const double floor = options.rate_floor_bytes_per_hour;
+    const std::vector<double> engine_column = engine_total(series);
+    const LayerTrend rss = fitter.fit(kRss, true, floor);
+    const LayerTrend committed = fitter.fit(kCommitted, true, floor);
+    const LayerTrend live = fitter.fit(kLive, false, floor);
+    const LayerTrend engine = fitter.fit(kEngineTotalMetric, engine_column, false, floor);
+
+    LayerDiagnosis d;
+    d.rate_floor_bytes_per_hour = floor;
+    d.engine_share = kNaN;
+    const bool allocator_fitted = live.growth || committed.growth;
+    const std::optional<ResidentAndCommitted> heap = last_resident_and_committed(series);
+    if (live.growing && engine.growth) {
+        d.engine_share = slope_of(engine) / slope_of(live);
+        d.kind = d.engine_share >= kRetentionShare ? GrowthClass::retention : GrowthClass::untracked_leak;
+    } else if (live.growing) {
+        d.kind = GrowthClass::heap_growth;
+    } else if (committed.growing) {
+        d.kind = GrowthClass::allocator_caching;
+    } else if (rss.growing && committed.growth && heap && heap->resident <= heap->committed) {
+        // An allocator that commits in large segments (mimalloc: 32 MiB) makes its pages resident as it first
+        // touches them, and its committed bytes do not move meanwhile.
+        d.kind = GrowthClass::allocator_caching;
+    } else if (rss.growing) {
+        d.kind = allocator_fitted ? GrowthClass::os_level : GrowthClass::undetermined;
+    } else if (engine.growing && !allocator_fitted && !rss.growth) {
+        d.kind = GrowthClass::retention;
+    } else if (live.growth || committed.growth || rss.growth || engine.growth) {
+        d.kind = GrowthClass::stable;
+    }
+    d.explanation = explain(d, rss, committed, live, engine, attribution, heap);
+    d.layers = {rss, committed, live, engine};
+    return d;
+}
+
+std::string_view to_string(GrowthClass kind) {
+    switch (kind) {
+        case GrowthClass::stable: return "stable";
+        case GrowthClass::retention: return "retention";
+        case GrowthClass::untracked_leak: return "untracked_leak";
+        case GrowthClass::heap_growth: return "heap_growth";
+        case GrowthClass::allocator_caching: return "allocator_caching";
+        case GrowthClass::os_level: return "os_level";
+        case GrowthClass::undetermined: return "undetermined";
+        case GrowthClass::not_measured: return "not_measured";
+    }
+    return "unknown";
+}
+
+std::optional<GrowthClass> growth_class_from_string(std::string_view text) {
+    for (GrowthClass kind : {GrowthClass::stable, GrowthClass::retention, GrowthClass::untracked_leak,
+                             GrowthClass::heap_growth, GrowthClass::allocator_caching, GrowthClass::os_level,
+                             GrowthClass::undetermined, GrowthClass::not_measured}) {
+        if (to_string(kind) == text) return kind;
+    }
+    return std::nullopt;
+}
+
+std::vector<FixMeasure> compare_fix(const RunResult& with_leaks, const RunResult& fixed, const JudgeOptions& options) {
+    return {
+        measure("peak RSS", "bytes", peak_of(with_leaks, kRss), peak_of(fixed, kRss)),
+        measure("final live bytes", "bytes", last_of(with_leaks, kLive), last_of(fixed, kLive)),
+        measure("live bytes growth", "bytes_per_hour", growth_of(with_leaks, kLive, false, options),
+                growth_of(fixed, kLive, false, options)),
+        measure("RSS growth", "bytes_per_hour", growth_of(with_leaks, kRss, true, options),
+                growth_of(fixed, kRss, true, options)),
+    };
+}
+
+}  // namespace memsoak::harness
