@@ -48,5 +48,9 @@ int run_command(const std::vector<std::string>& args);
 int suite_command(const std::vector<std::string>& args);
 int list_command(const std::vector<std::string>& args);
 int validate_command(const std::vector<std::string>& args);
+int compare_command(const std::vector<std::string>& args);
+int merge_command(const std::vector<std::string>& args);
+int selftest_command(const std::vector<std::string>& args);
+int fixcheck_command(const std::vector<std::string>& args);
 
 }  // namespace memsoak::cli

@@ -33,6 +33,8 @@ std::filesystem::path default_ledger_for(const std::filesystem::path& scenario) 
 
 std::vector<harness::Layer> parse_layers(const std::string& text) {
     std::vector<harness::Layer> layers;
+    // Sampling off, the workload alone: the baseline against which the harness's overhead is measured.
+    if (text == "none") return layers;
     std::size_t start = 0;
     while (start <= text.size()) {
         const std::size_t comma = std::min(text.find(',', start), text.size());
@@ -41,7 +43,7 @@ std::vector<harness::Layer> parse_layers(const std::string& text) {
         else if (name == "allocator") layers.push_back(harness::Layer::allocator);
         else if (name == "engine") layers.push_back(harness::Layer::engine);
         else throw UsageError(fmt::format("--measure: unknown layer \"{}\"; expected a comma-separated list of "
-                                          "os, allocator, engine", name));
+                                          "os, allocator, engine, or none alone", name));
         start = comma + 1;
     }
     return layers;

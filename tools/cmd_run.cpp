@@ -2,21 +2,29 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "cli.hpp"
+#include "memsoak/engine/error.hpp"
 #include "memsoak/harness/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
+#include "memsoak/harness/heap_profile.hpp"
 #include "memsoak/harness/ledger.hpp"
 #include "memsoak/harness/runner.hpp"
+#include "memsoak/harness/samplers.hpp"
 #include "memsoak/harness/scenario.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/atomic_file.hpp"
+#include "memsoak/reports/html.hpp"
 #include "memsoak/reports/json_report.hpp"
+#include "memsoak/reports/junit.hpp"
+#include "memsoak/reports/markdown.hpp"
 #include "memsoak/reports/terminal.hpp"
 
 namespace po = boost::program_options;
@@ -56,6 +64,56 @@ private:
     double last_draw_ = -1;
 };
 
+// boost's lexical_cast reads "-1" as 2^64 - 1 for an unsigned option, so the seed is read here: digits only.
+std::uint64_t parse_seed(const std::string& text) {
+    std::uint64_t seed = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seed);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
+        throw UsageError(fmt::format("--seed: expected a non-negative integer below 2^64, got \"{}\"", text));
+    }
+    return seed;
+}
+
+// Checked before the run, not when the report is written: a soak of hours must not end in "cannot write".
+void check_report_path(const fs::path& out) {
+    const fs::path folder = out.has_parent_path() ? out.parent_path() : fs::path(".");
+    if (!fs::is_directory(folder)) {
+        throw UsageError(fmt::format("--out {}: the folder {} does not exist", out.string(), folder.string()));
+    }
+    if (fs::is_directory(out)) {
+        throw UsageError(fmt::format("--out {}: expected a file name, got a folder", out.string()));
+    }
+}
+
+// --heap-profile and --heap-profile-dir, checked before the run: a usage error must not cost a soak.
+harness::HeapProfileRequest heap_profile_request(const po::variables_map& vm, const harness::Scenario& scenario,
+                                                 const std::optional<fs::path>& out) {
+    if (!harness::heap_profiler_available()) {
+        throw UsageError(fmt::format("--heap-profile needs tcmalloc's heap profiler: run memsoak-tcmalloc (this "
+                                     "memsoak's allocator is {})",
+                                     harness::allocator_name()));
+    }
+    harness::HeapProfileRequest request;
+    const std::string interval = vm["heap-profile"].as<std::string>();
+    try {
+        request.interval = engine::parse_duration(interval);
+    } catch (const engine::Error& e) {
+        throw UsageError(fmt::format("--heap-profile: {}", e.what()));
+    }
+    if (request.interval.count() <= 0) {
+        throw UsageError(fmt::format("--heap-profile: expected a positive interval, got \"{}\"", interval));
+    }
+    request.prefix = scenario.name;
+    if (vm.count("heap-profile-dir")) {
+        request.directory = vm["heap-profile-dir"].as<std::string>();
+    } else if (out) {
+        request.directory = fs::path(*out).replace_extension(".heap");
+    } else {
+        request.directory = scenario.name + ".heap";
+    }
+    return request;
+}
+
 }  // namespace
 
 int run_command(const std::vector<std::string>& args) {
@@ -63,14 +121,24 @@ int run_command(const std::vector<std::string>& args) {
     options.add_options()
         ("help,h", "show this help")
         ("scenario", po::value<std::string>(), "the scenario file (JSON)")
-        ("seed", po::value<std::uint64_t>(), "override the scenario's seed")
+        ("seed", po::value<std::string>(), "override the scenario's seed (a non-negative integer)")
         ("leak", po::value<std::vector<std::string>>()->composing(),
          "switch a study issue back to its leaky behaviour: issue-1 .. issue-5 (repeatable)")
         ("measure", po::value<std::string>()->default_value("os,allocator,engine"),
          "layers to sample, comma-separated: os, allocator, engine")
         ("ledger", po::value<std::string>(), "the budget ledger (default: budgets.json beside the scenario)")
         ("out,o", po::value<std::string>(), "write the JSON report here (atomically)")
+        ("html", po::value<std::string>(), "also write a self-contained HTML page here (charts, verdicts)")
+        ("junit", po::value<std::string>(), "also write JUnit XML here: a testcase per budget")
+        ("markdown", po::value<std::string>(), "also write a Markdown summary here (CI job summary, PR comment)")
         ("max-rss", po::value<std::string>(), "stop the run when the resident set exceeds this size, e.g. \"2 GiB\"")
+        ("heap-profile", po::value<std::string>()->implicit_value("5m"),
+         "memsoak-tcmalloc only: a heap profile every INTERVAL of virtual time after the warm-up "
+         "(--heap-profile=INTERVAL; default 5m, the study's memory_snapshot_interval), and the allocation sites "
+         "that grew between the first and the last")
+        ("heap-profile-dir", po::value<std::string>(),
+         "the folder for the heap profiles (default: the report's name with .heap, e.g. day.heap for --out "
+         "day.json; without --out, SCENARIO-NAME.heap)")
         ("quiet,q", "print nothing but errors");
     po::positional_options_description positional;
     positional.add("scenario", 1);
@@ -81,12 +149,17 @@ int run_command(const std::vector<std::string>& args) {
         return kExitPass;
     }
     const po::variables_map vm = parse(args, options, positional);
-    if (!vm.count("scenario")) throw UsageError("run: missing the scenario file");
+    if (!vm.count("scenario") && vm.count("heap-profile")) {
+        throw UsageError(fmt::format("missing the scenario file (--heap-profile took \"{}\" for its interval: give the "
+                                     "scenario first, or write --heap-profile=INTERVAL)",
+                                     vm["heap-profile"].as<std::string>()));
+    }
+    if (!vm.count("scenario")) throw UsageError("missing the scenario file");
 
     const fs::path scenario_file = vm["scenario"].as<std::string>();
     harness::Scenario scenario = harness::load_scenario(scenario_file);
     harness::check_workload_for_engine(scenario);
-    if (vm.count("seed")) scenario.seed = vm["seed"].as<std::uint64_t>();
+    if (vm.count("seed")) scenario.seed = parse_seed(vm["seed"].as<std::string>());
     const fs::path ledger_file =
         vm.count("ledger") ? fs::path(vm["ledger"].as<std::string>()) : default_ledger_for(scenario_file);
     const harness::Ledger ledger = harness::load_ledger(ledger_file);
@@ -100,6 +173,20 @@ int run_command(const std::vector<std::string>& args) {
         } catch (const harness::Error& e) {
             throw UsageError(fmt::format("--max-rss: {}", e.what()));
         }
+        if (!(*run_options.max_rss_bytes > 0)) {
+            throw UsageError(
+                fmt::format("--max-rss: expected a positive size, got \"{}\"", vm["max-rss"].as<std::string>()));
+        }
+    }
+    std::optional<fs::path> out;
+    if (vm.count("out")) {
+        out = vm["out"].as<std::string>();
+        check_report_path(*out);
+    }
+    if (vm.count("heap-profile")) {
+        run_options.heap_profile = heap_profile_request(vm, scenario, out);
+    } else if (vm.count("heap-profile-dir")) {
+        throw UsageError("--heap-profile-dir: only with --heap-profile");
     }
     const engine::Config config = harness::engine_config_for_run(scenario.engine, scenario.file + ": $.engine",
                                                                  scenario_file.parent_path(), scenario.seed,
@@ -114,9 +201,13 @@ int run_command(const std::vector<std::string>& args) {
     progress.finish();
     stamp_tool(result);
 
-    if (vm.count("out")) {
-        const fs::path out = vm["out"].as<std::string>();
-        reports::write_file_atomically(out, reports::to_json(result).dump(1) + "\n");
+    if (out) reports::write_file_atomically(*out, reports::to_json(result).dump(1) + "\n");
+    // The other formats, each rendered from the same result as the JSON report.
+    const std::pair<const char*, std::string (*)(const harness::RunResult&)> renderings[] = {
+        {"html", reports::render_run_html}, {"junit", reports::render_run_junit},
+        {"markdown", reports::render_run_markdown}};
+    for (const auto& [option, render] : renderings) {
+        if (vm.count(option)) reports::write_file_atomically(vm[option].as<std::string>(), render(result));
     }
     if (!quiet) {
         reports::print_summary(std::cout, result, reports::TerminalStyle{reports::should_use_color(STDOUT_FILENO)});

@@ -47,10 +47,18 @@ const std::vector<Command>& commands() {
     static const std::vector<Command> list{
         {"run", "run SCENARIO [--seed N] [--leak issue-N]... [--measure LAYERS] [--out REPORT.json]",
          "run one scenario and judge its budgets", run_command},
-        {"suite", "suite SUITE [--out-dir DIR]", "run every scenario of a suite, each in its own process",
+        {"suite", "suite SUITE [--out-dir DIR] [--shard I/N] [--seeds LIST]", "run every scenario of a suite, each in its own process",
          suite_command},
         {"list", "list [FOLDER]", "list the scenarios, suites and budgets", list_command},
         {"validate", "validate FILE...", "check scenario, suite and ledger files", validate_command},
+        {"compare", "compare BASELINE CANDIDATE [--html F] [--junit F] [--markdown F]",
+         "compare reports (or folders of reports) with a baseline; exit 1 on a regression", compare_command},
+        {"merge", "merge OUT_DIR SHARD_DIR... [--html F] [--junit F] [--markdown F]",
+         "join the folders of a sharded suite into one", merge_command},
+        {"selftest", "selftest [--seeds N] [--aa-runs M] [--short] [--measure LAYERS] [--out FILE.json]",
+         "prove every budget can fail: each leak on must fail, fixed must pass; A/A false alarms", selftest_command},
+        {"fixcheck", "fixcheck SCENARIO [--leak issue-N]... [--out FILE.json]",
+         "run a scenario with its leaks and fixed, and report what the fixes save", fixcheck_command},
     };
     return list;
 }

@@ -31,6 +31,13 @@ double read_positive(const Json& value, const std::string& where, std::string_vi
     return value.get<double>();
 }
 
+// A canvas side in pixels, checked before narrowing to int: 2^32 + 500 must not read as 500.
+int read_pixels(const Json& value, const std::string& where, std::string_view field) {
+    const std::size_t pixels = read_count(value, where, field, 100);
+    if (pixels > 8192) fail(where, field, "at most 8192 pixels", value);
+    return static_cast<int>(pixels);
+}
+
 std::string read_string(const Json& value, const std::string& where, std::string_view field) {
     if (!value.is_string() || value.get_ref<const std::string&>().empty()) {
         fail(where, field, "a non-empty string", value);
@@ -83,17 +90,18 @@ const std::map<std::string, FieldReader, std::less<>>& field_readers() {
          [](Config& c, const Json& v, const std::string& w, auto f) {
              if (!v.is_number_integer()) fail(w, f, "an integer (Unix seconds)", v);
              c.start_timestamp = v.get<std::int64_t>();
+             // The application adds virtual time to it and the feed's history before it: years 0000 to 9999 keep
+             // that from overflowing.
+             constexpr std::int64_t kYear0 = -62167219200;       // 0000-01-01 00:00:00
+             constexpr std::int64_t kYear9999End = 253402300799;  // 9999-12-31 23:59:59
+             if (c.start_timestamp < kYear0 || c.start_timestamp > kYear9999End) {
+                 fail(w, f, "Unix seconds within the years 0000 to 9999", v);
+             }
          }},
         {"chart_width",
-         [](Config& c, const Json& v, const std::string& w, auto f) {
-             c.chart_width = static_cast<int>(read_count(v, w, f, 100));
-             if (c.chart_width > 8192) fail(w, f, "at most 8192 pixels", v);
-         }},
+         [](Config& c, const Json& v, const std::string& w, auto f) { c.chart_width = read_pixels(v, w, f); }},
         {"chart_height",
-         [](Config& c, const Json& v, const std::string& w, auto f) {
-             c.chart_height = static_cast<int>(read_count(v, w, f, 100));
-             if (c.chart_height > 8192) fail(w, f, "at most 8192 pixels", v);
-         }},
+         [](Config& c, const Json& v, const std::string& w, auto f) { c.chart_height = read_pixels(v, w, f); }},
         {"chart_indicators",
          [](Config& c, const Json& v, const std::string& w, auto f) {
              if (!v.is_array()) fail(w, f, "an array of indicator names", v);
@@ -175,6 +183,13 @@ Config config_from_json(const nlohmann::json& object, const std::string& where) 
     }
     if (config.frame_rows() < 2) {
         throw Error(fmt::format("{}: analysis_period must span at least 2 candles of candle_interval", where));
+    }
+    // Each analysis builds a frame of some 30 columns of doubles per candle: a bound keeps a typo from asking for
+    // more memory than the machine has in one allocation.
+    constexpr std::size_t kMaxFrameRows = 1'000'000;
+    if (config.frame_rows() > kMaxFrameRows) {
+        throw Error(fmt::format("{}: analysis_period must span at most {} candles of candle_interval, got {}", where,
+                                kMaxFrameRows, config.frame_rows()));
     }
     if (config.transaction_policy == TransactionPolicy::archive && config.archive_path.empty()) {
         throw Error(fmt::format("{}.archive_path: required by transaction_policy \"archive\"", where));

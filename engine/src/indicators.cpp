@@ -52,16 +52,45 @@ struct Range {
     double lowest;
 };
 
-// Highest high and lowest low of the `period` rows ending at `last`. A scan per row: periods are ~14, and a
-// monotonic queue would need allocation.
-Range window_range(std::span<const double> high, std::span<const double> low, std::size_t last, std::size_t period) {
-    Range range{high[last], low[last]};
-    for (std::size_t row = last + 1 - period; row < last; ++row) {
-        range.highest = std::max(range.highest, high[row]);
-        range.lowest = std::min(range.lowest, low[row]);
+// Highest high and lowest low over a window of `period` rows sliding down the frame one row at a time. Each
+// extreme is kept with its row and the window rescanned only when that row slides out, so a row costs O(1) on
+// average and O(period) at worst, without the allocation a monotonic queue would need. Maxima and minima are exact,
+// so the result does not depend on the order of the comparisons.
+class SlidingRange {
+public:
+    SlidingRange(std::span<const double> high, std::span<const double> low, std::size_t period)
+        : high_(high), low_(low), period_(period) {}
+
+    // The range of the `period` rows ending at `last`; `last` starts at period - 1 and grows by one per call.
+    Range at(std::size_t last) {
+        const std::size_t first = last + 1 - period_;
+        if (last + 1 == period_ || highest_row_ < first) {
+            highest_row_ = first;
+            for (std::size_t row = first + 1; row <= last; ++row) {
+                if (high_[row] >= high_[highest_row_]) highest_row_ = row;
+            }
+        } else if (high_[last] >= high_[highest_row_]) {
+            highest_row_ = last;
+        }
+        if (last + 1 == period_ || lowest_row_ < first) {
+            lowest_row_ = first;
+            for (std::size_t row = first + 1; row <= last; ++row) {
+                if (low_[row] <= low_[lowest_row_]) lowest_row_ = row;
+            }
+        } else if (low_[last] <= low_[lowest_row_]) {
+            lowest_row_ = last;
+        }
+        return {high_[highest_row_], low_[lowest_row_]};
     }
-    return range;
-}
+
+private:
+    std::span<const double> high_;
+    std::span<const double> low_;
+    std::size_t period_;
+    // The latest row holding each extreme: ties move it forward, so it stays in the window longer.
+    std::size_t highest_row_ = 0;
+    std::size_t lowest_row_ = 0;
+};
 
 double typical_price(std::span<const double> high, std::span<const double> low, std::span<const double> close,
                      std::size_t row) {
@@ -188,8 +217,9 @@ void stochastic(std::span<const double> high, std::span<const double> low, std::
     require_same_rows("stochastic", high, low, close);
     prepare_output("stochastic", high.size(), k_out);
     require_rows("stochastic", "a %D output", high.size(), d_out.size());
+    SlidingRange window(high, low, k_period);
     for (std::size_t row = k_period - 1; row < high.size(); ++row) {
-        const Range range = window_range(high, low, row, k_period);
+        const Range range = window.at(row);
         const double width = range.highest - range.lowest;
         k_out[row] = width > 0 ? 100.0 * (close[row] - range.lowest) / width : 50.0;
     }
@@ -201,8 +231,9 @@ void williams_r(std::span<const double> high, std::span<const double> low, std::
     require_period("williams_r", period);
     require_same_rows("williams_r", high, low, close);
     prepare_output("williams_r", high.size(), out);
+    SlidingRange window(high, low, period);
     for (std::size_t row = period - 1; row < high.size(); ++row) {
-        const Range range = window_range(high, low, row, period);
+        const Range range = window.at(row);
         const double width = range.highest - range.lowest;
         out[row] = width > 0 ? -100.0 * (range.highest - close[row]) / width : -50.0;
     }

@@ -184,10 +184,17 @@ std::optional<Integer> parse_integer(std::string_view text) {
     return value;
 }
 
-// "YYYY-MM-DD HH:MM:SS" (UTC) or integer Unix seconds.
+// "YYYY-MM-DD HH:MM:SS" (UTC) or integer Unix seconds, both within the years 0000 to 9999: a replay shifts times
+// by the recording's span, which must not overflow (UBSan caught 9e18 - -9e18 in fuzz_csv).
 std::optional<std::int64_t> parse_timestamp(std::string_view text) {
     constexpr std::string_view kShape = "dddd-dd-dd dd:dd:dd";
-    if (text.size() != kShape.size() || text[4] != '-') return parse_integer<std::int64_t>(text);
+    if (text.size() != kShape.size() || text[4] != '-') {
+        constexpr std::int64_t kYear0 = -62167219200;       // 0000-01-01 00:00:00
+        constexpr std::int64_t kYear9999End = 253402300799;  // 9999-12-31 23:59:59
+        const std::optional<std::int64_t> seconds = parse_integer<std::int64_t>(text);
+        if (seconds && (*seconds < kYear0 || *seconds > kYear9999End)) return std::nullopt;
+        return seconds;
+    }
     for (std::size_t i = 0; i < kShape.size(); ++i) {
         const bool digit = text[i] >= '0' && text[i] <= '9';
         if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return std::nullopt;

@@ -42,7 +42,8 @@ VirtualDuration parse_duration(std::string_view text) {
     while (!rest.empty()) {
         double value = 0;
         auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
-        if (ec != std::errc() || value < 0) bad_duration(text);
+        // !(value >= 0) also refuses "nan", which from_chars reads and no comparison below would catch.
+        if (ec != std::errc() || !(value >= 0)) bad_duration(text);
         rest.remove_prefix(static_cast<std::size_t>(end - rest.data()));
         while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
         const Unit* unit = nullptr;
@@ -68,7 +69,7 @@ std::string format_duration(VirtualDuration d) {
     if (micros == 0) return "0s";
     std::string out;
     if (micros < 0) {
-        out = "-";
+        out.push_back('-');  // not out = "-": GCC 12 with ASan warns of a bogus overlap there (-Wrestrict)
         micros = -micros;
     }
     // Largest units first: days, hours, minutes, seconds, then a sub-second remainder.

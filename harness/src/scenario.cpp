@@ -199,6 +199,16 @@ private:
                  fmt::format("at most the scenario's duration ({})", engine::format_duration(duration_)),
                  document.at("sample_interval"));
         }
+        // Every sample stays in memory until the run ends and goes into the report: a bound keeps a typo such as
+        // "1us" from asking for terabytes.
+        constexpr std::int64_t kMaxSampleIntervals = 1'000'000;
+        if (duration_ / interval > kMaxSampleIntervals) {
+            const VirtualDuration shortest((duration_.count() + kMaxSampleIntervals - 1) / kMaxSampleIntervals);
+            fail(file_, "$.sample_interval",
+                 fmt::format("at least {} (at most {} sample intervals in a run)", engine::format_duration(shortest),
+                             kMaxSampleIntervals),
+                 document.at("sample_interval"));
+        }
         return interval;
     }
 

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The test suite under sanitizers (docs/reliability.md). Both builds use the system allocator: ASan and TSan
+# replace malloc, so only memsoak-glibc is built (CMakeLists.txt).
+#   asan: ASan + UBSan + LeakSanitizer (MEMSOAK_SANITIZE=address, plus float-cast-overflow, which GCC leaves out
+#         of -fsanitize=undefined) in build-asan: every test binary and memsoak-glibc, the whole ctest suite. The
+#         end-to-end tests run memsoak-glibc as a child, so the tool itself is checked for leaks at every exit.
+#   tsan: ThreadSanitizer (MEMSOAK_SANITIZE=thread) in build-tsan: only what runs threads: the engine tests (the
+#         log queue's producers and consumer) and the reliability tests' log queue concurrency tests.
+# Usage: scripts/ci-sanitizers.sh [asan|tsan|all]   (default all). Exit code: ctest's; 0 when everything passed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+which=${1:-all}
+
+# Any report is a failure: stop at the first one with a full stack.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
+run_asan() {
+  local start=$SECONDS
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMSOAK_SANITIZE=address \
+        -DCMAKE_CXX_FLAGS=-fsanitize=float-cast-overflow >/dev/null
+  cmake --build build-asan -j"$jobs"
+  ctest --test-dir build-asan --output-on-failure -j"$jobs"
+  echo "ci-sanitizers: asan done in $((SECONDS - start)) s"
+}
+
+run_tsan() {
+  local start=$SECONDS
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMSOAK_SANITIZE=thread >/dev/null
+  cmake --build build-tsan -j"$jobs" --target memsoak_engine_tests memsoak_reliability_tests
+  ctest --test-dir build-tsan --output-on-failure -j"$jobs" -L '^engine$'
+  ctest --test-dir build-tsan --output-on-failure -j"$jobs" -R '^LogQueueConcurrency\.'
+  echo "ci-sanitizers: tsan done in $((SECONDS - start)) s"
+}
+
+case "$which" in
+  asan) run_asan ;;
+  tsan) run_tsan ;;
+  all) run_asan; run_tsan ;;
+  *) echo "usage: scripts/ci-sanitizers.sh [asan|tsan|all]" >&2; exit 2 ;;
+esac

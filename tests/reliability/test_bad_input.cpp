@@ -1,0 +1,320 @@
+// Bad input, end to end: each kind of bad file or option is refused with exit 2 and a message that names the
+// file, the place (a JSON path or a line) and what was expected, before anything is written: no report, no
+// output folder. The readers' own tests (tests/harness, tests/engine, tests/reports) check their messages in
+// depth; these cover what they do not: engine settings and replay CSV files reached through a scenario, suite
+// files, the command line's options, and a report cut short.
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "child_process.hpp"
+#include "memsoak/harness/error.hpp"
+#include "memsoak/harness/suite.hpp"
+#include "memsoak/reports/error.hpp"
+#include "memsoak/reports/json_report.hpp"
+
+namespace memsoak::reliability {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kShippedLedger = fs::path(MEMSOAK_SOURCE_DIR) / "scenarios/budgets.json";
+
+struct CommandResult {
+    int exit_code = -1;
+    std::string output;  // standard output and error
+};
+
+class BadInput : public ::testing::Test {
+protected:
+    CommandResult memsoak(const std::vector<std::string>& args) const {
+        std::vector<std::string> argv{MEMSOAK_BINARY};
+        argv.insert(argv.end(), args.begin(), args.end());
+        ChildProcess process(argv, dir_ / "memsoak.out");
+        const ExitStatus status = process.wait();
+        return {status.exit_code, read_text(dir_ / "memsoak.out")};
+    }
+
+    // `memsoak run` refuses the input with exactly `message` (the whole output) and writes no report.
+    void expect_run_refused(std::vector<std::string> args, const std::string& message) const {
+        args.insert(args.begin(), "run");
+        args.insert(args.end(), {"--out", report().string(), "--quiet"});
+        const CommandResult result = memsoak(args);
+        EXPECT_EQ(result.exit_code, 2);
+        EXPECT_EQ(result.output, message);
+        EXPECT_FALSE(fs::exists(report())) << "a report was written for bad input";
+    }
+
+    // A two-hour scenario whose engine object is `engine`, with the shipped ledger beside it.
+    fs::path scenario_with_engine(const std::string& engine) const {
+        write_text(dir_ / "budgets.json", read_text(kShippedLedger));
+        write_text(dir_ / "s.json", R"({"schema_version": 1, "name": "s", "duration": "2h", "sample_interval": "1m",
+            "engine": )" + engine + R"(, "workload": [{"action": "tick", "every": "1h"}], "budgets": ["process"]})");
+        return dir_ / "s.json";
+    }
+
+    std::string path(const std::string& name) const { return (dir_ / name).string(); }
+    fs::path report() const { return dir_ / "report.json"; }
+
+    TempDir dir_;
+};
+
+// --- Engine settings: checked when the scenario is loaded, named by their JSON path under $.engine ---
+
+TEST_F(BadInput, EngineSettingOfTheWrongType) {
+    const fs::path s = scenario_with_engine(R"({"chart_width": "wide"})");
+    expect_run_refused({s.string()},
+                       "memsoak: error: " + s.string() + ": $.engine.chart_width: expected an integer >= 100, got "
+                       "\"wide\"\n");
+}
+
+TEST_F(BadInput, UnknownEngineSettingListsTheKnownOnes) {
+    const fs::path s = scenario_with_engine(R"({"chart_widht": 900})");
+    expect_run_refused({s.string()},
+                       "memsoak: error: " + s.string() + ": $.engine.chart_widht: unknown engine setting; expected one "
+                       "of analysis_period, archive_keep, archive_path, archive_threshold, candle_interval, capital, "
+                       "chart_height, chart_indicators, chart_policy, chart_width, gui_drain_rate, log_pane_lines, "
+                       "log_queue_capacity, log_queue_policy, replay_csv, risk_per_trade, seed, signal_capacity, "
+                       "signal_policy, start_price, start_timestamp, status_history_limit, status_policy, symbol, "
+                       "transaction_policy, transaction_ring_capacity\n");
+}
+
+TEST_F(BadInput, UnknownPolicyNameListsTheSitesPolicies) {
+    const fs::path s = scenario_with_engine(R"({"status_policy": "sumary"})");
+    expect_run_refused({s.string()}, "memsoak: error: " + s.string() +
+                                         ": $.engine.status_policy: unknown status display (issue-1) policy "
+                                         "\"sumary\": expected one of \"leaky\", \"drop-frame\", \"summary\", "
+                                         "\"bounded-history\"\n");
+}
+
+TEST_F(BadInput, ArchivePolicyNeedsAnArchivePath) {
+    const fs::path s = scenario_with_engine(R"({"transaction_policy": "archive"})");
+    expect_run_refused({s.string()}, "memsoak: error: " + s.string() +
+                                         ": $.engine.archive_path: required by transaction_policy \"archive\"\n");
+}
+
+TEST_F(BadInput, ChartSizeBeyondTheIntegerRangeIsNotWrappedIntoRange) {
+    // 2^32 + 500 would read as 500 pixels if narrowed to int before the check.
+    const fs::path s = scenario_with_engine(R"({"chart_width": 4294967796})");
+    expect_run_refused({s.string()}, "memsoak: error: " + s.string() +
+                                         ": $.engine.chart_width: expected at most 8192 pixels, got 4294967796\n");
+}
+
+TEST_F(BadInput, AnalysisPeriodMustSpanTwoCandles) {
+    const fs::path s = scenario_with_engine(R"({"candle_interval": "1h", "analysis_period": "1h"})");
+    expect_run_refused({s.string()}, "memsoak: error: " + s.string() +
+                                         ": $.engine: analysis_period must span at least 2 candles of "
+                                         "candle_interval\n");
+}
+
+TEST_F(BadInput, AnalysisFrameOfMoreThanAMillionCandles) {
+    // 30 days of 1-second candles: 2.6 million rows of ~30 doubles in every analysis.
+    const fs::path s = scenario_with_engine(R"({"candle_interval": "1s", "analysis_period": "30d"})");
+    expect_run_refused({s.string()}, "memsoak: error: " + s.string() +
+                                         ": $.engine: analysis_period must span at most 1000000 candles of "
+                                         "candle_interval, got 2592000\n");
+}
+
+TEST_F(BadInput, MoreThanAMillionSampleIntervals) {
+    write_text(dir_ / "budgets.json", read_text(kShippedLedger));
+    write_text(dir_ / "s.json", R"({"schema_version": 1, "name": "s", "duration": "24h", "sample_interval": "1us",
+        "workload": [{"action": "tick", "every": "1h"}], "budgets": ["process"]})");
+    expect_run_refused({path("s.json")}, "memsoak: error: " + path("s.json") +
+                                             ": $.sample_interval: expected at least 86ms400us (at most 1000000 "
+                                             "sample intervals in a run), got \"1us\"\n");
+}
+
+TEST_F(BadInput, StartTimestampBeyondTheYear9999) {
+    // The synthetic feed adds each candle's interval to it: near 2^63 that would overflow (undefined behaviour).
+    const fs::path s = scenario_with_engine(R"({"start_timestamp": 9223372036854775000})");
+    expect_run_refused({s.string()}, "memsoak: error: " + s.string() +
+                                         ": $.engine.start_timestamp: expected Unix seconds within the years 0000 to "
+                                         "9999, got 9223372036854775000\n");
+}
+
+TEST_F(BadInput, NotANumberIsNotADuration) {
+    // from_chars reads "nan" as a number; cast to microseconds it was undefined behaviour (float-cast-overflow).
+    const fs::path s = scenario_with_engine(R"({"candle_interval": "nan m"})");
+    expect_run_refused({s.string()}, "memsoak: error: " + s.string() +
+                                         ": $.engine.candle_interval: expected a duration such as \"90s\", \"15m\", "
+                                         "\"8h\" or \"30d\" (units us, ms, s, m, h, d, w), got \"nan m\"\n");
+}
+
+// --- Replay CSV files: read when the run starts, named by file and line ---
+
+TEST_F(BadInput, MalformedReplayCsvRowNamesItsLineAndColumn) {
+    write_text(dir_ / "prices.csv", "timestamp,open,high,low,close,volume\n"
+                                    "2021-01-01 00:00:00,1,2,0.5,1.5,10\n"
+                                    "2021-01-01 01:00:00,1.5,2,1,abc,10\n");
+    const fs::path s = scenario_with_engine(R"({"replay_csv": "prices.csv", "candle_interval": "1h",
+                                                "analysis_period": "2h"})");
+    expect_run_refused({s.string()},
+                       "memsoak: error: " + path("prices.csv") + ":3: column 'close': expected a number, got 'abc'\n");
+}
+
+TEST_F(BadInput, ReplayCsvTimestampsBeyondTheYear9999) {
+    // Replaying shifts times by the recording's span: 9e18 - -9e18 overflowed (UBSan, fuzz_csv).
+    write_text(dir_ / "prices.csv", "timestamp,open,high,low,close,volume\n"
+                                    "-9000000000000000000,1,2,0.5,1.5,10\n"
+                                    "9000000000000000000,1,2,0.5,1.5,10\n");
+    const fs::path s = scenario_with_engine(R"({"replay_csv": "prices.csv"})");
+    expect_run_refused({s.string()}, "memsoak: error: " + path("prices.csv") +
+                                         ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix "
+                                         "seconds, got '-9000000000000000000'\n");
+}
+
+TEST_F(BadInput, MissingReplayCsvIsNamed) {
+    const fs::path s = scenario_with_engine(R"({"replay_csv": "missing.csv"})");
+    expect_run_refused({s.string()},
+                       "memsoak: error: " + path("missing.csv") + ": cannot open file: No such file or directory\n");
+}
+
+// --- The ledger and the command line ---
+
+TEST_F(BadInput, MissingLedgerIsNamed) {
+    const fs::path s = scenario_with_engine("{}");
+    expect_run_refused({s.string(), "--ledger", path("nope.json")},
+                       "memsoak: error: " + path("nope.json") + ": cannot open file: No such file or directory\n");
+}
+
+TEST_F(BadInput, RunWithoutAScenario) {
+    expect_run_refused({}, "memsoak run: missing the scenario file\n(see memsoak run --help)\n");
+}
+
+TEST_F(BadInput, UnknownOption) {
+    const fs::path s = scenario_with_engine("{}");
+    expect_run_refused({s.string(), "--frobnicate"},
+                       "memsoak run: unrecognised option '--frobnicate'\n(see memsoak run --help)\n");
+}
+
+TEST_F(BadInput, TooManyScenarios) {
+    const fs::path s = scenario_with_engine("{}");
+    expect_run_refused({s.string(), s.string()},
+                       "memsoak run: too many positional options have been specified on the command line\n"
+                       "(see memsoak run --help)\n");
+}
+
+TEST_F(BadInput, SeedMustBeANonNegativeInteger) {
+    const fs::path s = scenario_with_engine("{}");
+    // "-1" in particular: read as an unsigned option by boost, it would silently become 2^64 - 1.
+    for (const std::string seed : {"-1", "12x", "18446744073709551616"}) {
+        expect_run_refused({s.string(), "--seed", seed}, "memsoak run: --seed: expected a non-negative integer below "
+                                                         "2^64, got \"" + seed + "\"\n(see memsoak run --help)\n");
+    }
+}
+
+TEST_F(BadInput, MaxRssMustBeAPositiveSize) {
+    const fs::path s = scenario_with_engine("{}");
+    expect_run_refused({s.string(), "--max-rss", "lots"},
+                       "memsoak run: --max-rss: expected a size such as \"50 MiB\" or \"512KiB\" (units B, KB, MB, "
+                       "GB, KiB, MiB, GiB), got \"lots\"\n(see memsoak run --help)\n");
+    // A limit of 0 would stop every run at its first sample.
+    expect_run_refused({s.string(), "--max-rss", "0"},
+                       "memsoak run: --max-rss: expected a positive size, got \"0\"\n(see memsoak run --help)\n");
+}
+
+TEST_F(BadInput, ReportFolderIsCheckedBeforeTheRunNotAfterIt) {
+    const fs::path s = scenario_with_engine("{}");
+    const CommandResult missing_folder =
+        memsoak({"run", s.string(), "--out", path("missing/report.json"), "--quiet"});
+    EXPECT_EQ(missing_folder.exit_code, 2);
+    EXPECT_EQ(missing_folder.output, "memsoak run: --out " + path("missing/report.json") + ": the folder " +
+                                         path("missing") + " does not exist\n(see memsoak run --help)\n");
+    const CommandResult folder = memsoak({"run", s.string(), "--out", dir_.path().string(), "--quiet"});
+    EXPECT_EQ(folder.exit_code, 2);
+    EXPECT_EQ(folder.output, "memsoak run: --out " + dir_.path().string() +
+                                 ": expected a file name, got a folder\n(see memsoak run --help)\n");
+}
+
+// --- Suite files ---
+
+TEST_F(BadInput, SuiteWithoutAFile) {
+    const CommandResult result = memsoak({"suite"});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_EQ(result.output, "memsoak suite: missing the suite file\n(see memsoak suite --help)\n");
+}
+
+TEST_F(BadInput, BadSuiteFileCreatesNoOutputFolder) {
+    write_text(dir_ / "suite.json", R"({"schema_version": 1, "name": "n", "scenarios": ["nope.json"]})");
+    const CommandResult result = memsoak({"suite", path("suite.json"), "--out-dir", path("out")});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_EQ(result.output, "memsoak: error: " + path("suite.json") + ": $.scenarios[0]: no such scenario file " +
+                                 path("nope.json") + "\n");
+    EXPECT_FALSE(fs::exists(dir_ / "out"));
+}
+
+class BadSuiteFile : public BadInput {
+protected:
+    // The message harness::load_suite gives for a suite file holding `text`, beside a scenario a.json.
+    std::string error_for(const std::string& text) const {
+        write_text(dir_ / "a.json", "{}");
+        write_text(dir_ / "suite.json", text);
+        try {
+            harness::load_suite(dir_ / "suite.json");
+        } catch (const harness::Error& e) {
+            return e.what();
+        }
+        return "no error";
+    }
+    std::string suite() const { return path("suite.json"); }
+};
+
+TEST_F(BadSuiteFile, InvalidJsonNamesLineAndColumn) {
+    EXPECT_EQ(error_for("{\"schema_version\": 1,\n  \"name\": }"),
+              suite() + ":2:11: invalid JSON: syntax error while parsing value - unexpected '}'; expected '[', '{', "
+                        "or a literal");
+}
+
+TEST_F(BadSuiteFile, NotAnObject) {
+    EXPECT_EQ(error_for("[\"a.json\"]"), suite() + ": $: expected an object, got [\"a.json\"]");
+}
+
+TEST_F(BadSuiteFile, UnknownField) {
+    EXPECT_EQ(error_for(R"({"schema_version": 1, "name": "n", "scenario": ["a.json"]})"),
+              suite() + ": $.scenario: unknown field; expected one of description, name, scenarios, schema_version");
+}
+
+TEST_F(BadSuiteFile, SchemaVersion) {
+    EXPECT_EQ(error_for(R"({"name": "n", "scenarios": ["a.json"]})"),
+              suite() + ": $.schema_version: missing; expected 1");
+    EXPECT_EQ(error_for(R"({"schema_version": 2, "name": "n", "scenarios": ["a.json"]})"),
+              suite() + ": $.schema_version: expected 1 (the only suite schema this memsoak reads), got 2");
+}
+
+TEST_F(BadSuiteFile, Name) {
+    EXPECT_EQ(error_for(R"({"schema_version": 1, "scenarios": ["a.json"]})"),
+              suite() + ": $.name: expected a non-empty string, got null");
+}
+
+TEST_F(BadSuiteFile, ScenariosMustBeANonEmptyListOfFileNames) {
+    EXPECT_EQ(error_for(R"({"schema_version": 1, "name": "n", "scenarios": []})"),
+              suite() + ": $.scenarios: expected a non-empty array of scenario files, got []");
+    EXPECT_EQ(error_for(R"({"schema_version": 1, "name": "n", "scenarios": ["a.json", 3]})"),
+              suite() + ": $.scenarios[1]: expected a scenario file name, got 3");
+}
+
+TEST_F(BadSuiteFile, AScenarioListedTwice) {
+    EXPECT_EQ(error_for(R"({"schema_version": 1, "name": "n", "scenarios": ["a.json", "./a.json"]})"),
+              suite() + ": $.scenarios[1]: " + path("./a.json") + " is listed twice");
+}
+
+// --- Reading a report back ---
+
+TEST_F(BadInput, AReportCutShortIsRefusedWithItsPosition) {
+    // What a writer without the temporary-file-and-rename protection could leave behind after a kill. Column 21
+    // is one past the last byte: where the input ran out.
+    write_text(dir_ / "cut.json", "{\n \"schema_version\": 1,\n \"run\": {\n  \"wall_seconds\": 1.");
+    try {
+        reports::load_report(dir_ / "cut.json");
+        FAIL() << "a truncated report was read";
+    } catch (const reports::Error& e) {
+        EXPECT_EQ(std::string(e.what()), path("cut.json") + ":4:21: invalid JSON: syntax error while parsing value "
+                                                            "- invalid number; expected digit after '.'; last read: "
+                                                            "'1.'");
+    }
+}
+
+}  // namespace
+}  // namespace memsoak::reliability
