@@ -38,7 +38,7 @@ echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); compiler: $(c++ -
 section "build ($build, RelWithDebInfo: -O2 -g)"
 cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMSOAK_BUILD_BENCHMARKS=ON >/dev/null
 benchmarks=(memsoak_bench_engine memsoak_bench_harness memsoak_bench_harness-tcmalloc memsoak_bench_harness-glibc)
-cmake --build "$build" -j"$(nproc)" --target memsoak memsoak-glibc "${benchmarks[@]}" | tail -1
+cmake --build "$build" -j"$(nproc)" --target memsoak memsoak-glibc "${benchmarks[@]}"
 mkdir -p "$out"
 
 section "microbenchmarks (median of 3 repetitions; CPU time is this process's, wall time includes waiting for a core)"
@@ -63,7 +63,7 @@ done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 python3 - "$out" <<'EOF'
-import json, statistics, sys
+import json, re, statistics, sys
 out = sys.argv[1]
 median = statistics.median
 
@@ -72,7 +72,8 @@ for line in open(f"{out}/days.txt"):
     layers, report, user, system, rss_kib = line.split()
     run = json.load(open(report))["run"]
     days[layers].append({"loop": run["wall_seconds"], "virtual": run["virtual_elapsed_s"],
-                         "cpu": float(user) + float(system), "rss": int(rss_kib) * 1024})
+                         "judging": run["analysis_seconds"], "cpu": float(user) + float(system),
+                         "rss": int(rss_kib) * 1024})
 sampled, unsampled = days["os,allocator,engine"], days["none"]
 loop = median(d["loop"] for d in sampled)
 def listing(values):
@@ -87,15 +88,17 @@ print(f"harness overhead, soak loop wall: median of paired ratios {median(pairs)
       f"(pairs: {listing(pairs)}); ratio of medians "
       f"{loop / median(d['loop'] for d in unsampled):.3f}")
 print(f"harness overhead, process CPU: ratio of medians "
-      f"{median(d['cpu'] for d in sampled) / median(d['cpu'] for d in unsampled):.3f} (includes judging the samples)")
+      f"{median(d['cpu'] for d in sampled) / median(d['cpu'] for d in unsampled):.3f}, which includes judging the "
+      f"samples after the loop (median {median(d['judging'] for d in sampled):.3f} s wall) and writing them out")
 
-# Per-call CPU seconds (median aggregate) of every microbenchmark, by name.
+# Per-call CPU seconds (median aggregate) of every microbenchmark, by name without an "/iterations:N" suffix.
 unit_seconds = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 def load(benchmark):
     results = {}
     for entry in json.load(open(f"{out}/{benchmark}.json"))["benchmarks"]:
         if entry.get("aggregate_name") == "median":
-            results[entry["run_name"]] = entry["cpu_time"] * unit_seconds[entry["time_unit"]]
+            name = re.sub(r"/iterations:\d+$", "", entry["run_name"])
+            results[name] = entry["cpu_time"] * unit_seconds[entry["time_unit"]]
     return results
 engine = load("memsoak_bench_engine")
 harness = {allocator: load(f"memsoak_bench_harness{suffix}")

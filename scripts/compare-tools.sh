@@ -65,9 +65,9 @@ for ((i = 1; i <= runs; i++)); do
     timed unmeasured "$memsoak" "${run_args[@]}" --measure none
     timed memsoak "$memsoak" "${run_args[@]}" --out "$out/memsoak.json"
 done
-rm -f "$out"/heaptrack.zst "$out"/heaptrack.*.zst
+heaptrack_file="$out/heaptrack.zst"  # heaptrack -o NAME writes NAME.zst
+rm -f "$heaptrack_file"
 timed heaptrack heaptrack -o "$out/heaptrack" "$memsoak" "${run_args[@]}" --measure none
-heaptrack_file=$(ls "$out"/heaptrack*.zst | head -1)
 timed heaptrack_print heaptrack_print -f "$heaptrack_file" --print-peaks 1 --print-allocators 0 \
     --print-temporary 0 --print-leaks 1 --peak-limit 3 --sub-peak-limit 2
 cp "$out/heaptrack_print.log" "$out/heaptrack.txt"
