@@ -6,7 +6,9 @@
 #   2. gui-hour.json with every study issue switched back to its leaky behaviour (retained memory must still be
 #      freed at exit);
 #   3. a two-day mix of what the shipped scenarios leave out: CSV replay, the transaction archive (file I/O),
-#      indicator toggles and a GUI freeze.
+#      indicator toggles and a GUI freeze, with every rendering of the report (HTML, JUnit, Markdown);
+#   4. compare of the two gui-hour reports, with its renderings;
+#   5. a suite of two scenarios, its children traced too (fork and exec, reports gathered, suite report).
 # The runs' budget verdicts mean nothing under valgrind (its own memory is in the RSS): exit 0 or 1 both pass.
 # Usage: scripts/ci-valgrind.sh [BUILD_DIR]   (default build; memsoak-glibc is built there if needed)
 set -euo pipefail
@@ -40,29 +42,41 @@ cat > "$work/valgrind-mix.json" <<EOF
 }
 EOF
 
+# memcheck NAME ARGS...: memsoak-glibc ARGS under memcheck; every process it starts is checked too (one log each).
 memcheck() {
   local name=$1
   shift
-  local log="$work/$name.valgrind.log"
   local status=0
-  valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect \
-           --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --log-file="$log" \
-           "$memsoak" run "$@" --out "$work/$name.json" --quiet || status=$?
-  if [ "$status" -eq 99 ]; then
-    cat "$log"
+  valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect --trace-children=yes \
+           --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --log-file="$work/$name.%p.valgrind.log" \
+           "$memsoak" "$@" >"$work/$name.out" 2>&1 || status=$?
+  local log=("$work/$name".*.valgrind.log)
+  if [ "$status" -eq 99 ] || grep -q "ERROR SUMMARY: [1-9]" "${log[@]}"; then
+    cat "${log[@]}"
     echo "ci-valgrind: $name: memcheck found memory errors or leaks" >&2
     exit 1
   elif [ "$status" -ne 0 ] && [ "$status" -ne 1 ]; then
-    cat "$log"
+    cat "$work/$name.out" "${log[@]}"
     echo "ci-valgrind: $name: memsoak exited with $status (see the output above)" >&2
     exit 1
   fi
-  grep -E "ERROR SUMMARY|definitely lost|indirectly lost|All heap blocks were freed" "$log" | sed "s/^/$name: /"
+  grep -hE "ERROR SUMMARY|definitely lost|indirectly lost|All heap blocks were freed" "${log[@]}" | sed "s/^/$name: /"
 }
 
 leaks=()
 for issue in 1 2 3 4 5; do leaks+=(--leak "issue-$issue"); done
-memcheck gui-hour scenarios/gui-hour.json
-memcheck gui-hour-leaky scenarios/gui-hour.json "${leaks[@]}"
-memcheck valgrind-mix "$work/valgrind-mix.json"
+memcheck gui-hour run scenarios/gui-hour.json --out "$work/gui-hour.json" --quiet
+memcheck gui-hour-leaky run scenarios/gui-hour.json "${leaks[@]}" --out "$work/gui-hour-leaky.json" --quiet
+memcheck valgrind-mix run "$work/valgrind-mix.json" --out "$work/valgrind-mix.report.json" --quiet \
+         --html "$work/mix.html" --junit "$work/mix.xml" --markdown "$work/mix.md"
+memcheck compare compare "$work/gui-hour.json" "$work/gui-hour-leaky.json" --html "$work/compare.html" \
+         --junit "$work/compare.xml" --markdown "$work/compare.md"
+cat > "$work/two.json" <<EOF
+{"schema_version": 1, "name": "two",
+ "scenarios": ["$PWD/scenarios/gui-hour.json", "$PWD/scenarios/indicator-toggles.json"]}
+EOF
+memcheck suite suite "$work/two.json" --out-dir "$work/suite" --html "$work/suite.html"
+for report in "$work/suite/gui-hour.json" "$work/suite/indicator-toggles.json" "$work/suite/suite-report.json"; do
+  [ -s "$report" ] || { echo "ci-valgrind: the suite under valgrind did not write $report" >&2; exit 1; }
+done
 echo "ci-valgrind: done in $((SECONDS - start)) s"

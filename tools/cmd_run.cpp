@@ -125,7 +125,8 @@ int run_command(const std::vector<std::string>& args) {
         ("leak", po::value<std::vector<std::string>>()->composing(),
          "switch a study issue back to its leaky behaviour: issue-1 .. issue-5 (repeatable)")
         ("measure", po::value<std::string>()->default_value("os,allocator,engine"),
-         "layers to sample, comma-separated: os, allocator, engine")
+         "layers to sample, comma-separated: os, allocator, engine; or none (the engine's work alone, for timing: "
+         "docs/performance.md)")
         ("ledger", po::value<std::string>(), "the budget ledger (default: budgets.json beside the scenario)")
         ("out,o", po::value<std::string>(), "write the JSON report here (atomically)")
         ("html", po::value<std::string>(), "also write a self-contained HTML page here (charts, verdicts)")

@@ -1,8 +1,6 @@
 #include "memsoak/engine/config.hpp"
 
-#include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -199,18 +197,6 @@ Config config_from_json(const nlohmann::json& object, const std::string& where) 
                                 config.archive_threshold, config.archive_keep));
     }
     return config;
-}
-
-Config load_config(const std::filesystem::path& file) {
-    std::ifstream in(file);
-    if (!in) throw Error(fmt::format("{}: cannot open file: {}", file.string(), std::strerror(errno)));
-    Json document;
-    try {
-        document = Json::parse(in);
-    } catch (const Json::parse_error& e) {
-        throw Error(fmt::format("{}: invalid JSON at byte {}: {}", file.string(), e.byte, e.what()));
-    }
-    return config_from_json(document, file.string() + ": $");
 }
 
 nlohmann::json to_json(const Config& c) {

@@ -35,28 +35,70 @@ TextPosition position_of_byte(const std::string& text, std::size_t byte) {
     return position;
 }
 
-// nlohmann's message is "[json.exception.parse_error.101] parse error at line 1, column 2: <reason>"; the file
-// position is given separately, so only the reason is kept.
-std::string_view parse_error_reason(std::string_view message) {
-    const std::size_t error = message.find("parse error");
-    const std::size_t colon = error == std::string_view::npos ? error : message.find(": ", error);
-    return colon == std::string_view::npos ? message : message.substr(colon + 2);
+// nlohmann's messages read "[json.exception.parse_error.101] parse error at line 1, column 2: <reason>" or
+// "[json.exception.out_of_range.406] number overflow parsing '1e400'"; the file position is given separately, so
+// only the reason is kept.
+std::string_view error_reason(std::string_view message) {
+    if (message.starts_with("[json.exception.")) {
+        const std::size_t end = message.find("] ");
+        if (end != std::string_view::npos) message.remove_prefix(end + 2);
+    }
+    if (message.starts_with("parse error")) {
+        const std::size_t colon = message.find(": ");
+        if (colon != std::string_view::npos) message.remove_prefix(colon + 2);
+    }
+    return message;
 }
 
+// Records where and why parsing stopped, and builds nothing. Needed because nlohmann throws a number beyond a
+// double's range ("1e400") as out_of_range.406, which carries no position; every error reaches parse_error here
+// with its byte offset.
+class ErrorLocator final : public nlohmann::json_sax<Json> {
+public:
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override { return true; }
+    bool key(string_t&) override { return true; }
+    bool end_object() override { return true; }
+    bool start_array(std::size_t) override { return true; }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t position, const std::string& last_token, const Json::exception& error) override {
+        // A syntax error is placed where reading stopped, as nlohmann places it; a number out of range at its
+        // first digit (the position is then one past its last).
+        byte = error.id == kNumberOutOfRange ? position - std::min(position, last_token.size()) + 1 : position;
+        message = error.what();
+        return false;
+    }
+
+    std::size_t byte = 0;
+    std::string message;
+
+private:
+    static constexpr int kNumberOutOfRange = 406;
+};
+
 }  // namespace
+
+Json parse_text(const std::string& text, const std::string& source) {
+    Json document = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (!document.is_discarded()) return document;
+    ErrorLocator locator;
+    Json::sax_parse(text, &locator);
+    const TextPosition at = position_of_byte(text, locator.byte);
+    throw Error(fmt::format("{}:{}:{}: invalid JSON: {}", source, at.line, at.column, error_reason(locator.message)));
+}
 
 Json read_file(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
     if (!in) throw Error(fmt::format("{}: cannot open file: {}", file.string(), std::strerror(errno)));
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (in.bad()) throw Error(fmt::format("{}: cannot read file: {}", file.string(), std::strerror(errno)));
-    try {
-        return Json::parse(text);
-    } catch (const Json::parse_error& e) {
-        const TextPosition at = position_of_byte(text, e.byte);
-        throw Error(fmt::format("{}:{}:{}: invalid JSON: {}", file.string(), at.line, at.column,
-                                parse_error_reason(e.what())));
-    }
+    return parse_text(text, file.string());
 }
 
 void fail(const std::string& file, std::string_view path, std::string_view expected, const Json& got) {

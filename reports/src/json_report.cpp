@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 
 #include "memsoak/harness/diagnosis.hpp"
+#include "memsoak/harness/error.hpp"
+#include "memsoak/harness/scenario.hpp"
 #include "memsoak/reports/error.hpp"
 
 namespace memsoak::reports {
@@ -587,19 +589,9 @@ harness::RunResult load_report(const std::filesystem::path& file) {
 
     Json document;
     try {
-        document = Json::parse(text);
-    } catch (const Json::parse_error& e) {
-        // e.byte is the 1-based offset of the last character read; count lines as editors do, from 1.
-        const std::size_t offset = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
-        const std::string_view before(text.data(), offset);
-        const std::size_t line = 1 + static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
-        const std::size_t last_newline = before.rfind('\n');
-        const std::size_t column = last_newline == std::string_view::npos ? offset + 1 : offset - last_newline;
-        // nlohmann's message reads "[json.exception.parse_error.101] parse error at line 3, column 3: <reason>".
-        const std::string_view what = e.what();
-        const std::size_t reason_start = what.find(": ", what.find("column"));
-        const std::string_view reason = reason_start == std::string_view::npos ? what : what.substr(reason_start + 2);
-        throw Error(fmt::format("{}:{}:{}: invalid JSON: {}", source, line, column, reason));
+        document = harness::json_input::parse_text(text, source);
+    } catch (const harness::Error& e) {
+        throw Error(e.what());
     }
     return run_result_from_json(document, source);
 }

@@ -9,6 +9,8 @@
 #include <fmt/color.h>
 #include <fmt/format.h>
 
+#include "memsoak/harness/error.hpp"
+#include "memsoak/harness/scenario.hpp"
 #include "memsoak/reports/error.hpp"
 #include "memsoak/reports/json_report.hpp"
 #include "text_format.hpp"
@@ -202,13 +204,11 @@ SuiteReport suite_report_from_json(const Json& document, const std::string& sour
 
 SuiteReport load_suite_report(const fs::path& folder) {
     const fs::path file = folder / kSuiteReportFile;
-    std::ifstream in(file);
-    if (!in) throw Error(fmt::format("{}: cannot open file: {}", file.string(), std::strerror(errno)));
     Json document;
     try {
-        document = Json::parse(in);
-    } catch (const Json::parse_error& e) {
-        throw Error(fmt::format("{}: invalid JSON: {}", file.string(), e.what()));
+        document = harness::json_input::read_file(file);
+    } catch (const harness::Error& e) {
+        throw Error(e.what());
     }
     return suite_report_from_json(document, file.string());
 }

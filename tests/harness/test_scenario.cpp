@@ -136,6 +136,16 @@ TEST(ScenarioErrors, InvalidJsonNamesLineAndColumn) {
                   "'[', '{', or a literal");
 }
 
+TEST(ScenarioErrors, ANumberBeyondADoubleIsInvalidJsonAtItsFirstDigit) {
+    // nlohmann throws this as out_of_range, not parse_error, and without a position (found by fuzz_scenario).
+    try {
+        json_input::parse_text("{\"schema_version\": 1,\n \"seed\": -11e308}", "s.json");
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()), "s.json:2:10: invalid JSON: number overflow parsing '-11e308'");
+    }
+}
+
 TEST(ScenarioErrors, AMissingFileIsNamed) {
     EXPECT_EQ(load_error_of(kDataDir + "/no_such_scenario.json"),
               kDataDir + "/no_such_scenario.json: cannot open file: No such file or directory");

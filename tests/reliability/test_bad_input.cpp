@@ -300,6 +300,13 @@ TEST_F(BadSuiteFile, AScenarioListedTwice) {
               suite() + ": $.scenarios[1]: " + path("./a.json") + " is listed twice");
 }
 
+TEST_F(BadInput, ANumberBeyondADoubleInAScenario) {
+    write_text(dir_ / "budgets.json", read_text(kShippedLedger));
+    write_text(dir_ / "s.json", "{\"schema_version\": 11e308, \"name\": \"m\"}");
+    expect_run_refused({path("s.json")},
+                       "memsoak: error: " + path("s.json") + ":1:20: invalid JSON: number overflow parsing '11e308'\n");
+}
+
 // --- Reading a report back ---
 
 TEST_F(BadInput, AReportCutShortIsRefusedWithItsPosition) {

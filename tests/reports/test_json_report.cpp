@@ -325,6 +325,12 @@ TEST_F(ReportFile, GivesLineAndColumnOfInvalidJson) {
                                "expected '[', '{', or a literal");
 }
 
+TEST_F(ReportFile, ANumberBeyondADoubleIsInvalidJsonWithItsPosition) {
+    write("{\n  \"schema_version\": 1,\n  \"run\": {\"wall_seconds\": 2e400}}");
+    EXPECT_EQ(error_of([this] { load_report(path_); }),
+              path_.string() + ":3:27: invalid JSON: number overflow parsing '2e400'");
+}
+
 TEST_F(ReportFile, NamesTheFileInValidationErrors) {
     Json j = to_json(fabricated_run());
     j["verdict"] = true;

@@ -55,7 +55,6 @@ struct Config {
 // naming `where` (e.g. "scenarios/day.json: $.engine") and the field: "...: $.engine.chart_width: expected a
 // positive integer, got \"wide\"".
 Config config_from_json(const nlohmann::json& object, const std::string& where);
-Config load_config(const std::filesystem::path& file);
 nlohmann::json to_json(const Config& config);
 
 }  // namespace memsoak::engine

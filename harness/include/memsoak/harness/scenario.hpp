@@ -65,8 +65,11 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
 // harness::Error whose message starts with the file and the JSON path ("$", "$.workload[2].every").
 namespace json_input {
 
-// Reads and parses a whole file. A syntax error gives "<file>:<line>:<column>: invalid JSON: <reason>" with
-// 1-based line and column (the column counts bytes); an unreadable file "<file>: cannot open file: <reason>".
+// Parses a whole document read from `source`. Any error, a number beyond a double's range included, gives
+// "<source>:<line>:<column>: invalid JSON: <reason>" with 1-based line and column (the column counts bytes).
+nlohmann::json parse_text(const std::string& text, const std::string& source);
+
+// Reads and parses a whole file (parse_text); an unreadable file gives "<file>: cannot open file: <reason>".
 nlohmann::json read_file(const std::filesystem::path& file);
 
 // "<file>: <path>: expected <expected>, got <value as compact JSON>".
