@@ -8,6 +8,8 @@
 #         tool itself is checked for leaks at every exit.
 #   tsan: ThreadSanitizer (MEMSOAK_SANITIZE=thread) in build-tsan: only what runs threads: the engine tests (the
 #         log queue's producers and consumer) and the reliability tests' log queue concurrency tests.
+# In both, the checker canary (tests/canary) must have each deliberate defect reported first: a build that lost its
+# instrumentation fails instead of passing while checking nothing.
 # Usage: scripts/ci-sanitizers.sh [asan|tsan|all]   (default all). Exit code: ctest's; 0 when everything passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +43,8 @@ run_asan() {
 run_tsan() {
   local start=$SECONDS
   cmake -S . -B build-tsan "${build_flags[@]}" -DMEMSOAK_SANITIZE=thread >/dev/null
-  cmake --build build-tsan -j"$jobs" --target memsoak_engine_tests memsoak_reliability_tests
+  cmake --build build-tsan -j"$jobs" --target memsoak_engine_tests memsoak_reliability_tests memsoak_checker_canary
+  ctest --test-dir build-tsan --output-on-failure -L '^canary$'
   ctest --test-dir build-tsan --output-on-failure -j"$jobs" -L '^engine$'
   ctest --test-dir build-tsan --output-on-failure -j"$jobs" -R '^LogQueueConcurrency\.'
   echo "ci-sanitizers: tsan done in $((SECONDS - start)) s"

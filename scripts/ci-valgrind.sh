@@ -9,14 +9,17 @@
 #      indicator toggles and a GUI freeze, with every rendering of the report (HTML, JUnit, Markdown);
 #   4. compare of the two gui-hour reports, with its renderings;
 #   5. a suite of two scenarios, its children traced too (fork and exec, reports gathered, suite report).
+# First the checker canary (tests/canary) must be caught leaking and reading past a block, so that a memcheck that
+# stopped reporting cannot pass the runs above.
 # The runs' budget verdicts mean nothing under valgrind (its own memory is in the RSS): exit 0 or 1 both pass.
 # Usage: scripts/ci-valgrind.sh [BUILD_DIR]   (default build; memsoak-glibc is built there if needed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 start=$SECONDS
-cmake --build "$build" --target memsoak-glibc
+cmake --build "$build" --target memsoak-glibc memsoak_checker_canary
 memsoak="$build/tools/memsoak-glibc"
+canary="$build/tests/memsoak_checker_canary"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -62,6 +65,21 @@ memcheck() {
   fi
   grep -hE "ERROR SUMMARY|definitely lost|indirectly lost|All heap blocks were freed" "${log[@]}" | sed "s/^/$name: /"
 }
+
+# canary MODE REPORT: memcheck must fail the canary's MODE defect and say REPORT.
+canary() {
+  local status=0
+  valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+           --log-file="$work/canary-$1.log" "$canary" "$1" || status=$?
+  if [ "$status" -ne 99 ] || ! grep -q "$2" "$work/canary-$1.log"; then
+    cat "$work/canary-$1.log"
+    echo "ci-valgrind: memcheck did not report the canary's $1 defect (exit $status, expected 99 and \"$2\")" >&2
+    exit 1
+  fi
+  echo "canary-$1: caught ($2)"
+}
+canary leak "definitely lost: 256 bytes in 1 blocks"
+canary overflow "Invalid read of size 4"
 
 leaks=()
 for issue in 1 2 3 4 5; do leaks+=(--leak "issue-$issue"); done
