@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -42,6 +43,9 @@ std::vector<harness::Layer> parse_layers(const std::string& text);
 void stamp_tool(harness::RunResult& result);
 // 0 pass, 1 a budget failed, 128+signal when interrupted.
 int exit_code_for(const harness::RunResult& result);
+// Prints rows as columns as wide as their widest cell, two spaces apart, each line after `indent` spaces and
+// without trailing blanks.
+void print_aligned(std::ostream& out, const std::vector<std::vector<std::string>>& rows, std::size_t indent = 0);
 
 // The commands. Each takes the arguments after its name.
 int run_command(const std::vector<std::string>& args);

@@ -1,5 +1,6 @@
 #include "cli.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <fmt/format.h>
 
@@ -58,6 +59,23 @@ void stamp_tool(harness::RunResult& result) {
 int exit_code_for(const harness::RunResult& result) {
     if (result.info.interrupted) return 128 + (g_stop_signal.load() != 0 ? g_stop_signal.load() : SIGINT);
     return result.verdict == harness::Verdict::fail ? kExitBudgetFailed : kExitPass;
+}
+
+void print_aligned(std::ostream& out, const std::vector<std::vector<std::string>>& rows, std::size_t indent) {
+    std::vector<std::size_t> widths;
+    for (const auto& row : rows) {
+        widths.resize(std::max(widths.size(), row.size()), 0);
+        for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+    }
+    for (const auto& row : rows) {
+        std::string line(indent, ' ');
+        for (std::size_t c = 0; c < row.size(); ++c) {
+            line += row[c];
+            if (c + 1 < row.size()) line.append(widths[c] - row[c].size() + 2, ' ');
+        }
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        out << line << '\n';
+    }
 }
 
 }  // namespace memsoak::cli

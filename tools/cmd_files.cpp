@@ -93,12 +93,8 @@ int list_command(const std::vector<std::string>& args) {
     }
     std::sort(files.begin(), files.end());
     // Read everything first: the columns are as wide as their longest entry.
-    struct ScenarioRow {
-        std::string name, duration, budgets, file;
-    };
-    std::vector<ScenarioRow> scenarios;
-    std::vector<harness::Suite> suites;
-    std::vector<std::string> suite_files;
+    std::vector<std::vector<std::string>> scenarios;
+    std::vector<std::vector<std::string>> suites;
     for (const auto& file : files) {
         std::ifstream in(file);
         const nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
@@ -109,35 +105,21 @@ int list_command(const std::vector<std::string>& args) {
             for (const auto& b : s.budgets) budgets += (budgets.empty() ? "" : ",") + b;
             scenarios.push_back({s.name, engine::format_duration(s.duration), budgets, file.filename().string()});
         } else if (doc.contains("scenarios")) {
-            suites.push_back(harness::load_suite(file));
-            suite_files.push_back(file.filename().string());
+            const harness::Suite suite = harness::load_suite(file);
+            suites.push_back({suite.name, fmt::format("{} scenarios", suite.scenarios.size()),
+                              file.filename().string()});
         }
     }
-    std::size_t name_width = 0, duration_width = 0, budgets_width = 0;
-    for (const auto& row : scenarios) {
-        name_width = std::max(name_width, row.name.size());
-        duration_width = std::max(duration_width, row.duration.size());
-        budgets_width = std::max(budgets_width, row.budgets.size());
-    }
-    for (const auto& suite : suites) name_width = std::max(name_width, suite.name.size());
     std::cout << "Scenarios:\n";
-    for (const auto& row : scenarios) {
-        std::cout << fmt::format("  {:<{}}  {:>{}}  {:<{}}  {}\n", row.name, name_width, row.duration, duration_width,
-                                 row.budgets, budgets_width, row.file);
-    }
+    print_aligned(std::cout, scenarios, 2);
     std::cout << "Suites:\n";
-    for (std::size_t i = 0; i < suites.size(); ++i) {
-        std::cout << fmt::format("  {:<{}}  {} scenarios  {}\n", suites[i].name, name_width,
-                                 suites[i].scenarios.size(), suite_files[i]);
-    }
+    print_aligned(std::cout, suites, 2);
     if (fs::exists(folder / "budgets.json")) {
         const harness::Ledger ledger = harness::load_ledger(folder / "budgets.json");
-        std::size_t budget_width = 0;
-        for (const auto& b : ledger.budgets) budget_width = std::max(budget_width, b.name.size());
+        std::vector<std::vector<std::string>> budgets;
+        for (const auto& b : ledger.budgets) budgets.push_back({b.name, b.description});
         std::cout << "Budgets (" << ledger.file << "):\n";
-        for (const auto& b : ledger.budgets) {
-            std::cout << fmt::format("  {:<{}}  {}\n", b.name, budget_width, b.description);
-        }
+        print_aligned(std::cout, budgets, 2);
     }
     return kExitPass;
 }

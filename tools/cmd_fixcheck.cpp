@@ -92,18 +92,7 @@ void print_table(std::ostream& out, const std::vector<harness::FixMeasure>& meas
         rows.push_back({m.name, format_value(m.with_leaks, m.unit), format_value(m.fixed, m.unit),
                         format_value(m.saving, m.unit), format_percent(m.percent)});
     }
-    std::vector<std::size_t> widths(rows.front().size(), 0);
-    for (const auto& row : rows) {
-        for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-    }
-    for (const auto& row : rows) {
-        std::string line;
-        for (std::size_t c = 0; c < row.size(); ++c) {
-            line += row[c];
-            if (c + 1 < row.size()) line.append(widths[c] - row[c].size() + 2, ' ');
-        }
-        out << line << '\n';
-    }
+    print_aligned(out, rows);
 }
 
 }  // namespace

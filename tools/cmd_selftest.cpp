@@ -78,19 +78,7 @@ void print_matrix(std::ostream& out, const harness::SelftestResult& result) {
                         fmt::format("{} false alarm{}", result.aa_false_alarms, result.aa_false_alarms == 1 ? "" : "s"),
                         ""});
     }
-    std::vector<std::size_t> widths(rows.front().size(), 0);
-    for (const auto& row : rows) {
-        for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-    }
-    for (const auto& row : rows) {
-        std::string line;
-        for (std::size_t c = 0; c < row.size(); ++c) {
-            line += row[c];
-            if (c + 1 < row.size()) line.append(widths[c] - row[c].size() + 2, ' ');
-        }
-        while (!line.empty() && line.back() == ' ') line.pop_back();
-        out << line << '\n';
-    }
+    print_aligned(out, rows);
 }
 
 void print_problems(std::ostream& out, const harness::SelftestResult& result) {

@@ -44,6 +44,29 @@ TEST(Cli, UnknownLayerIsBadUsage) {
         << r.output;
 }
 
+TEST(Cli, ListAlignsScenariosSuitesAndBudgetsInColumns) {
+    TempDir dir;
+    write_text(dir.file("budgets.json"), R"({"schema_version": 1, "budgets": {
+        "a-rather-long-budget": {"description": "first", "limits": [{"metric": "os.rss_bytes", "peak": "1 GiB"}]},
+        "b": {"description": "second", "limits": [{"metric": "os.rss_bytes", "peak": "2 GiB"}]}}})");
+    for (const std::string name : {"short", "a-much-longer-name"}) {
+        write_text(dir.file(name + ".json"), R"({"schema_version": 1, "name": ")" + name + R"(", "duration": "2h",
+            "sample_interval": "1m", "workload": [{"action": "tick", "every": "1h"}], "budgets": ["b"]})");
+    }
+    write_text(dir.file("suite.json"), R"({"schema_version": 1, "name": "both",
+        "scenarios": ["short.json", "a-much-longer-name.json"]})");
+    const ProcessResult r = run_memsoak({"list", dir.path()});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(r.output, "Scenarios:\n"
+                        "  a-much-longer-name  2h  b  a-much-longer-name.json\n"
+                        "  short               2h  b  short.json\n"
+                        "Suites:\n"
+                        "  both  2 scenarios  suite.json\n"
+                        "Budgets (" + dir.file("budgets.json") + "):\n"
+                        "  a-rather-long-budget  first\n"
+                        "  b                     second\n");
+}
+
 TEST(Cli, ValidateAcceptsEveryShippedFile) {
     const ProcessResult r = run_memsoak({"validate", kScenarios + "/nightly.json", kScenarios + "/budgets.json",
                                          kScenarios + "/production-day.json", kScenarios + "/replay-btc.json"});
