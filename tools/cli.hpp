@@ -39,6 +39,8 @@ bool wants_help(const std::vector<std::string>& args);
 std::filesystem::path default_ledger_for(const std::filesystem::path& scenario);
 // "os,allocator" -> layers; throws UsageError naming the bad layer.
 std::vector<harness::Layer> parse_layers(const std::string& text);
+// --max-rss SIZE: a positive size in bytes; throws UsageError naming the option.
+double parse_max_rss(const std::string& text);
 // The tool's identity (version, commit, build type) in a result.
 void stamp_tool(harness::RunResult& result);
 // 0 pass, 1 a budget failed, 128+signal when interrupted.

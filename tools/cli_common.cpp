@@ -4,6 +4,8 @@
 #include <csignal>
 #include <fmt/format.h>
 
+#include "memsoak/harness/error.hpp"
+#include "memsoak/harness/units.hpp"
 #include "memsoak_version.hpp"
 
 namespace po = boost::program_options;
@@ -59,6 +61,17 @@ void stamp_tool(harness::RunResult& result) {
 int exit_code_for(const harness::RunResult& result) {
     if (result.info.interrupted) return 128 + (g_stop_signal.load() != 0 ? g_stop_signal.load() : SIGINT);
     return result.verdict == harness::Verdict::fail ? kExitBudgetFailed : kExitPass;
+}
+
+double parse_max_rss(const std::string& text) {
+    double bytes = 0;
+    try {
+        bytes = harness::parse_size(text);
+    } catch (const harness::Error& e) {
+        throw UsageError(fmt::format("--max-rss: {}", e.what()));
+    }
+    if (!(bytes > 0)) throw UsageError(fmt::format("--max-rss: expected a positive size, got \"{}\"", text));
+    return bytes;
 }
 
 void print_aligned(std::ostream& out, const std::vector<std::vector<std::string>>& rows, std::size_t indent) {

@@ -168,17 +168,7 @@ int run_command(const std::vector<std::string>& args) {
     harness::RunOptions run_options;
     run_options.layers = parse_layers(vm["measure"].as<std::string>());
     if (vm.count("leak")) run_options.leaks = vm["leak"].as<std::vector<std::string>>();
-    if (vm.count("max-rss")) {
-        try {
-            run_options.max_rss_bytes = harness::parse_size(vm["max-rss"].as<std::string>());
-        } catch (const harness::Error& e) {
-            throw UsageError(fmt::format("--max-rss: {}", e.what()));
-        }
-        if (!(*run_options.max_rss_bytes > 0)) {
-            throw UsageError(
-                fmt::format("--max-rss: expected a positive size, got \"{}\"", vm["max-rss"].as<std::string>()));
-        }
-    }
+    if (vm.count("max-rss")) run_options.max_rss_bytes = parse_max_rss(vm["max-rss"].as<std::string>());
     std::optional<fs::path> out;
     if (vm.count("out")) {
         out = vm["out"].as<std::string>();

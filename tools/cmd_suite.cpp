@@ -8,7 +8,9 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
+#include "memsoak/harness/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
+#include "memsoak/harness/ledger.hpp"
 #include "memsoak/harness/suite.hpp"
 #include "memsoak/reports/atomic_file.hpp"
 #include "memsoak/reports/html.hpp"
@@ -118,6 +120,11 @@ int suite_command(const std::vector<std::string>& args) {
                                          job.scenario.string(), reports::kSuiteReportFile));
         }
     }
+    // What every run would refuse is refused here, before the output folder or any run: no half-made suite.
+    if (vm.count("leak")) harness::check_leak_names(vm["leak"].as<std::vector<std::string>>());
+    if (vm.count("measure")) parse_layers(vm["measure"].as<std::string>());
+    if (vm.count("max-rss")) parse_max_rss(vm["max-rss"].as<std::string>());
+    if (vm.count("ledger")) harness::load_ledger(vm["ledger"].as<std::string>());
     if (vm.count("leak")) {
         for (const auto& leak : vm["leak"].as<std::vector<std::string>>()) {
             suite_options.run_args.insert(suite_options.run_args.end(), {"--leak", leak});

@@ -37,6 +37,14 @@ private:
 
 }  // namespace
 
+void check_leak_names(const std::vector<std::string>& leaks) {
+    for (const std::string& issue : leaks) {
+        if (issue != "issue-1" && issue != "issue-2" && issue != "issue-3" && issue != "issue-4" && issue != "issue-5") {
+            throw Error(fmt::format("--leak {}: expected one of issue-1, issue-2, issue-3, issue-4, issue-5", issue));
+        }
+    }
+}
+
 engine::Config engine_config_for_run(const nlohmann::json& engine_object, const std::string& where,
                                      const std::filesystem::path& base_folder, std::uint64_t seed,
                                      const std::vector<std::string>& leaks) {
@@ -48,13 +56,13 @@ engine::Config engine_config_for_run(const nlohmann::json& engine_object, const 
     }
     if (!engine_object.contains("seed")) config.seed = seed;
     if (!config.replay_csv.empty() && config.replay_csv.is_relative()) config.replay_csv = base_folder / config.replay_csv;
+    check_leak_names(leaks);
     for (const std::string& issue : leaks) {
         if (issue == "issue-1") config.status_policy = engine::StatusPolicy::leaky;
         else if (issue == "issue-2") config.chart_policy = engine::ChartPolicy::leaky;
         else if (issue == "issue-3") config.transaction_policy = engine::TransactionPolicy::leaky;
         else if (issue == "issue-4") config.log_queue_policy = engine::LogQueuePolicy::leaky;
         else if (issue == "issue-5") config.signal_policy = engine::SignalPolicy::leaky;
-        else throw Error(fmt::format("--leak {}: expected one of issue-1, issue-2, issue-3, issue-4, issue-5", issue));
     }
     return config;
 }

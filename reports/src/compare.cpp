@@ -214,6 +214,12 @@ ScenarioComparison compare_runs(const RunResult& baseline, const RunResult& cand
 Comparison compare_paths(const fs::path& baseline, const fs::path& candidate, const CompareOptions& options) {
     Comparison comparison;
     comparison.options = options;
+    for (const fs::path& path : {baseline, candidate}) {
+        if (!fs::exists(path)) {
+            throw Error(fmt::format("{}: no such file or folder; expected a report or a folder of reports",
+                                    path.string()));
+        }
+    }
     const bool base_folder = fs::is_directory(baseline);
     const bool cand_folder = fs::is_directory(candidate);
     if (base_folder != cand_folder) {

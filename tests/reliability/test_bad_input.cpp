@@ -245,6 +245,37 @@ TEST_F(BadInput, BadSuiteFileCreatesNoOutputFolder) {
     EXPECT_FALSE(fs::exists(dir_ / "out"));
 }
 
+TEST_F(BadInput, SuiteOptionsAreCheckedBeforeAnyRunOrOutput) {
+    // Each would fail every run of the suite; the suite refuses it before creating its folder or starting a run.
+    const std::string suite = std::string(MEMSOAK_SOURCE_DIR) + "/scenarios/nightly.json";
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"--max-rss=12 parsecs",
+         "memsoak suite: --max-rss: expected a size such as \"50 MiB\" or \"512KiB\" (units B, KB, MB, GB, KiB, MiB, "
+         "GiB), got \"12 parsecs\"\n(see memsoak suite --help)\n"},
+        {"--max-rss=0", "memsoak suite: --max-rss: expected a positive size, got \"0\"\n(see memsoak suite --help)\n"},
+        {"--leak=issue-9",
+         "memsoak: error: --leak issue-9: expected one of issue-1, issue-2, issue-3, issue-4, issue-5\n"},
+        {"--measure=heap",
+         "memsoak suite: --measure: unknown layer \"heap\"; expected a comma-separated list of os, allocator, engine, "
+         "or none alone\n(see memsoak suite --help)\n"},
+        {"--ledger=" + path("none.json"),
+         "memsoak: error: " + path("none.json") + ": cannot open file: No such file or directory\n"},
+    };
+    for (const auto& [option, message] : cases) {
+        const CommandResult result = memsoak({"suite", suite, "--out-dir", path("out"), option});
+        EXPECT_EQ(result.exit_code, 2) << option;
+        EXPECT_EQ(result.output, message) << option;
+        EXPECT_FALSE(fs::exists(dir_ / "out")) << option << ": the suite made its folder for bad input";
+    }
+}
+
+TEST_F(BadInput, CompareNamesAMissingReport) {
+    const CommandResult result = memsoak({"compare", path("missing.json"), path("missing-too.json")});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_EQ(result.output, "memsoak: error: " + path("missing.json") +
+                                 ": no such file or folder; expected a report or a folder of reports\n");
+}
+
 class BadSuiteFile : public BadInput {
 protected:
     // The message harness::load_suite gives for a suite file holding `text`, beside a scenario a.json.

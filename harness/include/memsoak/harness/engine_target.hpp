@@ -22,6 +22,9 @@ engine::Config engine_config_for_run(const nlohmann::json& engine_object, const 
                                      const std::filesystem::path& base_folder, std::uint64_t seed,
                                      const std::vector<std::string>& leaks);
 
+// Throws harness::Error "--leak NAME: expected one of issue-1, ..." for a name that is not a study issue.
+void check_leak_names(const std::vector<std::string>& leaks);
+
 std::unique_ptr<Target> make_engine_target(const engine::Config& config);
 
 // Checks what only the engine knows: every toggle_indicator names an indicator the chart can draw. Throws
