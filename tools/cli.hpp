@@ -30,6 +30,8 @@ struct UsageError : std::runtime_error {
 extern std::atomic<bool> g_stop_requested;
 extern std::atomic<int> g_stop_signal;
 
+// Parses a command's arguments, then checks that each output file option present (--out, --html, --junit,
+// --markdown) names a file in an existing folder: refused before any work, as a usage error.
 boost::program_options::variables_map parse(const std::vector<std::string>& args,
                                             const boost::program_options::options_description& options,
                                             const boost::program_options::positional_options_description& positional);

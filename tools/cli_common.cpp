@@ -15,11 +15,30 @@ namespace memsoak::cli {
 std::atomic<bool> g_stop_requested{false};
 std::atomic<int> g_stop_signal{0};
 
+namespace {
+
+// An output file must be writable where it is named, checked before any work: a typo must not cost a soak, nor
+// leave some outputs written and others not.
+void check_output_file(std::string_view option, const std::filesystem::path& file) {
+    const std::filesystem::path folder = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+    if (!std::filesystem::is_directory(folder)) {
+        throw UsageError(fmt::format("--{} {}: the folder {} does not exist", option, file.string(), folder.string()));
+    }
+    if (std::filesystem::is_directory(file)) {
+        throw UsageError(fmt::format("--{} {}: expected a file name, got a folder", option, file.string()));
+    }
+}
+
+}  // namespace
+
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& options,
                         const po::positional_options_description& positional) {
     po::variables_map vm;
     po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
     po::notify(vm);
+    for (const char* output : {"out", "html", "junit", "markdown"}) {
+        if (vm.count(output)) check_output_file(output, vm[output].as<std::string>());
+    }
     return vm;
 }
 

@@ -1,11 +1,9 @@
 // memsoak list and memsoak validate: what scenario, suite and ledger files there are, and whether they are valid.
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -21,6 +19,20 @@ namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
 namespace memsoak::cli {
+
+namespace {
+
+enum class FileKind { scenario, suite, ledger };
+
+// What a file holds, from its content: a ledger's "budgets" is an object (a scenario's is a list), a suite lists
+// "scenarios"; anything else is read as a scenario, so that a scenario with a misspelt field is reported as one.
+FileKind kind_of(const nlohmann::json& document) {
+    if (document.is_object() && document.contains("budgets") && document["budgets"].is_object()) return FileKind::ledger;
+    if (document.is_object() && document.contains("scenarios")) return FileKind::suite;
+    return FileKind::scenario;
+}
+
+}  // namespace
 
 int validate_command(const std::vector<std::string>& args) {
     po::options_description options("memsoak validate FILE... [options]");
@@ -40,10 +52,8 @@ int validate_command(const std::vector<std::string>& args) {
     int code = kExitPass;
     for (const auto& name : vm["file"].as<std::vector<std::string>>()) {
         try {
-            std::ifstream in(name);
-            if (!in) throw harness::Error(fmt::format("{}: cannot open file: {}", name, std::strerror(errno)));
-            nlohmann::json doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-            if (doc.is_object() && doc.contains("workload")) {
+            const FileKind kind = kind_of(harness::json_input::read_file(name));
+            if (kind == FileKind::scenario) {
                 const harness::Scenario scenario = harness::load_scenario(name);
                 harness::check_workload_for_engine(scenario);
                 harness::engine_config_for_run(scenario.engine, scenario.file + ": $.engine",
@@ -58,7 +68,7 @@ int validate_command(const std::vector<std::string>& args) {
                     }
                 }
                 std::cout << fmt::format("{}: ok (scenario {})\n", name, scenario.name);
-            } else if (doc.is_object() && doc.contains("scenarios")) {
+            } else if (kind == FileKind::suite) {
                 const harness::Suite suite = harness::load_suite(name);
                 std::cout << fmt::format("{}: ok (suite {}, {} scenarios)\n", name, suite.name, suite.scenarios.size());
             } else {
@@ -93,18 +103,22 @@ int list_command(const std::vector<std::string>& args) {
     }
     std::sort(files.begin(), files.end());
     // Read everything first: the columns are as wide as their longest entry.
+    // A broken file is an error (exit 2, naming it), not left out of the list.
     std::vector<std::vector<std::string>> scenarios;
     std::vector<std::vector<std::string>> suites;
+    std::optional<harness::Ledger> ledger;
     for (const auto& file : files) {
-        std::ifstream in(file);
-        const nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
-        if (!doc.is_object()) continue;
-        if (doc.contains("workload")) {
+        const FileKind kind = kind_of(harness::json_input::read_file(file));
+        if (kind == FileKind::ledger) {
+            // Only the folder's budgets.json is the ledger its scenarios use; another ledger is still checked.
+            harness::Ledger loaded = harness::load_ledger(file);
+            if (file.filename() == "budgets.json") ledger = std::move(loaded);
+        } else if (kind == FileKind::scenario) {
             const harness::Scenario s = harness::load_scenario(file);
             std::string budgets;
             for (const auto& b : s.budgets) budgets += (budgets.empty() ? "" : ",") + b;
             scenarios.push_back({s.name, engine::format_duration(s.duration), budgets, file.filename().string()});
-        } else if (doc.contains("scenarios")) {
+        } else {
             const harness::Suite suite = harness::load_suite(file);
             suites.push_back({suite.name, fmt::format("{} scenarios", suite.scenarios.size()),
                               file.filename().string()});
@@ -114,11 +128,10 @@ int list_command(const std::vector<std::string>& args) {
     print_aligned(std::cout, scenarios, 2);
     std::cout << "Suites:\n";
     print_aligned(std::cout, suites, 2);
-    if (fs::exists(folder / "budgets.json")) {
-        const harness::Ledger ledger = harness::load_ledger(folder / "budgets.json");
+    if (ledger) {
         std::vector<std::vector<std::string>> budgets;
-        for (const auto& b : ledger.budgets) budgets.push_back({b.name, b.description});
-        std::cout << "Budgets (" << ledger.file << "):\n";
+        for (const auto& b : ledger->budgets) budgets.push_back({b.name, b.description});
+        std::cout << "Budgets (" << ledger->file << "):\n";
         print_aligned(std::cout, budgets, 2);
     }
     return kExitPass;

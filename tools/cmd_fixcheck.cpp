@@ -10,6 +10,7 @@
 #include <exception>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include <fmt/format.h>
@@ -172,20 +173,39 @@ int fixcheck_command(const std::vector<std::string>& args) {
         work_dir = pattern;
     } else {
         work_dir = vm["work-dir"].as<std::string>();
+        std::error_code ec;
+        fs::create_directories(work_dir, ec);
+        if (ec || !fs::is_directory(work_dir)) {
+            throw UsageError(fmt::format("--work-dir {}: expected a folder that exists or can be created{}",
+                                         work_dir.string(), ec ? ": " + ec.message() : ""));
+        }
     }
+    // The temporary folder goes however this ends, an error included.
+    const std::unique_ptr<const fs::path, void (*)(const fs::path*)> remove_temporary(
+        temporary ? &work_dir : nullptr, [](const fs::path* folder) {
+            std::error_code ec;
+            fs::remove_all(*folder, ec);
+        });
 
-    // The two runs are separate processes, so running them side by side changes neither one's memory.
-    std::exception_ptr failure;
+    // The two runs are separate processes, so running them side by side changes neither one's memory. Both
+    // sides' errors are caught, so that the thread is joined before any is rethrown.
+    std::exception_ptr leaky_failure;
+    std::exception_ptr fixed_failure;
     std::thread leaky_thread([&] {
         try {
             run_side(with_leaks, scenario_file, seed, work_dir);
         } catch (...) {
-            failure = std::current_exception();
+            leaky_failure = std::current_exception();
         }
     });
-    run_side(fixed, scenario_file, seed, work_dir);
+    try {
+        run_side(fixed, scenario_file, seed, work_dir);
+    } catch (...) {
+        fixed_failure = std::current_exception();
+    }
     leaky_thread.join();
-    if (failure) std::rethrow_exception(failure);
+    if (fixed_failure) std::rethrow_exception(fixed_failure);
+    if (leaky_failure) std::rethrow_exception(leaky_failure);
     for (Side* side : {&with_leaks, &fixed}) {
         if (side->entry.outcome == harness::Outcome::interrupted) return 128 + g_stop_signal.load();
         if (side->entry.report.empty()) {
@@ -226,10 +246,6 @@ int fixcheck_command(const std::vector<std::string>& args) {
         std::cout << fmt::format("\nwith leaks: {}; fixed: {}\n", describe_verdict(with_leaks.result),
                                  describe_verdict(fixed.result));
         if (!temporary) std::cout << "reports and logs: " << work_dir.string() << '\n';
-    }
-    if (temporary) {
-        std::error_code ec;
-        fs::remove_all(work_dir, ec);
     }
     return flipped ? kExitPass : kExitBudgetFailed;
 }

@@ -75,16 +75,6 @@ std::uint64_t parse_seed(const std::string& text) {
 }
 
 // Checked before the run, not when the report is written: a soak of hours must not end in "cannot write".
-void check_report_path(const fs::path& out) {
-    const fs::path folder = out.has_parent_path() ? out.parent_path() : fs::path(".");
-    if (!fs::is_directory(folder)) {
-        throw UsageError(fmt::format("--out {}: the folder {} does not exist", out.string(), folder.string()));
-    }
-    if (fs::is_directory(out)) {
-        throw UsageError(fmt::format("--out {}: expected a file name, got a folder", out.string()));
-    }
-}
-
 // --heap-profile and --heap-profile-dir, checked before the run: a usage error must not cost a soak.
 harness::HeapProfileRequest heap_profile_request(const po::variables_map& vm, const harness::Scenario& scenario,
                                                  const std::optional<fs::path>& out) {
@@ -172,7 +162,6 @@ int run_command(const std::vector<std::string>& args) {
     std::optional<fs::path> out;
     if (vm.count("out")) {
         out = vm["out"].as<std::string>();
-        check_report_path(*out);
     }
     if (vm.count("heap-profile")) {
         run_options.heap_profile = heap_profile_request(vm, scenario, out);

@@ -1,11 +1,13 @@
 #include "memsoak/engine/config.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <fmt/format.h>
 
+#include "memsoak/engine/chart.hpp"
 #include "memsoak/engine/error.hpp"
 
 namespace memsoak::engine {
@@ -105,7 +107,16 @@ const std::map<std::string, FieldReader, std::less<>>& field_readers() {
              if (!v.is_array()) fail(w, f, "an array of indicator names", v);
              c.chart_indicators.clear();
              for (std::size_t i = 0; i < v.size(); ++i) {
-                 c.chart_indicators.push_back(read_string(v[i], w, fmt::format("{}[{}]", f, i)));
+                 const std::string element = fmt::format("{}[{}]", f, i);
+                 std::string name = read_string(v[i], w, element);
+                 // Checked here, not when the chart is first drawn: the error then names the file and the place.
+                 const auto& known = known_indicators();
+                 if (std::none_of(known.begin(), known.end(), [&](const IndicatorSpec& s) { return s.name == name; })) {
+                     std::string names;
+                     for (const IndicatorSpec& s : known) names += (names.empty() ? "" : ", ") + std::string(s.name);
+                     fail(w, element, "an indicator name: one of " + names, v[i]);
+                 }
+                 c.chart_indicators.push_back(std::move(name));
              }
          }},
         {"status_policy",

@@ -94,6 +94,11 @@ Json parse_text(const std::string& text, const std::string& source) {
 }
 
 Json read_file(const std::filesystem::path& file) {
+    // An ifstream opens a folder and then throws from the read, a message with no file name.
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec)) {
+        throw Error(fmt::format("{}: expected a JSON file, got a folder", file.string()));
+    }
     std::ifstream in(file, std::ios::binary);
     if (!in) throw Error(fmt::format("{}: cannot open file: {}", file.string(), std::strerror(errno)));
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

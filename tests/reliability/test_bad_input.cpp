@@ -331,6 +331,72 @@ TEST_F(BadSuiteFile, AScenarioListedTwice) {
               suite() + ": $.scenarios[1]: " + path("./a.json") + " is listed twice");
 }
 
+TEST_F(BadInput, UnknownChartIndicatorIsRefusedWhenTheScenarioLoads) {
+    const fs::path s = scenario_with_engine(R"({"chart_indicators": ["sma_20", "bogus"]})");
+    expect_run_refused({s.string()},
+                       "memsoak: error: " + s.string() + ": $.engine.chart_indicators[1]: expected an indicator name: "
+                       "one of sma_20, sma_50, sma_200, ema, bollinger, vwap, rsi, macd, stochastic, got \"bogus\"\n");
+}
+
+TEST_F(BadInput, AFolderWhereAJsonFileIsExpected) {
+    fs::create_directory(dir_ / "folder.json");
+    expect_run_refused({path("folder.json")}, "memsoak: error: " + path("folder.json") +
+                                                  ": expected a JSON file, got a folder\n");
+    const fs::path s = scenario_with_engine("{}");
+    expect_run_refused({s.string(), "--ledger", path("folder.json")},
+                       "memsoak: error: " + path("folder.json") + ": expected a JSON file, got a folder\n");
+    // validate goes on to the next file.
+    const CommandResult result = memsoak({"validate", path("folder.json"), s.string()});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_EQ(result.output, "memsoak: error: " + path("folder.json") + ": expected a JSON file, got a folder\n" +
+                                 s.string() + ": ok (scenario s)\n");
+}
+
+TEST_F(BadInput, EveryOutputFileIsCheckedBeforeTheRun) {
+    const fs::path s = scenario_with_engine("{}");
+    fs::create_directory(dir_ / "folder");
+    expect_run_refused({s.string(), "--html", path("missing/page.html")},
+                       "memsoak run: --html " + path("missing/page.html") + ": the folder " + path("missing") +
+                           " does not exist\n(see memsoak run --help)\n");
+    expect_run_refused({s.string(), "--junit", path("folder")},
+                       "memsoak run: --junit " + path("folder") + ": expected a file name, got a folder\n"
+                       "(see memsoak run --help)\n");
+    const CommandResult selftest = memsoak({"selftest", "--out", path("missing/matrix.json")});
+    EXPECT_EQ(selftest.exit_code, 2);
+    EXPECT_EQ(selftest.output, "memsoak selftest: --out " + path("missing/matrix.json") + ": the folder " +
+                                   path("missing") + " does not exist\n(see memsoak selftest --help)\n");
+}
+
+TEST_F(BadInput, FixcheckWorkDirThatCannotBeAFolder) {
+    const fs::path s = scenario_with_engine("{}");
+    write_text(dir_ / "a-file", "x");
+    const CommandResult result = memsoak({"fixcheck", s.string(), "--leak", "issue-1", "--work-dir", path("a-file")});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_EQ(result.output, "memsoak fixcheck: --work-dir " + path("a-file") +
+                                 ": expected a folder that exists or can be created: Not a directory\n"
+                                 "(see memsoak fixcheck --help)\n");
+}
+
+TEST_F(BadInput, ListNamesABrokenFileInsteadOfLeavingItOut) {
+    write_text(dir_ / "budgets.json", read_text(kShippedLedger));
+    write_text(dir_ / "broken.json", "{\"workload\": [1,");
+    const CommandResult result = memsoak({"list", dir_.path().string()});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_EQ(result.output, "memsoak: error: " + path("broken.json") +
+                                 ":1:17: invalid JSON: syntax error while parsing value - unexpected end of input; "
+                                 "expected '[', '{', or a literal\n");
+}
+
+TEST_F(BadInput, ValidateReportsAScenarioWithAMisspeltWorkloadAsAScenario) {
+    write_text(dir_ / "budgets.json", read_text(kShippedLedger));
+    write_text(dir_ / "s.json", R"({"schema_version": 1, "name": "s", "duration": "2h", "sample_interval": "1m",
+        "wrokload": [{"action": "tick", "every": "1h"}], "budgets": ["process"]})");
+    const CommandResult result = memsoak({"validate", path("s.json")});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_EQ(result.output.rfind("memsoak: error: " + path("s.json") + ": $.wrokload: unknown field", 0), 0u)
+        << result.output;
+}
+
 TEST_F(BadInput, ANumberBeyondADoubleInAScenario) {
     write_text(dir_ / "budgets.json", read_text(kShippedLedger));
     write_text(dir_ / "s.json", "{\"schema_version\": 11e308, \"name\": \"m\"}");

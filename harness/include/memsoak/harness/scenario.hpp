@@ -69,7 +69,8 @@ namespace json_input {
 // "<source>:<line>:<column>: invalid JSON: <reason>" with 1-based line and column (the column counts bytes).
 nlohmann::json parse_text(const std::string& text, const std::string& source);
 
-// Reads and parses a whole file (parse_text); an unreadable file gives "<file>: cannot open file: <reason>".
+// Reads and parses a whole file (parse_text); an unreadable file gives "<file>: cannot open file: <reason>", a
+// folder "<folder>: expected a JSON file, got a folder".
 nlohmann::json read_file(const std::filesystem::path& file);
 
 // "<file>: <path>: expected <expected>, got <value as compact JSON>".
