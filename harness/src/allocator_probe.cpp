@@ -192,6 +192,12 @@ std::string_view allocator_name() {
     return "unknown";
 }
 
+const std::vector<std::string>& any_allocator_metrics() {
+    static const std::vector<std::string> metrics{"allocator.live_bytes", "allocator.committed_bytes",
+                                                  "allocator.free_bytes", "allocator.unmapped_bytes"};
+    return metrics;
+}
+
 std::unique_ptr<Sampler> make_allocator_sampler() {
     const AllocatorApi& api = allocator_api();
     switch (api.kind) {

@@ -120,6 +120,32 @@ void schedule_workload(Scheduler& scheduler, const Scenario& scenario, Target& t
 
 }  // namespace
 
+namespace {
+
+// A limit on a metric that its layer, sampled, does not have is a typo in the ledger: judged, it would read "not
+// measured" and switch its budget off in silence. Refused before the run instead. An allocator metric that only
+// another allocator provides stays "not measured" (the same ledger serves every build).
+void check_limit_metrics(const Scenario& scenario, const Ledger& ledger,
+                         const std::vector<std::unique_ptr<Sampler>>& samplers) {
+    for (const std::string& name : scenario.budgets) {
+        for (const LimitSpec& limit : ledger.find(name)->limits) {
+            const std::string_view layer = std::string_view(limit.metric).substr(0, limit.metric.find('.'));
+            for (const auto& sampler : samplers) {
+                if (to_string(sampler->layer()) != layer) continue;
+                const std::vector<std::string>& sampled = sampler->metrics();
+                if (std::find(sampled.begin(), sampled.end(), limit.metric) != sampled.end()) break;
+                const std::vector<std::string>& known =
+                    sampler->layer() == Layer::allocator ? any_allocator_metrics() : sampled;
+                if (std::find(known.begin(), known.end(), limit.metric) != known.end()) break;
+                throw Error(fmt::format("{}.metric: no such metric \"{}\"; the {} layer has {}", limit.source,
+                                        limit.metric, layer, fmt::join(known, ", ")));
+            }
+        }
+    }
+}
+
+}  // namespace
+
 RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& target, const RunOptions& options) {
     for (const std::string& budget : scenario.budgets) {
         if (ledger.find(budget) == nullptr) {
@@ -150,6 +176,7 @@ RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& t
             case Layer::engine: samplers.push_back(make_engine_sampler(target)); break;
         }
     }
+    check_limit_metrics(scenario, ledger, samplers);
     const auto expected_samples =
         static_cast<std::size_t>(scenario.duration / scenario.sample_interval) + 1;
     Recorder recorder(std::move(samplers), expected_samples);

@@ -397,6 +397,30 @@ TEST_F(BadInput, ValidateReportsAScenarioWithAMisspeltWorkloadAsAScenario) {
         << result.output;
 }
 
+TEST_F(BadInput, ALedgerMetricNoLayerHasIsATypoNotAnUnmeasuredBudget) {
+    // Judged, the limit would read "not measured" and its budget would pass in silence.
+    const fs::path s = scenario_with_engine("{}");
+    std::string ledger = read_text(kShippedLedger);
+    ledger.replace(ledger.find("\"os.rss_bytes\""), 14, "\"os.rss_byte\"");
+    write_text(dir_ / "budgets.json", ledger);
+    expect_run_refused({s.string()}, "memsoak: error: " + path("budgets.json") +
+                                         ": $.budgets.process.limits[0].metric: no such metric \"os.rss_byte\"; the os "
+                                         "layer has os.rss_bytes, os.rss_anon_bytes, os.rss_file_bytes, "
+                                         "os.rss_peak_bytes\n");
+    ledger = read_text(kShippedLedger);
+    ledger.replace(ledger.find("\"engine.status_display.bytes\""), 29, "\"engine.status.bytes\"");
+    write_text(dir_ / "budgets.json", ledger);
+    write_text(s, read_text(s).replace(read_text(s).find("\"process\""), 9, "\"issue-1\""));
+    const CommandResult result = memsoak({"run", s.string(), "--quiet"});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_EQ(result.output.rfind("memsoak: error: " + path("budgets.json") +
+                                      ": $.budgets.issue-1.limits[0].metric: no such metric \"engine.status.bytes\"; "
+                                      "the engine layer has engine.status_display.bytes, ",
+                                  0),
+              0u)
+        << result.output;
+}
+
 TEST_F(BadInput, ANumberBeyondADoubleInAScenario) {
     write_text(dir_ / "budgets.json", read_text(kShippedLedger));
     write_text(dir_ / "s.json", "{\"schema_version\": 11e308, \"name\": \"m\"}");

@@ -61,6 +61,9 @@ std::string_view allocator_name();
 //                              for the sanitizers, whose free bytes include their quarantine)
 //   allocator.unmapped_bytes   tcmalloc only: pages returned to the OS but still reserved (pageheap_unmapped_bytes)
 std::unique_ptr<Sampler> make_allocator_sampler();
+// Every metric above, whichever allocator provides it: a ledger may name one that this allocator lacks (it is then
+// not measured), but not one that no allocator has (a typo).
+const std::vector<std::string>& any_allocator_metrics();
 
 // The allocator checkpoint: hands free memory back to the OS so that retained-but-free pages do not read as
 // growth (the role a forced GC plays in browser memory tests). mimalloc: mi_collect(true); tcmalloc:
