@@ -7,6 +7,7 @@
 
 #include "memsoak/reports/atomic_file.hpp"
 #include "memsoak/reports/error.hpp"
+#include "memsoak/reports/json_report.hpp"
 
 namespace memsoak::reports {
 namespace {
@@ -48,9 +49,8 @@ void check_same_plan(const SuiteReport& first, const fs::path& first_folder, con
 SuiteReport merge_shards(const std::vector<fs::path>& shard_folders, const fs::path& out_dir) {
     if (shard_folders.empty()) throw Error("merge: name at least one shard folder");
     std::error_code ec;
-    fs::create_directories(out_dir, ec);
-    if (ec) throw Error(fmt::format("{}: cannot create folder: {}", out_dir.string(), ec.message()));
 
+    // Everything is checked before the output folder is made or a file copied: bad input leaves nothing behind.
     std::vector<SuiteReport> shards;
     for (const fs::path& folder : shard_folders) {
         if (fs::equivalent(folder, out_dir, ec)) {
@@ -83,10 +83,21 @@ SuiteReport merge_shards(const std::vector<fs::path>& shard_folders, const fs::p
                                         "build on their own",
                                         it->second.string(), folder.string(), run.entry.name));
             }
-            copy_into(folder, run.entry.report, out_dir);
-            copy_into(folder, run.entry.log, out_dir);
+            if (!run.entry.report.empty()) load_report(folder / run.entry.report);  // whole and valid
+            if (!run.entry.log.empty() && !fs::is_regular_file(folder / run.entry.log)) {
+                throw Error(fmt::format("{}: missing; the shard's {} lists it", (folder / run.entry.log).string(),
+                                        kSuiteReportFile));
+            }
             merged.runs.push_back(run);
         }
+    }
+
+    fs::create_directories(out_dir, ec);
+    if (ec) throw Error(fmt::format("{}: cannot create folder: {}", out_dir.string(), ec.message()));
+    for (const SuiteRun& run : merged.runs) {
+        const fs::path& folder = folder_of_run.at(run.entry.name);
+        copy_into(folder, run.entry.report, out_dir);
+        copy_into(folder, run.entry.log, out_dir);
     }
     std::sort(merged.shards.begin(), merged.shards.end());
     std::stable_sort(merged.runs.begin(), merged.runs.end(), [](const SuiteRun& a, const SuiteRun& b) {

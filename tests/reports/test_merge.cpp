@@ -220,6 +220,26 @@ TEST(Merge, RefusesShardsThatDoNotBelongTogether) {
     EXPECT_EQ(error_of([&] { merge_shards({dir / "none"}, dir / "out"); }),
               fmt::format("{}: cannot open file: No such file or directory",
                           (dir / "none/suite-report.json").string()));
+    EXPECT_FALSE(fs::exists(dir / "out")) << "a refused merge made its output folder";
+}
+
+TEST(Merge, RefusesAShardWhoseRunReportIsBrokenOrMissingAndWritesNothing) {
+    TempFolder dir("memsoak-merge");
+    const SuiteReport suite = fixtures::sample_suite();  // runs 0 (fail, with a report), 1 (pass, with a report)
+    write_shard(dir / "a", 1, 2, {suite.runs[0]});
+    write_shard(dir / "b", 2, 2, {suite.runs[1]});
+    const fs::path report = dir / "b" / suite.runs[1].entry.report;
+    write_file_atomically(report, "{\"x\":");
+    EXPECT_EQ(error_of([&] { merge_shards({dir / "a", dir / "b"}, dir / "out"); }),
+              report.string() + ":1:6: invalid JSON: syntax error while parsing value - unexpected end of input; "
+                                "expected '[', '{', or a literal");
+    fs::remove(report);
+    EXPECT_EQ(error_of([&] { merge_shards({dir / "a", dir / "b"}, dir / "out"); }),
+              report.string() + ": cannot open file: No such file or directory");
+    fs::remove(dir / "a" / suite.runs[0].entry.log);
+    EXPECT_EQ(error_of([&] { merge_shards({dir / "a"}, dir / "out"); }),
+              (dir / "a" / suite.runs[0].entry.log).string() + ": missing; the shard's suite-report.json lists it");
+    EXPECT_FALSE(fs::exists(dir / "out")) << "nothing may be copied before every shard was checked";
 }
 
 TEST(Merge, PrintsTheSuiteSummary) {
