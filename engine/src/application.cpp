@@ -31,7 +31,15 @@ std::int64_t interval_seconds(const Config& config) {
 }
 
 std::unique_ptr<CandleFeed> make_feed(const Config& config) {
-    if (!config.replay_csv.empty()) return std::make_unique<ReplayFeed>(read_candles_csv(config.replay_csv));
+    if (!config.replay_csv.empty()) {
+        std::vector<Candle> candles = read_candles_csv(config.replay_csv);
+        // Checked here, where the file is known: the feed's own check could not name it.
+        if (candles.size() < 2) {
+            throw Error(fmt::format("{}: expected at least 2 candle rows to replay, got {}", config.replay_csv.string(),
+                                    candles.size()));
+        }
+        return std::make_unique<ReplayFeed>(std::move(candles));
+    }
     // The feed starts one analysis period before the session, so the first analysis has a full window.
     const std::int64_t history_seconds = static_cast<std::int64_t>(config.frame_rows()) * interval_seconds(config);
     return std::make_unique<SyntheticFeed>(config.seed, interval_seconds(config), config.start_price,

@@ -377,6 +377,27 @@ private:
             item.timing = Timing::rate;
             item.rate_per_second = read_rate(value.at("rate"), field_path(path, "rate"));
         }
+        check_event_count(value, path, item);
+    }
+
+    // Every event is real work for the engine (a log message about a microsecond, an analysis milliseconds): a
+    // bound keeps a typo such as "every": "1us" from running for hours. Counted over the item's window, within
+    // its count.
+    void check_event_count(const Json& value, const std::string& path, const WorkloadItem& item) const {
+        constexpr double kMaxEventsPerItem = 100'000'000;
+        const VirtualTime until = item.until.value_or(engine::virtual_epoch + duration_);
+        const double window_seconds = std::chrono::duration<double>(until - item.from).count();
+        double events = item.timing == Timing::every
+                            ? window_seconds / std::chrono::duration<double>(item.every).count()
+                            : window_seconds * item.rate_per_second;
+        if (item.count) events = std::min(events, static_cast<double>(*item.count));
+        if (events <= kMaxEventsPerItem) return;
+        const std::string_view field = item.timing == Timing::every ? "every" : "rate";
+        fail(file_, field_path(path, field),
+             fmt::format("at most {:.0f} events of one workload item in a run (this makes {:.3g}; a \"count\" or a "
+                         "shorter window also bounds it)",
+                         kMaxEventsPerItem, events),
+             value.at(field));
     }
 
     std::vector<VirtualTime> read_times(const Json& value, const std::string& path) const {

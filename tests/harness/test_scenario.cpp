@@ -146,6 +146,20 @@ TEST(ScenarioErrors, ANumberBeyondADoubleIsInvalidJsonAtItsFirstDigit) {
     }
 }
 
+TEST(ScenarioErrors, AtMostAHundredMillionEventsPerWorkloadItem) {
+    // A message every millisecond for a day, 86.4 million, is allowed; ten times as many is not.
+    EXPECT_EQ(error_of(with_item(R"({"action": "log", "every": "1ms"})")), "no error");
+    EXPECT_EQ(error_of(with_item(R"({"action": "log", "every": "100us"})")),
+              "scenarios/x.json: $.workload[0].every: expected at most 100000000 events of one workload item in a run "
+              "(this makes 8.64e+08; a \"count\" or a shorter window also bounds it), got \"100us\"");
+    EXPECT_EQ(error_of(with_item(R"({"action": "log", "rate": "1e18/s"})")),
+              "scenarios/x.json: $.workload[0].rate: expected at most 100000000 events of one workload item in a run "
+              "(this makes 8.64e+22; a \"count\" or a shorter window also bounds it), got \"1e18/s\"");
+    // A count or a window bounds it.
+    EXPECT_EQ(error_of(with_item(R"({"action": "log", "every": "100us", "count": 1000})")), "no error");
+    EXPECT_EQ(error_of(with_item(R"({"action": "log", "rate": "10000/s", "until": "1h"})")), "no error");
+}
+
 TEST(ScenarioErrors, AMissingFileIsNamed) {
     EXPECT_EQ(load_error_of(kDataDir + "/no_such_scenario.json"),
               kDataDir + "/no_such_scenario.json: cannot open file: No such file or directory");

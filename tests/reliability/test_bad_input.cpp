@@ -144,6 +144,15 @@ TEST_F(BadInput, NotANumberIsNotADuration) {
 
 // --- Replay CSV files: read when the run starts, named by file and line ---
 
+TEST_F(BadInput, ReplayCsvWithOneCandleNamesTheFile) {
+    write_text(dir_ / "prices.csv", "timestamp,open,high,low,close,volume\n"
+                                    "2021-01-01 00:00:00,1,2,0.5,1.5,10\n");
+    const fs::path s = scenario_with_engine(R"({"replay_csv": "prices.csv", "candle_interval": "1h",
+                                                "analysis_period": "2h"})");
+    expect_run_refused({s.string()}, "memsoak: error: " + path("prices.csv") +
+                                         ": expected at least 2 candle rows to replay, got 1\n");
+}
+
 TEST_F(BadInput, MalformedReplayCsvRowNamesItsLineAndColumn) {
     write_text(dir_ / "prices.csv", "timestamp,open,high,low,close,volume\n"
                                     "2021-01-01 00:00:00,1,2,0.5,1.5,10\n"
