@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -30,14 +31,19 @@ namespace {
 // --short: the CI form, well under a minute on two cores.
 constexpr std::size_t kShortSeeds = 3;
 constexpr std::size_t kShortAaRuns = 10;
-// Bounds on the counts: boost reads "-1" as 2^64 - 1 for an unsigned option, which must not start that many runs.
+// Bounds on the counts, which are read as text: boost would read "-1" as 2^64 - 1 for an unsigned option.
 constexpr std::size_t kMaxRuns = 100'000;
 
 std::size_t checked_count(const po::variables_map& vm, const std::string& option, std::size_t fallback,
                           std::size_t least) {
-    const std::size_t value = vm.count(option) ? vm[option].as<std::size_t>() : fallback;
-    if (value < least || value > kMaxRuns) {
-        throw UsageError(fmt::format("--{}: expected a whole number from {} to {}", option, least, kMaxRuns));
+    if (!vm.count(option)) return fallback;
+    const std::string text = vm[option].as<std::string>();
+    std::size_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < least ||
+        value > kMaxRuns) {
+        throw UsageError(
+            fmt::format("--{}: expected a whole number from {} to {}, got \"{}\"", option, least, kMaxRuns, text));
     }
     return value;
 }
@@ -99,8 +105,8 @@ int selftest_command(const std::vector<std::string>& args) {
     po::options_description options("memsoak selftest [options]");
     options.add_options()
         ("help,h", "show this help")
-        ("seeds", po::value<std::size_t>(), "seeds per study issue, each run with the leak and fixed (default 10)")
-        ("aa-runs", po::value<std::size_t>(), "A/A runs of the fixed engine for the false-alarm rate (default 50)")
+        ("seeds", po::value<std::string>(), "seeds per study issue, each run with the leak and fixed (default 10)")
+        ("aa-runs", po::value<std::string>(), "A/A runs of the fixed engine for the false-alarm rate (default 50)")
         ("short", "the CI form: 3 seeds and 10 A/A runs unless --seeds or --aa-runs say otherwise")
         ("issue", po::value<std::vector<std::string>>()->composing(),
          "only this study issue, issue-1 .. issue-5 (repeatable; default: all five)")
@@ -110,8 +116,8 @@ int selftest_command(const std::vector<std::string>& args) {
         ("measure", po::value<std::string>(),
          "layers every run samples, e.g. os,allocator: without the engine layer a leak is caught when any budget "
          "fails, and issues 3 and 5 use their allocator-judged scenarios")
-        ("jobs,j", po::value<std::size_t>(), "runs at a time, each in its own process (default 2)")
-        ("prefixes", po::value<std::size_t>(),
+        ("jobs,j", po::value<std::string>(), "runs at a time, each in its own process (default 2)")
+        ("prefixes", po::value<std::string>(),
          "growing prefixes of a caught run's series judged to find its first detection, which sets its time "
          "resolution (default 50)")
         ("work-dir", po::value<std::string>(),

@@ -1,5 +1,6 @@
 // memsoak suite: every scenario of a suite (or one shard of it), each in its own process, then one summary.
 
+#include <algorithm>
 #include <charconv>
 #include <csignal>
 #include <filesystem>
@@ -40,6 +41,9 @@ std::vector<std::uint64_t> parse_seeds(const std::string& text) {
             throw UsageError(fmt::format("--seeds: expected a comma-separated list of seeds (whole numbers >= 0) "
                                          "such as \"1,2,3\", got \"{}\" in \"{}\"",
                                          item, text));
+        }
+        if (std::find(seeds.begin(), seeds.end(), seed) != seeds.end()) {
+            throw UsageError(fmt::format("--seeds: expected distinct seeds, got {} twice in \"{}\"", seed, text));
         }
         seeds.push_back(seed);
         start = comma + 1;

@@ -211,6 +211,22 @@ std::optional<std::int64_t> parse_timestamp(std::string_view text) {
     return std::chrono::duration_cast<std::chrono::seconds>(midnight).count() + hour * 3600 + minute * 60 + second;
 }
 
+// Input echoed in a message, with control bytes (a NUL, an escape sequence) shown as \xNN: they would otherwise
+// cut or garble the message on a terminal or in a CI log.
+std::string printable(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f) {
+            out += fmt::format("\\x{:02x}", byte);
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
 // Reports problems as "<file>:<line>: <message>".
 class CsvRowParser {
 public:
@@ -220,7 +236,7 @@ public:
         throw Error(fmt::format("{}:{}: {}", file_, line_, message));
     }
     [[noreturn]] void fail_column(std::size_t column, std::string_view expected, std::string_view got) const {
-        fail(fmt::format("column '{}': expected {}, got '{}'", kColumns[column], expected, got));
+        fail(fmt::format("column '{}': expected {}, got '{}'", kColumns[column], expected, printable(got)));
     }
 
     double number(const std::array<std::string_view, 6>& fields, std::size_t column) const {
@@ -281,13 +297,13 @@ std::vector<Candle> read_candles_csv(const std::filesystem::path& file) {
         if (!header_seen) {
             const bool header_matches =
                 field_count == kColumns.size() && std::equal(kColumns.begin(), kColumns.end(), fields.begin());
-            if (!header_matches) row.fail(fmt::format("expected the header '{}', got '{}'", kHeader, line));
+            if (!header_matches) row.fail(fmt::format("expected the header '{}', got '{}'", kHeader, printable(line)));
             header_seen = true;
             continue;
         }
         if (field_count != kColumns.size()) {
             row.fail(fmt::format("expected {} columns ({}), got {} in '{}'", kColumns.size(), kHeader, field_count,
-                                 line));
+                                 printable(line)));
         }
 
         Candle candle{};

@@ -153,6 +153,17 @@ TEST_F(BadInput, ReplayCsvWithOneCandleNamesTheFile) {
                                          ": expected at least 2 candle rows to replay, got 1\n");
 }
 
+TEST_F(BadInput, ControlBytesInAReplayCsvAreShownEscaped) {
+    write_text(dir_ / "prices.csv", std::string("timestamp,open,high,low,close,volume\n"
+                                                "2021-01-01 00:00:00,1,2,0.5,1.5,10\n"
+                                                "2021-01-01 01:00:00,1.5,2,1,1\0\x1b[2J,10\n",
+                                                110));
+    const fs::path s = scenario_with_engine(R"({"replay_csv": "prices.csv", "candle_interval": "1h",
+                                                "analysis_period": "2h"})");
+    expect_run_refused({s.string()}, "memsoak: error: " + path("prices.csv") +
+                                         ":3: column 'close': expected a number, got '1\\x00\\x1b[2J'\n");
+}
+
 TEST_F(BadInput, MalformedReplayCsvRowNamesItsLineAndColumn) {
     write_text(dir_ / "prices.csv", "timestamp,open,high,low,close,volume\n"
                                     "2021-01-01 00:00:00,1,2,0.5,1.5,10\n"
@@ -276,6 +287,15 @@ TEST_F(BadInput, SuiteOptionsAreCheckedBeforeAnyRunOrOutput) {
         EXPECT_EQ(result.output, message) << option;
         EXPECT_FALSE(fs::exists(dir_ / "out")) << option << ": the suite made its folder for bad input";
     }
+}
+
+TEST_F(BadInput, SuiteSeedsMustBeDistinct) {
+    const CommandResult result = memsoak({"suite", std::string(MEMSOAK_SOURCE_DIR) + "/scenarios/nightly.json",
+                                          "--out-dir", path("out"), "--seeds", "1,2,1"});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_EQ(result.output, "memsoak suite: --seeds: expected distinct seeds, got 1 twice in \"1,2,1\"\n"
+                             "(see memsoak suite --help)\n");
+    EXPECT_FALSE(fs::exists(dir_ / "out"));
 }
 
 TEST_F(BadInput, CompareNamesAMissingReport) {
