@@ -149,6 +149,7 @@ int suite_command(const std::vector<std::string>& args) {
     progress.finish();
 
     reports::SuiteReport report = reports::make_suite_report(suite, suite_options, entries);
+    report.interrupted = g_stop_requested.load();
     reports::write_file_atomically(suite_options.out_dir / reports::kSuiteReportFile,
                                    reports::suite_report_to_json(report).dump(1) + "\n");
     reports::load_run_reports(report, suite_options.out_dir);

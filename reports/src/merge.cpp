@@ -76,6 +76,7 @@ SuiteReport merge_shards(const std::vector<fs::path>& shard_folders, const fs::p
             }
             merged.shards.push_back(shard);
         }
+        merged.interrupted = merged.interrupted || shards[s].interrupted;
         for (const SuiteRun& run : shards[s].runs) {
             const auto [it, added] = folder_of_run.emplace(run.entry.name, folder);
             if (!added) {

@@ -154,6 +154,7 @@ Json suite_report_to_json(const SuiteReport& report) {
         {"suite", {{"name", report.suite_name}, {"file", report.suite_file}, {"seeds", report.seeds},
                    {"planned_runs", report.planned_runs}}},
         {"shards", {{"count", report.shard_count}, {"listed", report.shards}, {"merged", report.merged}}},
+        {"interrupted", report.interrupted},
         {"runs", std::move(runs)},
     };
 }
@@ -194,6 +195,11 @@ SuiteReport suite_report_from_json(const Json& document, const std::string& sour
     std::sort(report.shards.begin(), report.shards.end());
     const Json& merged = r.typed(shards, "$.shards", "merged", "true or false", &Json::is_boolean);
     report.merged = merged.get<bool>();
+
+    // Added after the first suite reports were written: optional, false when absent (docs/reports.md).
+    if (document.contains("interrupted")) {
+        report.interrupted = r.typed(document, "$", "interrupted", "true or false", &Json::is_boolean).get<bool>();
+    }
 
     const Json& runs = r.typed(document, "$", "runs", "an array", &Json::is_array);
     for (std::size_t i = 0; i < runs.size(); ++i) {

@@ -15,6 +15,7 @@
 
 #include "child_process.hpp"
 #include "memsoak/reports/json_report.hpp"
+#include "memsoak/reports/suite_report.hpp"
 
 namespace memsoak::reliability {
 namespace {
@@ -110,6 +111,7 @@ TEST_P(StopSignal, DuringSuiteStopsTheRunningScenarioAndLaunchesNoMore) {
     EXPECT_EQ(status.exit_code, 128 + signal) << read_text(dir / "suite.log");
     expect_interrupted_report(dir / "out/first.json");
     EXPECT_FALSE(fs::exists(dir / "out/second.json")) << "a scenario was launched after the stop";
+    EXPECT_TRUE(reports::load_suite_report(dir / "out").interrupted) << "the suite report hides the stop";
     EXPECT_NE(read_text(dir / "suite.log").find("interrupted"), std::string::npos) << read_text(dir / "suite.log");
 }
 

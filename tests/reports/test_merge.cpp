@@ -168,6 +168,7 @@ TEST(Merge, JoinsShardsInPlanOrderWithTheSuitesExitCode) {
     EXPECT_EQ(merged.runs[2].entry.name, "overnight");
     EXPECT_TRUE(missing_shards(merged).empty());
     EXPECT_EQ(suite_report_exit_code(merged), 3) << "a crashed run outranks a failed budget";
+    EXPECT_FALSE(merged.interrupted);
 
     EXPECT_EQ(read(dir / "all/gui-hour.log"), "log of gui-hour\n");
     EXPECT_EQ(read(dir / "all/overnight.log"), "log of overnight\n");
@@ -180,6 +181,22 @@ TEST(Merge, JoinsShardsInPlanOrderWithTheSuitesExitCode) {
     EXPECT_EQ(merged.runs[0].result->verdict, harness::Verdict::fail);
     EXPECT_FALSE(merged.runs[2].result.has_value());
     EXPECT_EQ(merged.runs[2].report_problem, "no report written; see overnight.log");
+}
+
+TEST(Merge, AnInterruptedShardMakesTheMergeInterrupted) {
+    TempFolder dir("memsoak-merge");
+    const SuiteReport suite = fixtures::sample_suite();
+    write_shard(dir / "shard-1", 1, 2, {suite.runs[0]});
+    write_shard(dir / "shard-2", 2, 2, {suite.runs[1]});
+    nlohmann::json shard_two = nlohmann::json::parse(read(dir / "shard-2" / kSuiteReportFile));
+    EXPECT_EQ(shard_two["interrupted"], false);
+    shard_two["interrupted"] = true;
+    write_file_atomically(dir / "shard-2" / kSuiteReportFile, shard_two.dump());
+    EXPECT_TRUE(merge_shards({dir / "shard-1", dir / "shard-2"}, dir / "all").interrupted);
+    EXPECT_TRUE(load_suite_report(dir / "all").interrupted);
+    // A suite report written before the field existed reads as not interrupted.
+    shard_two.erase("interrupted");
+    EXPECT_FALSE(suite_report_from_json(shard_two, "old.json").interrupted);
 }
 
 TEST(Merge, AMissingShardCountsAsACrash) {

@@ -39,6 +39,7 @@ struct SuiteReport {
     std::size_t shard_count = 1;
     std::vector<std::size_t> shards;   // the shards (1-based) whose runs are listed, ascending
     bool merged = false;               // written by merge, which expects every shard; a shard's own lists one
+    bool interrupted = false;          // stopped by SIGINT/SIGTERM (a merge: any shard was); runs may be missing
     std::vector<SuiteRun> runs;        // in plan order
 };
 
