@@ -14,6 +14,7 @@
 #include "memsoak/harness/ledger.hpp"
 #include "memsoak/harness/suite.hpp"
 #include "memsoak/reports/atomic_file.hpp"
+#include "memsoak/reports/error.hpp"
 #include "memsoak/reports/html.hpp"
 #include "memsoak/reports/junit.hpp"
 #include "memsoak/reports/markdown.hpp"
@@ -49,6 +50,28 @@ std::vector<std::uint64_t> parse_seeds(const std::string& text) {
         start = comma + 1;
     }
     return seeds;
+}
+
+// A reused --out-dir (the nightly job's memsoak-reports/) still holds the previous suite's reports: one that this
+// run does not write again (a scenario dropped, a run interrupted) would pass for a fresh result with compare or a
+// reader of the folder. Only what the previous suite report lists is removed; other files are left alone.
+void remove_previous_run(const fs::path& out_dir) {
+    if (!fs::exists(out_dir / reports::kSuiteReportFile)) return;
+    reports::SuiteReport previous;
+    try {
+        previous = reports::load_suite_report(out_dir);
+    } catch (const reports::Error& e) {
+        throw harness::Error(fmt::format("{}; the folder holds an earlier suite's results that memsoak cannot read: "
+                                         "empty it or choose another --out-dir",
+                                         e.what()));
+    }
+    for (const reports::SuiteRun& run : previous.runs) {
+        for (const fs::path& file : {run.entry.report, run.entry.log}) {
+            // Listed by name only; anything else (a path) was not written by a suite and is not touched.
+            if (!file.empty() && file == file.filename()) fs::remove(out_dir / file);
+        }
+    }
+    fs::remove(out_dir / reports::kSuiteReportFile);
 }
 
 // "[3/8] production-day" on a terminal while a child runs; nothing when standard error is not a terminal.
@@ -145,6 +168,7 @@ int suite_command(const std::vector<std::string>& args) {
     suite_options.on_start = [&progress](const harness::SuiteJob& job, std::size_t position, std::size_t count) {
         progress.start(job, position, count);
     };
+    remove_previous_run(suite_options.out_dir);
     const auto entries = harness::run_suite(suite, suite_options, &g_stop_requested);
     progress.finish();
 

@@ -1,5 +1,7 @@
 // The command line's contract: help, version, exit codes, error messages, the suite.
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -131,6 +133,36 @@ TEST(Cli, SuiteRunsEachScenarioAndReportsTheWorstOutcome) {
         run_memsoak({"suite", dir.file("suite.json"), "--out-dir", dir.file("out2"), "--leak", "issue-5"});
     EXPECT_EQ(fail.exit_code, 1) << fail.output;
     EXPECT_NE(fail.output.find("issue-5 failed"), std::string::npos) << fail.output;
+}
+
+TEST(Cli, ASuiteIntoAReusedFolderRemovesThePreviousSuitesResultsOnly) {
+    TempDir dir;
+    write_text(dir.file("budgets.json"), read_text(kScenarios + "/budgets.json"));
+    for (const std::string s : {"gui-hour.json", "signals-month.json"}) {
+        write_text(dir.file(s), read_text(kScenarios + "/" + s));
+    }
+    write_text(dir.file("two.json"), R"({"schema_version": 1, "name": "two",
+        "scenarios": ["gui-hour.json", "signals-month.json"]})");
+    write_text(dir.file("one.json"), R"({"schema_version": 1, "name": "one", "scenarios": ["gui-hour.json"]})");
+    ASSERT_EQ(run_memsoak({"suite", dir.file("two.json"), "--out-dir", dir.file("out"), "--quiet"}).exit_code, 0);
+    write_text(dir.file("out/notes.txt"), "mine\n");
+    ASSERT_TRUE(std::filesystem::exists(dir.file("out/signals-month.json")));
+
+    const ProcessResult one = run_memsoak({"suite", dir.file("one.json"), "--out-dir", dir.file("out"), "--quiet"});
+    EXPECT_EQ(one.exit_code, 0) << one.output;
+    // signals-month's report would otherwise pass for a result of this suite.
+    EXPECT_FALSE(std::filesystem::exists(dir.file("out/signals-month.json")));
+    EXPECT_FALSE(std::filesystem::exists(dir.file("out/signals-month.log")));
+    EXPECT_TRUE(std::filesystem::exists(dir.file("out/gui-hour.json")));
+    EXPECT_EQ(read_text(dir.file("out/notes.txt")), "mine\n");
+
+    // An unreadable earlier suite report stops the suite rather than leaving results of unknown origin.
+    write_text(dir.file("out/suite-report.json"), "{");
+    const ProcessResult broken = run_memsoak({"suite", dir.file("one.json"), "--out-dir", dir.file("out")});
+    EXPECT_EQ(broken.exit_code, 2);
+    EXPECT_NE(broken.output.find("the folder holds an earlier suite's results that memsoak cannot read"),
+              std::string::npos)
+        << broken.output;
 }
 
 }  // namespace
