@@ -157,8 +157,9 @@ Change LimitComparison::overall() const {
 
 std::size_t ScenarioComparison::regressions() const {
     return static_cast<std::size_t>(std::count_if(limits.begin(), limits.end(), [](const LimitComparison& l) {
-        return l.overall() == Change::regressed;
-    }));
+               return l.overall() == Change::regressed;
+           })) +
+           (incomplete.empty() ? 0 : 1);
 }
 
 std::size_t Comparison::regressions() const {
@@ -173,6 +174,19 @@ ScenarioComparison compare_runs(const RunResult& baseline, const RunResult& cand
     out.baseline = baseline;
     out.candidate = candidate;
     note_differences(baseline, candidate, out.notes);
+    std::vector<std::string> stopped;
+    for (const auto& [side, run] : {std::pair<const char*, const RunResult*>{"baseline", &baseline},
+                                    {"candidate", &candidate}}) {
+        if (!run->info.interrupted && run->info.stop_reason.empty() &&
+            run->info.virtual_elapsed >= run->info.virtual_duration) {
+            continue;
+        }
+        stopped.push_back(fmt::format("the {} stopped after {} of {} ({})", side,
+                                      text::virtual_duration(run->info.virtual_elapsed),
+                                      text::virtual_duration(run->info.virtual_duration),
+                                      run->info.stop_reason.empty() ? "no reason recorded" : run->info.stop_reason));
+    }
+    if (!stopped.empty()) out.incomplete = fmt::format("incomplete: {}", fmt::join(stopped, "; "));
     for (const auto& budget : candidate.budgets) {
         const harness::BudgetResult* base_budget = find_budget(baseline, budget.budget);
         if (base_budget == nullptr) {
@@ -323,6 +337,7 @@ void print_comparison(std::ostream& out, const Comparison& comparison, const Ter
         out << fmt::format("{} (seed {}): baseline {}, candidate {}\n", s.scenario, s.candidate.info.seed,
                            s.baseline_file, s.candidate_file);
         for (const std::string& note : s.notes) out << "  note: " << note << "\n";
+        if (!s.incomplete.empty()) out << "  " << paint(s.incomplete, fmt::terminal_color::red) << "\n";
         using Row = std::vector<std::string>;
         std::vector<Row> rows{{"budget", "limit", "baseline", "candidate", "change", "growth", "status"}};
         for (const LimitComparison& l : s.limits) {

@@ -549,6 +549,10 @@ std::string render_comparison_html(const Comparison& comparison) {
                             html_escape(s.baseline_file), html_escape(s.baseline.info.git_commit),
                             html_escape(s.candidate_file), html_escape(s.candidate.info.git_commit));
         for (const std::string& note : s.notes) body += fmt::format(R"(<p class="banner">{}</p>)", html_escape(note));
+        if (!s.incomplete.empty()) {
+            body += fmt::format(R"(<p class="banner"><span class="badge fail">INCOMPLETE</span> {}</p>)",
+                                html_escape(s.incomplete));
+        }
         body += R"(<table><thead><tr><th>budget</th><th>limit</th><th class="num">baseline</th>)"
                 R"(<th class="num">candidate</th><th class="num">change</th><th>growth</th><th>status</th>)"
                 R"(</tr></thead><tbody>)";

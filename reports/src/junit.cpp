@@ -221,6 +221,7 @@ std::string render_comparison_junit(const Comparison& comparison) {
         suite.property("baseline", s.baseline_file);
         suite.property("candidate", s.candidate_file);
         for (const std::string& note : s.notes) suite.property("note", note);
+        if (!s.incomplete.empty()) suite.fail(s.scenario, "both runs complete", "incomplete", s.incomplete, "");
         for (const LimitComparison& l : s.limits) {
             const std::string test = fmt::format("{} {}", l.budget, text::limit_label(l.candidate));
             if (l.overall() == Change::regressed) {

@@ -186,6 +186,9 @@ std::string render_comparison_markdown(const Comparison& comparison) {
         for (const std::string& note : s.notes) {
             out += fmt::format("- {}: {}\n", markdown_escape(s.scenario), markdown_escape(note));
         }
+        if (!s.incomplete.empty()) {
+            out += fmt::format("- {}: **{}**\n", markdown_escape(s.scenario), markdown_escape(s.incomplete));
+        }
     }
     for (const std::string& file : comparison.only_in_baseline) {
         out += fmt::format("- only in the baseline: {}\n", markdown_escape(file));

@@ -15,6 +15,7 @@
 #include "memsoak/reports/atomic_file.hpp"
 #include "memsoak/reports/error.hpp"
 #include "memsoak/reports/json_report.hpp"
+#include "memsoak/reports/junit.hpp"
 #include "test_fixtures.hpp"
 
 namespace memsoak::reports {
@@ -92,6 +93,27 @@ TEST(Compare, DoesNotFlagAReRunOfTheSameBuild) {
     EXPECT_EQ(row(c, "process", "os.rss_bytes", LimitKind::peak).overall(), Change::not_compared);
     EXPECT_EQ(c.regressions(), 0u);
     EXPECT_TRUE(c.notes.empty());
+}
+
+TEST(Compare, AnIncompleteRunCountsAsARegression) {
+    // Interrupted, a candidate could look better than its baseline for having run a quarter of the time.
+    harness::RunResult candidate = fixed_rerun();
+    candidate.info.interrupted = true;
+    candidate.info.stop_reason = "interrupted by a signal";
+    candidate.info.virtual_duration = std::chrono::hours(24);
+    candidate.info.virtual_elapsed = std::chrono::hours(6);
+    const ScenarioComparison c = compare_runs(fixed_run(), candidate, CompareOptions{});
+    EXPECT_EQ(c.incomplete, "incomplete: the candidate stopped after 6h of 24h (interrupted by a signal)");
+    EXPECT_EQ(c.regressions(), 1u);
+    Comparison comparison;
+    comparison.scenarios.push_back(c);
+    EXPECT_NE(render_comparison_junit(comparison).find(R"(<failure type="incomplete" message="incomplete: the candidate stopped)"),
+              std::string::npos);
+    // A baseline stopped by --max-rss is no baseline either.
+    harness::RunResult baseline = fixed_run();
+    baseline.info.stop_reason = "resident set exceeded --max-rss 104857600 bytes";
+    baseline.info.virtual_elapsed = baseline.info.virtual_duration / 2;
+    EXPECT_EQ(compare_runs(baseline, fixed_rerun(), CompareOptions{}).regressions(), 1u);
 }
 
 TEST(Compare, ReportsTheFixAsAnImprovementNotARegression) {

@@ -52,7 +52,10 @@ struct ScenarioComparison {
     harness::RunResult candidate;
     std::vector<LimitComparison> limits;
     std::vector<std::string> notes;  // what makes the comparison less like-for-like: allocator, seed, leaks, budgets
-    std::size_t regressions() const;
+    // Why a side cannot be vouched for: it stopped before its duration (a signal, --max-rss). Counts as a
+    // regression: an incomplete candidate cannot show that nothing regressed. Empty when both ran whole.
+    std::string incomplete;
+    std::size_t regressions() const;  // regressed limits, plus one when incomplete
 };
 
 struct Comparison {
