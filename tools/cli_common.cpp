@@ -89,7 +89,8 @@ double parse_max_rss(const std::string& text) {
     } catch (const harness::Error& e) {
         throw UsageError(fmt::format("--max-rss: {}", e.what()));
     }
-    if (!(bytes > 0)) throw UsageError(fmt::format("--max-rss: expected a positive size, got \"{}\"", text));
+    // At least a byte: "0.1 B" would otherwise stop every run at its first sample, as "0" would.
+    if (!(bytes >= 1)) throw UsageError(fmt::format("--max-rss: expected a positive size, got \"{}\"", text));
     return bytes;
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 #include "memsoak/engine/config.hpp"
 #include "memsoak/engine/error.hpp"
@@ -82,11 +83,78 @@ private:
     static constexpr int kNumberOutOfRange = 406;
 };
 
+// Finds the first field that appears twice in one object, by its JSON path. nlohmann keeps the last of them in
+// silence, so a scenario with two "every" would run with the second.
+class DuplicateKeyFinder final : public nlohmann::json_sax<Json> {
+public:
+    bool null() override { return value(); }
+    bool boolean(bool) override { return value(); }
+    bool number_integer(number_integer_t) override { return value(); }
+    bool number_unsigned(number_unsigned_t) override { return value(); }
+    bool number_float(number_float_t, const string_t&) override { return value(); }
+    bool string(string_t&) override { return value(); }
+    bool binary(binary_t&) override { return value(); }
+    bool start_object(std::size_t) override {
+        frames_.push_back(Frame{true, {}, {}, 0});
+        return true;
+    }
+    bool key(string_t& name) override {
+        Frame& frame = frames_.back();
+        if (!frame.keys.insert(name).second) {
+            frame.key = name;
+            duplicate = path();
+            return false;
+        }
+        frame.key = name;
+        return true;
+    }
+    bool end_object() override { return end(); }
+    bool start_array(std::size_t) override {
+        frames_.push_back(Frame{false, {}, {}, 0});
+        return true;
+    }
+    bool end_array() override { return end(); }
+    bool parse_error(std::size_t, const std::string&, const Json::exception&) override { return false; }
+
+    std::string duplicate;  // the JSON path of the repeated field; empty when there is none
+
+private:
+    struct Frame {
+        bool object;
+        std::set<std::string> keys;
+        std::string key;    // object: the field being read
+        std::size_t index;  // array: the element being read
+    };
+    bool value() {
+        if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+        return true;
+    }
+    bool end() {
+        frames_.pop_back();
+        return value();
+    }
+    std::string path() const {
+        std::string out = "$";
+        for (const Frame& frame : frames_) {
+            out += frame.object ? "." + frame.key : "[" + std::to_string(frame.index) + "]";
+        }
+        return out;
+    }
+    std::vector<Frame> frames_;
+};
+
 }  // namespace
 
 Json parse_text(const std::string& text, const std::string& source) {
     Json document = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (!document.is_discarded()) return document;
+    if (!document.is_discarded()) {
+        DuplicateKeyFinder finder;
+        Json::sax_parse(text, &finder);
+        if (!finder.duplicate.empty()) {
+            throw Error(fmt::format("{}: {}: a field given twice; expected each field once", source, finder.duplicate));
+        }
+        return document;
+    }
     ErrorLocator locator;
     Json::sax_parse(text, &locator);
     const TextPosition at = position_of_byte(text, locator.byte);

@@ -160,6 +160,22 @@ TEST(ScenarioErrors, AtMostAHundredMillionEventsPerWorkloadItem) {
     EXPECT_EQ(error_of(with_item(R"({"action": "log", "rate": "10000/s", "until": "1h"})")), "no error");
 }
 
+TEST(ScenarioErrors, AFieldGivenTwiceIsNamedByItsPath) {
+    // nlohmann would keep the last in silence.
+    const auto error = [](const std::string& text) {
+        try {
+            json_input::parse_text(text, "s.json");
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_EQ(error(R"({"name": "a", "name": "b"})"), "s.json: $.name: a field given twice; expected each field once");
+    EXPECT_EQ(error(R"({"workload": [{"every": "1h"}, [1, {"x": 1}], {"action": "log", "every": "1m", "every": "2m"}]})"),
+              "s.json: $.workload[2].every: a field given twice; expected each field once");
+    EXPECT_EQ(error(R"({"a": {"x": 1}, "b": {"x": 1}, "c": [{"x": 1}, {"x": 2}]})"), "no error");
+}
+
 TEST(ScenarioErrors, AMissingFileIsNamed) {
     EXPECT_EQ(load_error_of(kDataDir + "/no_such_scenario.json"),
               kDataDir + "/no_such_scenario.json: cannot open file: No such file or directory");

@@ -273,6 +273,8 @@ TEST_F(BadInput, SuiteOptionsAreCheckedBeforeAnyRunOrOutput) {
          "memsoak suite: --max-rss: expected a size such as \"50 MiB\" or \"512KiB\" (units B, KB, MB, GB, KiB, MiB, "
          "GiB), got \"12 parsecs\"\n(see memsoak suite --help)\n"},
         {"--max-rss=0", "memsoak suite: --max-rss: expected a positive size, got \"0\"\n(see memsoak suite --help)\n"},
+        {"--max-rss=0.1 B",
+         "memsoak suite: --max-rss: expected a positive size, got \"0.1 B\"\n(see memsoak suite --help)\n"},
         {"--leak=issue-9",
          "memsoak: error: --leak issue-9: expected one of issue-1, issue-2, issue-3, issue-4, issue-5\n"},
         {"--measure=heap",
