@@ -34,6 +34,13 @@ constexpr std::size_t kCapacity = 1000;
 constexpr std::size_t kMessageBytes = 200;  // the study's "~200 bytes" per log message
 constexpr std::size_t kDrainBatch = 256;
 constexpr double kLiveSlackBytes = 8.0 * 1024 * 1024;
+#if defined(__SANITIZE_THREAD__)
+// TSan's allocator counters do not follow other threads' allocations as they happen (the leaky run reads no
+// growth at all): the live-bytes checks run in the normal and ASan builds.
+constexpr bool kLiveBytesMeasured = false;
+#else
+constexpr bool kLiveBytesMeasured = true;
+#endif
 
 // Every message has the same length (the sequence number, zero-padded), so every record retains the same bytes.
 std::string message_for(std::size_t sequence) { return fmt::format("{:0>{}}", sequence, kMessageBytes); }
@@ -143,7 +150,9 @@ TEST(LogQueueConcurrency, BoundedQueueStaysWithinItsCapacityAndTheCountsAddUp) {
     EXPECT_LE(observed.largest_bytes, full_queue_bytes());
     // Measured, not self-reported: the process never held much more than a full queue. The slack covers the
     // threads' allocator caches and formatting buffers, far below the leaky queue's tens of MiB below.
-    EXPECT_LE(observed.largest_live_growth, static_cast<double>(full_queue_bytes()) + kLiveSlackBytes);
+    if (kLiveBytesMeasured) {
+        EXPECT_LE(observed.largest_live_growth, static_cast<double>(full_queue_bytes()) + kLiveSlackBytes);
+    }
     RecordProperty("largest_live_growth_bytes", static_cast<int>(observed.largest_live_growth));
 }
 
@@ -161,7 +170,7 @@ TEST(LogQueueConcurrency, LeakyQueueHoldsEverythingAFrozenConsumerDoesNotTake) {
     EXPECT_TRUE(observed.in_order);
     EXPECT_TRUE(observed.counters_added_up);
     EXPECT_GT(observed.largest_bytes, 50 * full_queue_bytes());
-    EXPECT_GT(observed.largest_live_growth, 2.0 * kLiveSlackBytes);
+    if (kLiveBytesMeasured) EXPECT_GT(observed.largest_live_growth, 2.0 * kLiveSlackBytes);
     RecordProperty("largest_live_growth_bytes", static_cast<int>(observed.largest_live_growth));
 }
 
