@@ -51,41 +51,11 @@ std::string_view error_reason(std::string_view message) {
     return message;
 }
 
-// Records where and why parsing stopped, and builds nothing. Needed because nlohmann throws a number beyond a
-// double's range ("1e400") as out_of_range.406, which carries no position; every error reaches parse_error here
-// with its byte offset.
-class ErrorLocator final : public nlohmann::json_sax<Json> {
-public:
-    bool null() override { return true; }
-    bool boolean(bool) override { return true; }
-    bool number_integer(number_integer_t) override { return true; }
-    bool number_unsigned(number_unsigned_t) override { return true; }
-    bool number_float(number_float_t, const string_t&) override { return true; }
-    bool string(string_t&) override { return true; }
-    bool binary(binary_t&) override { return true; }
-    bool start_object(std::size_t) override { return true; }
-    bool key(string_t&) override { return true; }
-    bool end_object() override { return true; }
-    bool start_array(std::size_t) override { return true; }
-    bool end_array() override { return true; }
-    bool parse_error(std::size_t position, const std::string& last_token, const Json::exception& error) override {
-        // A syntax error is placed where reading stopped, as nlohmann places it; a number out of range at its
-        // first digit (the position is then one past its last).
-        byte = error.id == kNumberOutOfRange ? position - std::min(position, last_token.size()) + 1 : position;
-        message = error.what();
-        return false;
-    }
-
-    std::size_t byte = 0;
-    std::string message;
-
-private:
-    static constexpr int kNumberOutOfRange = 406;
-};
-
-// Finds the first field that appears twice in one object, by its JSON path. nlohmann keeps the last of them in
-// silence, so a scenario with two "every" would run with the second.
-class DuplicateKeyFinder final : public nlohmann::json_sax<Json> {
+// One pass over the text that builds nothing and finds what nlohmann's DOM parser does not say: where a syntax
+// error is (a number beyond a double's range, "1e400", is thrown as out_of_range.406 with no position), and the
+// first field given twice in one object (the parser keeps the last in silence, so a scenario with two "every"
+// would run with the second). It stops at whichever comes first.
+class JsonChecker final : public nlohmann::json_sax<Json> {
 public:
     bool null() override { return value(); }
     bool boolean(bool) override { return value(); }
@@ -100,13 +70,10 @@ public:
     }
     bool key(string_t& name) override {
         Frame& frame = frames_.back();
-        if (!frame.keys.insert(name).second) {
-            frame.key = name;
-            duplicate = path();
-            return false;
-        }
         frame.key = name;
-        return true;
+        if (frame.keys.insert(name).second) return true;
+        duplicate = path();
+        return false;
     }
     bool end_object() override { return end(); }
     bool start_array(std::size_t) override {
@@ -114,11 +81,20 @@ public:
         return true;
     }
     bool end_array() override { return end(); }
-    bool parse_error(std::size_t, const std::string&, const Json::exception&) override { return false; }
+    bool parse_error(std::size_t position, const std::string& last_token, const Json::exception& error) override {
+        // A syntax error is placed where reading stopped, as nlohmann places it; a number out of range at its
+        // first digit (the position is then one past its last).
+        error_byte = error.id == kNumberOutOfRange ? position - std::min(position, last_token.size()) + 1 : position;
+        error_message = error.what();
+        return false;
+    }
 
     std::string duplicate;  // the JSON path of the repeated field; empty when there is none
+    std::size_t error_byte = 0;
+    std::string error_message;  // empty when the text parsed
 
 private:
+    static constexpr int kNumberOutOfRange = 406;
     struct Frame {
         bool object;
         std::set<std::string> keys;
@@ -146,19 +122,17 @@ private:
 }  // namespace
 
 Json parse_text(const std::string& text, const std::string& source) {
-    Json document = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (!document.is_discarded()) {
-        DuplicateKeyFinder finder;
-        Json::sax_parse(text, &finder);
-        if (!finder.duplicate.empty()) {
-            throw Error(fmt::format("{}: {}: a field given twice; expected each field once", source, finder.duplicate));
-        }
-        return document;
+    JsonChecker checker;
+    Json::sax_parse(text, &checker);
+    if (!checker.duplicate.empty()) {
+        throw Error(fmt::format("{}: {}: a field given twice; expected each field once", source, checker.duplicate));
     }
-    ErrorLocator locator;
-    Json::sax_parse(text, &locator);
-    const TextPosition at = position_of_byte(text, locator.byte);
-    throw Error(fmt::format("{}:{}:{}: invalid JSON: {}", source, at.line, at.column, error_reason(locator.message)));
+    if (!checker.error_message.empty()) {
+        const TextPosition at = position_of_byte(text, checker.error_byte);
+        throw Error(fmt::format("{}:{}:{}: invalid JSON: {}", source, at.line, at.column,
+                                error_reason(checker.error_message)));
+    }
+    return Json::parse(text);
 }
 
 Json read_file(const std::filesystem::path& file) {
