@@ -11,7 +11,9 @@
 
 #include <boost/program_options.hpp>
 
+#include "memsoak/harness/ledger.hpp"
 #include "memsoak/harness/result.hpp"
+#include "memsoak/harness/scenario.hpp"
 
 namespace memsoak::cli {
 
@@ -43,6 +45,10 @@ std::filesystem::path default_ledger_for(const std::filesystem::path& scenario);
 std::vector<harness::Layer> parse_layers(const std::string& text);
 // --max-rss SIZE: a positive size in bytes; throws UsageError naming the option.
 double parse_max_rss(const std::string& text);
+// Sets the ledger's "calibrated" limits for this scenario under the running allocator from the ledger's
+// calibration file (harness/calibration.hpp); throws harness::Error when it is missing or stale. Under a sanitizer
+// nothing is applied and those limits are judged not_measured.
+void apply_calibration(harness::Ledger& ledger, const harness::Scenario& scenario);
 // The tool's identity (version, commit, build type) in a result.
 void stamp_tool(harness::RunResult& result);
 // 0 pass, 1 a budget failed, 128+signal when interrupted.
@@ -60,5 +66,6 @@ int compare_command(const std::vector<std::string>& args);
 int merge_command(const std::vector<std::string>& args);
 int selftest_command(const std::vector<std::string>& args);
 int fixcheck_command(const std::vector<std::string>& args);
+int calibrate_command(const std::vector<std::string>& args);
 
 }  // namespace memsoak::cli

@@ -1,5 +1,9 @@
 #include "cli.hpp"
 
+#include "memsoak/harness/calibration.hpp"
+#include "memsoak/harness/error.hpp"
+#include "memsoak/harness/samplers.hpp"
+
 #include <algorithm>
 #include <csignal>
 #include <fmt/format.h>
@@ -69,6 +73,20 @@ std::vector<harness::Layer> parse_layers(const std::string& text) {
         start = comma + 1;
     }
     return layers;
+}
+
+void apply_calibration(harness::Ledger& ledger, const harness::Scenario& scenario) {
+    if (harness::calibrated_metrics(ledger, scenario.budgets).empty()) return;
+    // A sanitizer replaces the allocator and inflates memory: no calibration applies; the limits read "not
+    // measured" and say why.
+    if (harness::allocator_name() == "sanitizer") return;
+    if (ledger.calibration_file.empty()) {
+        throw harness::Error(fmt::format("{}: $.calibration: missing; expected the calibration file of the ledger's "
+                                         "\"calibrated\" limits (memsoak calibrate writes it)",
+                                         ledger.file));
+    }
+    harness::resolve_calibrated_limits(ledger, scenario, harness::allocator_name(),
+                                       harness::load_calibration(ledger.calibration_file));
 }
 
 void stamp_tool(harness::RunResult& result) {

@@ -130,6 +130,7 @@ int run_command(const std::vector<std::string>& args) {
         ("heap-profile-dir", po::value<std::string>(),
          "the folder for the heap profiles (default: the report's name with .heap, e.g. day.heap for --out "
          "day.json; without --out, SCENARIO-NAME.heap)")
+        ("calibrating", "a calibration run (memsoak calibrate): the ledger's calibrated limits are not applied")
         ("quiet,q", "print nothing but errors");
     po::positional_options_description positional;
     positional.add("scenario", 1);
@@ -153,7 +154,8 @@ int run_command(const std::vector<std::string>& args) {
     if (vm.count("seed")) scenario.seed = parse_seed(vm["seed"].as<std::string>());
     const fs::path ledger_file =
         vm.count("ledger") ? fs::path(vm["ledger"].as<std::string>()) : default_ledger_for(scenario_file);
-    const harness::Ledger ledger = harness::load_ledger(ledger_file);
+    harness::Ledger ledger = harness::load_ledger(ledger_file);
+    if (!vm.count("calibrating")) apply_calibration(ledger, scenario);
 
     harness::RunOptions run_options;
     run_options.layers = parse_layers(vm["measure"].as<std::string>());

@@ -57,6 +57,8 @@ const std::vector<Command>& commands() {
          "join the folders of a sharded suite into one", merge_command},
         {"selftest", "selftest [--seeds N] [--aa-runs M] [--short] [--measure LAYERS] [--out FILE.json]",
          "prove every budget can fail: each leak on must fail, fixed must pass; A/A false alarms", selftest_command},
+        {"calibrate", "calibrate SUITE|SCENARIO... [--seeds N] [--out FILE]",
+         "measure the fixed engine over many seeds and set the ledger's calibrated limits", calibrate_command},
         {"fixcheck", "fixcheck SCENARIO [--leak issue-N]... [--out FILE.json]",
          "run a scenario with its leaks and fixed, and report what the fixes save", fixcheck_command},
     };

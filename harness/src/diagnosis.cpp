@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "memsoak/harness/statistics.hpp"
+#include "memsoak/harness/trend.hpp"
 #include "memsoak/harness/units.hpp"
 
 namespace memsoak::harness {
@@ -18,6 +19,8 @@ constexpr std::string_view kRss = "os.rss_bytes";
 constexpr std::string_view kRssAnon = "os.rss_anon_bytes";
 constexpr std::string_view kCommitted = "allocator.committed_bytes";
 constexpr std::string_view kLive = "allocator.live_bytes";
+// The resident set growing this many times faster than live bytes is growth outside the allocator.
+constexpr double kOsDominance = 4;
 
 // The sum of every engine.<component>.bytes column at each sample; NaN where any component is NaN. Empty when the
 // engine layer was not sampled.
@@ -32,75 +35,46 @@ std::vector<double> engine_total(const SampleSeries& series) {
     return total;
 }
 
-// Fits layer trends after a warm-up with the judge's rule: the later of the configured warm-up and the MSER-5
-// warm-up of the fitted samples.
-class TrendFitter {
-public:
-    TrendFitter(const SampleSeries& series, VirtualDuration warmup, const JudgeOptions& options)
-        : series_(series), options_(options) {
-        hours_.reserve(series.size());
-        for (VirtualTime time : series.times) hours_.push_back(engine::to_hours(time.time_since_epoch()));
-        first_judged_ = static_cast<std::size_t>(
-            std::lower_bound(series.times.begin(), series.times.end(), engine::virtual_epoch + warmup) -
-            series.times.begin());
-    }
-
-    // The trend of a metric's column (absent when not sampled); `prefer_purged` fits the purged checkpoints when
-    // there are enough of them after the warm-up.
-    LayerTrend fit(std::string_view metric, std::span<const double> values, bool prefer_purged,
-                   double rate_floor) const {
-        LayerTrend trend;
-        trend.metric = std::string(metric);
-        if (values.empty()) return trend;
-        std::optional<Growth> growth;
-        if (prefer_purged) {
-            growth = fit_samples(values, true);
-            trend.purged_only = growth.has_value();
-        }
-        if (!growth) growth = fit_samples(values, false);
-        if (growth) {
-            trend.growth = *growth;
-            trend.growing = growth->significant && growth->slope_per_hour > rate_floor;
-        }
-        return trend;
-    }
-
-    LayerTrend fit(std::string_view metric, bool prefer_purged, double rate_floor) const {
-        const std::optional<std::size_t> index = series_.index_of(metric);
-        if (!index) return fit(metric, {}, prefer_purged, rate_floor);
-        return fit(metric, series_.values[*index], prefer_purged, rate_floor);
-    }
-
-private:
-    // nullopt when fewer than min_growth_samples points remain after the warm-up.
-    std::optional<Growth> fit_samples(std::span<const double> values, bool purged_only) const {
-        std::vector<std::size_t> chosen;  // sample indices in the fit's candidate set, in time order
-        const std::size_t count = std::min({values.size(), hours_.size(), series_.purged.size()});
-        for (std::size_t i = 0; i < count; ++i) {
-            if (!purged_only || series_.purged[i]) chosen.push_back(i);
-        }
-        std::vector<double> chosen_values;
-        chosen_values.reserve(chosen.size());
-        for (std::size_t i : chosen) chosen_values.push_back(values[i]);
-        std::size_t start = 0;  // into `chosen`
-        while (start < chosen.size() && chosen[start] < first_judged_) ++start;
-        if (options_.detect_warmup) start = std::max(start, detect_warmup(chosen_values));
-
-        std::vector<double> x, y;
-        for (std::size_t k = start; k < chosen.size(); ++k) {
-            if (std::isnan(chosen_values[k])) continue;
-            x.push_back(hours_[chosen[k]]);
-            y.push_back(chosen_values[k]);
-        }
-        if (x.size() < options_.min_growth_samples) return std::nullopt;
-        return fit_growth(x, y, options_.alpha, options_.confidence);
-    }
-
-    const SampleSeries& series_;
-    const JudgeOptions& options_;
-    std::vector<double> hours_;
-    std::size_t first_judged_ = 0;
+// A layer's limit in this run: the smallest growth limit the run judged on the metric, and whether it failed.
+struct LayerLimit {
+    double limit = 0;
+    std::optional<double> fill;
+    bool judged = false;
+    bool failed = false;
 };
+
+LayerLimit limit_for(std::string_view metric, const std::vector<BudgetResult>& budgets, double default_floor) {
+    LayerLimit found{default_floor, kDefaultFillAllowance, false, false};
+    for (const BudgetResult& budget : budgets) {
+        for (const LimitResult& limit : budget.limits) {
+            if (limit.kind != LimitKind::growth || limit.metric != metric || limit.verdict == Verdict::not_measured) {
+                continue;
+            }
+            if (!found.judged || limit.limit < found.limit) {
+                found.limit = limit.limit;
+                found.fill = limit.fill_allowance;
+            }
+            found.judged = true;
+            found.failed = found.failed || limit.verdict == Verdict::fail;
+        }
+    }
+    return found;
+}
+
+// Fits one layer with the one trend rule (trend.hpp). A layer whose metric has a growth limit in this run grows
+// exactly when that limit failed, so the diagnosis cannot contradict the verdict; another grows when its judged
+// rate exceeds the floor (with the default fill allowance, so that a structure filling up is not growth).
+LayerTrend fit_layer(const TrendFitter& fitter, std::string_view metric, std::optional<TrendFitter::Fit> fit,
+                     const LayerLimit& limit) {
+    LayerTrend trend;
+    trend.metric = std::string(metric);
+    if (!fit) return trend;
+    trend.growth = fit->growth;
+    trend.purged_only = fit->purged_only;
+    trend.growing = limit.judged ? limit.failed : judge_growth_rate(fit->growth, limit.limit, limit.fill).exceeded;
+    (void)fitter;
+    return trend;
+}
 
 // The heap's resident memory and the allocator's committed bytes at the last sample holding both: the private
 // anonymous resident set (or the whole one) and allocator.committed_bytes. nullopt when either was not sampled.
@@ -122,7 +96,8 @@ std::optional<ResidentAndCommitted> last_resident_and_committed(const SampleSeri
     return std::nullopt;
 }
 
-double slope_of(const LayerTrend& trend) { return trend.growth ? trend.growth->slope_per_hour : kNaN; }
+// A layer's judged rate (no fill allowance): its mean rate, or its trend's slope when significant and larger.
+double slope_of(const LayerTrend& trend) { return trend.growth ? judged_rate_without_fill(*trend.growth) : kNaN; }
 
 std::string describe(const LayerTrend& trend) {
     const char* where = trend.purged_only ? " at the purged checkpoints" : "";
@@ -175,9 +150,10 @@ std::string explain(const LayerDiagnosis& d, const LayerTrend& rss, const LayerT
             for (const LayerTrend* trend : {&live, &committed, &rss, &engine}) {
                 if (trend->growth) rates.push_back(fmt::format("{} {}", trend->metric, describe(*trend)));
             }
-            return fmt::format("stable: no layer grows faster than {} ({})",
-                               format_size_rate(d.rate_floor_bytes_per_hour), fmt::join(rates, ", "));
+            return fmt::format("stable: no layer grows faster than its limit ({})", fmt::join(rates, ", "));
         }
+        case GrowthClass::level:
+            return "no layer grows faster than its limit; the run failed on a level, not a trend";
         case GrowthClass::not_measured: break;
     }
     return "not measured: no layer had enough samples after the warm-up to fit a trend";
@@ -201,9 +177,10 @@ double last_of(const RunResult& result, std::string_view metric) {
     return last == values.rend() ? kNaN : *last;
 }
 
-double growth_of(const RunResult& result, std::string_view metric, bool prefer_purged, const JudgeOptions& options) {
+double growth_of(const RunResult& result, std::string_view metric, const JudgeOptions& options) {
     const TrendFitter fitter(result.samples, result.info.warmup, options);
-    return slope_of(fitter.fit(metric, prefer_purged, 0));
+    const std::optional<TrendFitter::Fit> fit = fitter.fit(metric);
+    return fit ? judged_rate_without_fill(fit->growth) : kNaN;
 }
 
 FixMeasure measure(std::string name, std::string unit, double with_leaks, double fixed) {
@@ -230,21 +207,30 @@ double rate_floor_for(const Ledger& ledger, const std::vector<std::string>& budg
 }
 
 LayerDiagnosis diagnose_growth(const SampleSeries& series, VirtualDuration warmup,
-                               const std::vector<Attribution>& attribution, const DiagnosisOptions& options) {
+                               const std::vector<Attribution>& attribution, const DiagnosisOptions& options,
+                               const std::vector<BudgetResult>& budgets) {
     const TrendFitter fitter(series, warmup, options.judge);
     const double floor = options.rate_floor_bytes_per_hour;
     const std::vector<double> engine_column = engine_total(series);
-    const LayerTrend rss = fitter.fit(kRss, true, floor);
-    const LayerTrend committed = fitter.fit(kCommitted, true, floor);
-    const LayerTrend live = fitter.fit(kLive, false, floor);
-    const LayerTrend engine = fitter.fit(kEngineTotalMetric, engine_column, false, floor);
+    const LayerLimit live_limit = limit_for(kLive, budgets, floor);
+    const LayerTrend rss = fit_layer(fitter, kRss, fitter.fit(kRss), limit_for(kRss, budgets, floor));
+    const LayerTrend committed =
+        fit_layer(fitter, kCommitted, fitter.fit(kCommitted), limit_for(kCommitted, budgets, live_limit.limit));
+    const LayerTrend live = fit_layer(fitter, kLive, fitter.fit(kLive), live_limit);
+    LayerLimit engine_limit = limit_for(kEngineTotalMetric, budgets, live_limit.limit);
+    const LayerTrend engine = fit_layer(
+        fitter, kEngineTotalMetric,
+        engine_column.empty() ? std::nullopt : fitter.fit_column(engine_column, false), engine_limit);
 
     LayerDiagnosis d;
     d.rate_floor_bytes_per_hour = floor;
     d.engine_share = kNaN;
     const bool allocator_fitted = live.growth || committed.growth;
     const std::optional<ResidentAndCommitted> heap = last_resident_and_committed(series);
-    if (live.growing && engine.growth) {
+    if (rss.growing && live.growing && !committed.growing && slope_of(rss) > kOsDominance * slope_of(live)) {
+        // Live growth must not hide a resident-set leak many times larger (memory the allocator never sees).
+        d.kind = GrowthClass::os_level;
+    } else if (live.growing && engine.growth) {
         d.engine_share = slope_of(engine) / slope_of(live);
         d.kind = d.engine_share >= kRetentionShare ? GrowthClass::retention : GrowthClass::untracked_leak;
     } else if (live.growing) {
@@ -259,6 +245,9 @@ LayerDiagnosis diagnose_growth(const SampleSeries& series, VirtualDuration warmu
         d.kind = allocator_fitted ? GrowthClass::os_level : GrowthClass::undetermined;
     } else if (engine.growing && !allocator_fitted && !rss.growth) {
         d.kind = GrowthClass::retention;
+    } else if (std::any_of(budgets.begin(), budgets.end(),
+                           [](const BudgetResult& b) { return b.verdict == Verdict::fail; })) {
+        d.kind = GrowthClass::level;
     } else if (live.growth || committed.growth || rss.growth || engine.growth) {
         d.kind = GrowthClass::stable;
     }
@@ -276,6 +265,7 @@ std::string_view to_string(GrowthClass kind) {
         case GrowthClass::allocator_caching: return "allocator_caching";
         case GrowthClass::os_level: return "os_level";
         case GrowthClass::undetermined: return "undetermined";
+        case GrowthClass::level: return "level";
         case GrowthClass::not_measured: return "not_measured";
     }
     return "unknown";
@@ -284,7 +274,7 @@ std::string_view to_string(GrowthClass kind) {
 std::optional<GrowthClass> growth_class_from_string(std::string_view text) {
     for (GrowthClass kind : {GrowthClass::stable, GrowthClass::retention, GrowthClass::untracked_leak,
                              GrowthClass::heap_growth, GrowthClass::allocator_caching, GrowthClass::os_level,
-                             GrowthClass::undetermined, GrowthClass::not_measured}) {
+                             GrowthClass::undetermined, GrowthClass::level, GrowthClass::not_measured}) {
         if (to_string(kind) == text) return kind;
     }
     return std::nullopt;
@@ -294,10 +284,10 @@ std::vector<FixMeasure> compare_fix(const RunResult& with_leaks, const RunResult
     return {
         measure("peak RSS", "bytes", peak_of(with_leaks, kRss), peak_of(fixed, kRss)),
         measure("final live bytes", "bytes", last_of(with_leaks, kLive), last_of(fixed, kLive)),
-        measure("live bytes growth", "bytes_per_hour", growth_of(with_leaks, kLive, false, options),
-                growth_of(fixed, kLive, false, options)),
-        measure("RSS growth", "bytes_per_hour", growth_of(with_leaks, kRss, true, options),
-                growth_of(fixed, kRss, true, options)),
+        measure("live bytes growth", "bytes_per_hour", growth_of(with_leaks, kLive, options),
+                growth_of(fixed, kLive, options)),
+        measure("RSS growth", "bytes_per_hour", growth_of(with_leaks, kRss, options),
+                growth_of(fixed, kRss, options)),
     };
 }
 

@@ -19,14 +19,12 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::string_view layer_of(std::string_view metric) { return metric.substr(0, metric.find('.')); }
 
-// The samples of a series that are judged: those at or after the configured warm-up. Growth fits are cached per
-// metric: a metric's peak and growth limits share one fit.
+// The samples of a series that are judged: peaks and counts over every sample at or after the configured warm-up;
+// growth by the one trend rule of trend.hpp, cached per metric so that a metric's limits share one fit.
 class JudgedSeries {
 public:
     JudgedSeries(const SampleSeries& series, VirtualDuration warmup, const JudgeOptions& options)
-        : series_(series), warmup_(warmup), options_(options) {
-        hours_.reserve(series.size());
-        for (VirtualTime time : series.times) hours_.push_back(engine::to_hours(time.time_since_epoch()));
+        : series_(series), warmup_(warmup), fitter_(series, warmup, options) {
         first_judged_ = static_cast<std::size_t>(
             std::lower_bound(series.times.begin(), series.times.end(), engine::virtual_epoch + warmup) -
             series.times.begin());
@@ -39,26 +37,20 @@ public:
     // The largest value after the warm-up; NaN when there is none.
     double peak(std::size_t metric) const {
         double peak = kNaN;
-        for (double value : judged(metric)) {
-            if (!std::isnan(value) && !(value <= peak)) peak = value;  // !(<=) also replaces the initial NaN
+        const std::vector<double>& values = series_.values[metric];
+        for (std::size_t i = std::min(first_judged_, values.size()); i < values.size(); ++i) {
+            if (!std::isnan(values[i]) && !(values[i] <= peak)) peak = values[i];  // !(<=) also replaces NaN
         }
         return peak;
     }
 
-    const Growth& growth(std::size_t metric) {
-        std::optional<Growth>& fit = fits_[metric];
-        if (!fit) {
-            const std::span<const double> values(series_.values[metric]);
-            std::size_t start = first_judged_;
-            if (options_.detect_warmup) start = std::max(start, detect_warmup(values));
-            start = std::min({start, values.size(), hours_.size()});
-            fit = fit_growth(std::span<const double>(hours_).subspan(start), values.subspan(start), options_.alpha,
-                             options_.confidence);
-        }
-        return *fit;
+    // nullopt when the metric has fewer than min_growth_samples usable points in its window.
+    const std::optional<TrendFitter::Fit>& fit(std::size_t metric) {
+        if (!fits_[metric]) fits_[metric] = fitter_.fit(series_.metrics[metric]);
+        return *fits_[metric];
     }
 
-    bool has_growth_samples(std::size_t metric) { return growth(metric).samples >= options_.min_growth_samples; }
+    std::size_t window_samples(std::size_t metric) const { return fitter_.window_samples(series_.metrics[metric]); }
 
     // Whether any metric of the layer was sampled: tells "layer not sampled" from "no such metric".
     bool layer_sampled(std::string_view layer) const {
@@ -69,17 +61,11 @@ public:
     const std::vector<std::string>& metrics() const { return series_.metrics; }
 
 private:
-    std::span<const double> judged(std::size_t metric) const {
-        const std::vector<double>& values = series_.values[metric];
-        return std::span<const double>(values).subspan(std::min(first_judged_, values.size()));
-    }
-
     const SampleSeries& series_;
     VirtualDuration warmup_;
-    const JudgeOptions& options_;
-    std::vector<double> hours_;
+    TrendFitter fitter_;
     std::size_t first_judged_ = 0;
-    std::vector<std::optional<Growth>> fits_;
+    std::vector<std::optional<std::optional<TrendFitter::Fit>>> fits_;
 };
 
 // Numbers of a confidence interval in the unit that format_bytes picks for the slope, so that the interval reads
@@ -111,16 +97,7 @@ void judge_peak(LimitResult& result, JudgedSeries& series, std::size_t metric) {
     result.verdict = exceeded ? Verdict::fail : Verdict::pass;
     result.explanation = fmt::format("peak {} {} {}", format_bytes(result.measured),
                                      exceeded ? "exceeds" : "is within", format_bytes(result.limit));
-    if (!series.has_growth_samples(metric)) return;
-    const Growth& growth = series.growth(metric);
-    result.growth = growth;
-    if (!growth.significant || !(growth.slope_per_hour > 0)) return;
-    // The fitted line's crossing, in virtual hours since the start of the run (the application's uptime).
-    result.hours_to_breach = std::max(0.0, (result.limit - growth.intercept) / growth.slope_per_hour);
-    if (!exceeded) {
-        result.explanation += fmt::format("; at this rate {} is crossed after {}", format_bytes(result.limit),
-                                          format_hours(*result.hours_to_breach));
-    }
+    if (const auto& fit = series.fit(metric)) result.growth = fit->growth;
 }
 
 void judge_items(LimitResult& result, const JudgedSeries& series, std::size_t metric) {
@@ -132,36 +109,55 @@ void judge_items(LimitResult& result, const JudgedSeries& series, std::size_t me
                                      result.limit);
 }
 
-void judge_growth(LimitResult& result, JudgedSeries& series, std::size_t metric, const JudgeOptions& options) {
-    const Growth& growth = series.growth(metric);
-    if (!series.has_growth_samples(metric)) {
+void judge_growth(LimitResult& result, const LimitSpec& spec, JudgedSeries& series, std::size_t metric,
+                  const JudgeOptions& options) {
+    const std::optional<TrendFitter::Fit>& fit = series.fit(metric);
+    if (!fit) {
         result.explanation = fmt::format("only {} samples of {} after the warm-up; a growth rate needs at least {}",
-                                         growth.samples, result.metric, options.min_growth_samples);
+                                         series.window_samples(metric), result.metric, options.min_growth_samples);
         return;
     }
-    result.growth = growth;
-    result.measured = growth.slope_per_hour;
-    const std::string trend = describe_trend(growth, options.confidence);
+    const GrowthJudgement judged = judge_growth_rate(fit->growth, result.limit, spec.fill);
+    result.growth = fit->growth;
+    result.fill_allowance = spec.fill;
+    result.plateau = judged.plateau;
+    result.measured = judged.rate;
+    result.detection_limit = judged.detection_limit;
+    result.verdict = judged.exceeded ? Verdict::fail : Verdict::pass;
+    const Growth& growth = fit->growth;
+    const std::string where = fit->purged_only ? " at the purged checkpoints" : "";
     const std::string limit = format_size_rate(result.limit);
-    if (!growth.significant) {
-        result.verdict = Verdict::pass;
-        result.explanation = fmt::format("no significant trend at alpha {:g}: {}, limit {}", options.alpha, trend,
-                                         limit);
+    if (judged.plateau) {
+        result.explanation = fmt::format(
+            "filled {} and stopped{}: {} over the second half of the run, a bounded fill within the {} allowance; "
+            "limit {}",
+            format_bytes(growth.rise), where, format_size_rate(growth.tail_rate_per_hour),
+            format_bytes(*spec.fill), limit);
         return;
     }
-    const bool exceeded = growth.slope_per_hour > result.limit;
-    result.verdict = exceeded ? Verdict::fail : Verdict::pass;
-    // A significant trend can have a zero or negative median slope (e.g. a few rises among many ties).
-    result.explanation = fmt::format("{} {}, {} the {} limit", growth.slope_per_hour > 0 ? "grows" : "trend",
-                                     trend, exceeded ? "above" : "within", limit);
+    const std::string trend = growth.significant ? "trend " + describe_trend(growth, options.confidence)
+                                                 : fmt::format("no significant trend at alpha {:g}", options.alpha);
+    result.explanation =
+        fmt::format("{} {}{} on average ({}), {} the {} limit", growth.mean_rate_per_hour > 0 ? "grows" : "changes",
+                    format_size_rate(growth.mean_rate_per_hour), where, trend,
+                    judged.exceeded ? "above" : "within", limit);
+    if (judged.exceeded && !(growth.mean_rate_per_hour > result.limit)) {
+        result.explanation += fmt::format(" (the trend's slope {} exceeds it)", format_size_rate(growth.slope_per_hour));
+    }
 }
 
 LimitResult judge_limit(const LimitSpec& spec, JudgedSeries& series, const JudgeOptions& options) {
     LimitResult result;
+    result.calibration = spec.calibration;
     result.metric = spec.metric;
     result.kind = spec.kind;
     result.limit = spec.limit;
     result.measured = kNaN;
+    if (spec.calibrated && !spec.calibration) {
+        result.explanation = fmt::format("{} has a calibrated limit and this run applied no calibration",
+                                         spec.metric);
+        return result;
+    }
 
     const std::optional<std::size_t> metric = series.index_of(spec.metric);
     if (!metric) {
@@ -178,9 +174,33 @@ LimitResult judge_limit(const LimitSpec& spec, JudgedSeries& series, const Judge
     switch (spec.kind) {
         case LimitKind::peak: judge_peak(result, series, *metric); break;
         case LimitKind::items: judge_items(result, series, *metric); break;
-        case LimitKind::growth: judge_growth(result, series, *metric, options); break;
+        case LimitKind::growth: judge_growth(result, spec, series, *metric, options); break;
     }
     return result;
+}
+
+// A peak limit is projected only from growth judged as growth: a failed growth limit on the same metric.
+void project_peaks(std::vector<BudgetResult>& results) {
+    std::vector<std::string> growing;
+    for (const BudgetResult& budget : results) {
+        for (const LimitResult& limit : budget.limits) {
+            if (limit.kind == LimitKind::growth && limit.verdict == Verdict::fail) growing.push_back(limit.metric);
+        }
+    }
+    for (BudgetResult& budget : results) {
+        for (LimitResult& limit : budget.limits) {
+            if (limit.kind != LimitKind::peak || !limit.growth) continue;
+            if (std::find(growing.begin(), growing.end(), limit.metric) == growing.end()) continue;
+            const Growth& growth = *limit.growth;
+            if (!growth.significant || !(growth.slope_per_hour > 0)) continue;
+            // The fitted line's crossing, in virtual hours since the start of the run (the application's uptime).
+            limit.hours_to_breach = std::max(0.0, (limit.limit - growth.intercept) / growth.slope_per_hour);
+            if (limit.verdict == Verdict::pass) {
+                limit.explanation += fmt::format("; at its rate {} is crossed after {}", format_bytes(limit.limit),
+                                                 format_hours(*limit.hours_to_breach));
+            }
+        }
+    }
 }
 
 Verdict combine(const std::vector<Verdict>& verdicts) {
@@ -190,6 +210,24 @@ Verdict combine(const std::vector<Verdict>& verdicts) {
 }
 
 }  // namespace
+
+double judged_rate_without_fill(const Growth& growth) {
+    const double trend = growth.significant ? growth.slope_per_hour : kNaN;
+    if (std::isnan(trend)) return growth.mean_rate_per_hour;
+    if (std::isnan(growth.mean_rate_per_hour)) return trend;
+    return std::max(trend, growth.mean_rate_per_hour);
+}
+
+GrowthJudgement judge_growth_rate(const Growth& growth, double limit, std::optional<double> fill_allowance) {
+    GrowthJudgement judged;
+    judged.plateau = fill_allowance && growth.rise <= *fill_allowance && growth.tail_rate_per_hour <= limit / 2;
+    judged.rate = judged.plateau ? growth.tail_rate_per_hour : judged_rate_without_fill(growth);
+    judged.exceeded = !judged.plateau && judged.rate > limit;
+    double needed = limit - growth.mean_rate_per_hour;
+    if (fill_allowance) needed = std::max(needed, limit / 2 - growth.tail_rate_per_hour);
+    judged.detection_limit = std::isnan(needed) ? kNaN : std::max(0.0, needed);
+    return judged;
+}
 
 std::vector<BudgetResult> judge_budgets(const SampleSeries& series, const Ledger& ledger,
                                         const std::vector<std::string>& budget_names, VirtualDuration warmup,
@@ -212,6 +250,7 @@ std::vector<BudgetResult> judge_budgets(const SampleSeries& series, const Ledger
         }
         result.verdict = combine(verdicts);
     }
+    project_peaks(results);
     return results;
 }
 
@@ -225,10 +264,15 @@ std::vector<Attribution> attribute_growth(const SampleSeries& series, VirtualDur
                                           const std::map<std::string, std::string>& component_issues,
                                           const JudgeOptions& options) {
     JudgedSeries judged(series, warmup, options);
-    const auto growing = [&](std::size_t metric) {
-        const Growth& growth = judged.growth(metric);
-        return judged.has_growth_samples(metric) && growth.significant && growth.slope_per_hour > 0;
+    // A component or process metric grows when its judged rate (judge_growth_rate, no fill allowance) is positive
+    // and the level rose over the window.
+    const auto growth_of = [&](std::size_t metric) {
+        const std::optional<TrendFitter::Fit>& fit = judged.fit(metric);
+        if (!fit || !(fit->growth.rise > 0)) return 0.0;
+        const double rate = judged_rate_without_fill(fit->growth);
+        return rate > 0 ? rate : 0.0;
     };
+    const auto growing = [&](std::size_t metric) { return growth_of(metric) > 0; };
 
     std::vector<Attribution> attributions;
     double components_growth = 0;
@@ -241,14 +285,14 @@ std::vector<Attribution> attribute_growth(const SampleSeries& series, VirtualDur
         if (const auto issue = component_issues.find(attribution.component); issue != component_issues.end()) {
             attribution.issue = issue->second;
         }
-        attribution.growth_bytes_per_hour = judged.growth(metric).slope_per_hour;
+        attribution.growth_bytes_per_hour = growth_of(metric);
         components_growth += attribution.growth_bytes_per_hour;
     }
 
     double process_growth = 0;
     for (std::string_view process_metric : {"allocator.live_bytes", "os.rss_bytes"}) {
         if (const std::optional<std::size_t> metric = judged.index_of(process_metric)) {
-            if (growing(*metric)) process_growth = judged.growth(*metric).slope_per_hour;
+            process_growth = growth_of(*metric);
             break;
         }
     }

@@ -1,5 +1,7 @@
 #include "memsoak/harness/ledger.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -36,7 +38,7 @@ double read_quantity(const Json& value, double (*parse)(std::string_view), std::
 }
 
 LimitSpec read_limit(const Json& value, const std::string& file, const std::string& path) {
-    json_input::check_object(value, {"metric", "peak", "growth", "items"},
+    json_input::check_object(value, {"metric", "peak", "growth", "items", "fill"},
                              "a limit object with a \"metric\" and one of \"peak\", \"growth\" or \"items\"", file,
                              path);
     constexpr std::string_view kMetricExpected =
@@ -59,13 +61,23 @@ LimitSpec read_limit(const Json& value, const std::string& file, const std::stri
                                     path + ".peak");
     } else if (has_growth) {
         limit.kind = LimitKind::growth;
-        limit.limit = read_quantity(value.at("growth"), parse_size_rate, "a growth rate such as \"1 MiB/h\" (a string)",
-                                    file, path + ".growth");
+        if (value.at("growth") == "calibrated") {
+            limit.calibrated = true;
+            limit.limit = std::nan("");
+        } else {
+            limit.limit = read_quantity(value.at("growth"), parse_size_rate,
+                                        "a growth rate such as \"1 MiB/h\" or \"calibrated\" (a string)", file,
+                                        path + ".growth");
+        }
     } else {
         const Json& items = value.at("items");
         if (!items.is_number_unsigned()) fail(file, path + ".items", "a non-negative integer", items);
         limit.kind = LimitKind::items;
         limit.limit = static_cast<double>(items.get<std::uint64_t>());
+    }
+    if (const auto fill = value.find("fill"); fill != value.end()) {
+        if (limit.kind != LimitKind::growth) fail(file, path + ".fill", "no \"fill\" on a peak or items limit", *fill);
+        limit.fill = read_quantity(*fill, parse_size, "a size such as \"8 MiB\" (a string)", file, path + ".fill");
     }
     return limit;
 }
@@ -99,7 +111,8 @@ const BudgetSpec* Ledger::find(std::string_view name) const {
 Ledger load_ledger(const std::filesystem::path& file) { return parse_ledger(json_input::read_file(file), file.string()); }
 
 Ledger parse_ledger(const Json& document, const std::string& file) {
-    json_input::check_object(document, {"schema_version", "budgets"}, "a budget ledger object", file, "$");
+    json_input::check_object(document, {"schema_version", "budgets", "calibration"}, "a budget ledger object", file,
+                             "$");
     json_input::check_schema_version(document, kLedgerSchemaVersion, file);
     constexpr std::string_view kBudgetsExpected = "a non-empty object of budgets by name";
     const Json& budgets = json_input::require(document, "budgets", kBudgetsExpected, file, "$");
@@ -108,6 +121,14 @@ Ledger parse_ledger(const Json& document, const std::string& file) {
     Ledger ledger;
     ledger.schema_version = kLedgerSchemaVersion;
     ledger.file = file;
+    if (const auto calibration = document.find("calibration"); calibration != document.end()) {
+        if (!calibration->is_string() || calibration->get_ref<const std::string&>().empty()) {
+            fail(file, "$.calibration", "the calibration file's path, relative to the ledger (a string)",
+                 *calibration);
+        }
+        ledger.calibration_file =
+            std::filesystem::path(file).parent_path() / calibration->get_ref<const std::string&>();
+    }
     // nlohmann keeps object fields sorted by name, so the ledger lists its budgets in that order.
     for (const auto& [name, budget] : budgets.items()) {
         const std::string path = fmt::format("$.budgets.{}", name);

@@ -146,6 +146,46 @@ void check_limit_metrics(const Scenario& scenario, const Ledger& ledger,
 
 }  // namespace
 
+std::vector<std::string> scenario_warnings(const Scenario& scenario, const Ledger& ledger) {
+    std::vector<std::string> warnings;
+    bool whole_process = false;
+    for (const std::string& name : scenario.budgets) {
+        const BudgetSpec* budget = ledger.find(name);
+        if (budget == nullptr) continue;
+        for (const LimitSpec& limit : budget->limits) {
+            const bool process_metric = limit.metric.starts_with("os.") || limit.metric.starts_with("allocator.");
+            whole_process = whole_process || (limit.kind == LimitKind::growth && process_metric);
+        }
+    }
+    if (!whole_process) {
+        warnings.push_back(fmt::format("{}: $.budgets: no growth limit on the whole process (an \"os.\" or "
+                                       "\"allocator.\" metric): a leak outside the engine's components goes unseen",
+                                       scenario.file));
+    }
+    const VirtualTime end = engine::virtual_epoch + scenario.duration;
+    for (const WorkloadItem& item : scenario.workload) {
+        if (item.action.kind == ActionKind::gui_freeze || item.timing == Timing::at) continue;
+        std::optional<VirtualTime> stops = item.until && *item.until < end ? item.until : std::nullopt;
+        if (item.count && item.timing == Timing::every) {
+            const VirtualTime last = item.from + item.offset + item.every * static_cast<std::int64_t>(*item.count - 1);
+            if (last < end - scenario.sample_interval && (!stops || last < *stops)) stops = last;
+        }
+        if (stops) {
+            warnings.push_back(fmt::format("{}: {} ({}) stops at {}, before the run ends at {}: a leak it triggers "
+                                           "stops with it and reads as a bounded fill",
+                                           scenario.file, item.source.substr(item.source.find('$')),
+                                           to_string(item.action.kind),
+                                           engine::format_duration(*stops - engine::virtual_epoch),
+                                           engine::format_duration(scenario.duration)));
+        } else if (item.count && item.timing == Timing::rate) {
+            warnings.push_back(fmt::format("{}: {} ({}) stops after {} arrivals, possibly before the run ends",
+                                           scenario.file, item.source.substr(item.source.find('$')),
+                                           to_string(item.action.kind), *item.count));
+        }
+    }
+    return warnings;
+}
+
 RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& target, const RunOptions& options) {
     for (const std::string& budget : scenario.budgets) {
         if (ledger.find(budget) == nullptr) {
@@ -165,6 +205,7 @@ RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& t
     info.allocator = std::string(allocator_name());
     info.host = host_name();
     info.started_at = utc_now_iso8601();
+    info.warnings = scenario_warnings(scenario, ledger);
 
     std::vector<std::unique_ptr<Sampler>> samplers;
     for (Layer layer : {Layer::os, Layer::allocator, Layer::engine}) {
@@ -247,7 +288,8 @@ RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& t
     judge_run(result, ledger, scenario.budgets, options.judge);
     result.attribution = attribute_growth(result.samples, scenario.warmup, component_issues(target), options.judge);
     result.diagnosis = diagnose_growth(result.samples, scenario.warmup, result.attribution,
-                                       DiagnosisOptions{options.judge, rate_floor_for(ledger, scenario.budgets)});
+                                       DiagnosisOptions{options.judge, rate_floor_for(ledger, scenario.budgets)},
+                                       result.budgets);
     if (rss_exceeded) result.verdict = Verdict::fail;
     info.analysis_seconds = std::chrono::duration<double>(WallClock::now() - judge_start).count();
     // pprof runs in its own process after the measurement; its seconds are not the analysis's.

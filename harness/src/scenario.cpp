@@ -1,5 +1,7 @@
 #include "memsoak/harness/scenario.hpp"
 
+#include "memsoak/harness/calibration.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -552,6 +554,10 @@ Scenario load_scenario(const std::filesystem::path& file) {
     return parse_scenario(json_input::read_file(file), file.string());
 }
 
-Scenario parse_scenario(const Json& document, const std::string& file) { return ScenarioReader(file).read(document); }
+Scenario parse_scenario(const Json& document, const std::string& file) {
+    Scenario scenario = ScenarioReader(file).read(document);
+    scenario.fingerprint = scenario_fingerprint(document);
+    return scenario;
+}
 
 }  // namespace memsoak::harness

@@ -116,6 +116,44 @@ double normal_quantile(double probability) {
     return (low + high) / 2;
 }
 
+namespace {
+
+// The median value and the median time of the k points starting at `begin`.
+struct Level {
+    double hours = 0;
+    double value = 0;
+};
+
+Level level_at(std::span<const double> x, std::span<const double> y, std::size_t begin, std::size_t k) {
+    std::vector<double> times(x.begin() + static_cast<std::ptrdiff_t>(begin),
+                              x.begin() + static_cast<std::ptrdiff_t>(begin + k));
+    std::vector<double> values(y.begin() + static_cast<std::ptrdiff_t>(begin),
+                               y.begin() + static_cast<std::ptrdiff_t>(begin + k));
+    return Level{median(times), median(values)};
+}
+
+}  // namespace
+
+LevelShape level_shape(std::span<const double> x, std::span<const double> y) {
+    const std::size_t n = std::min(x.size(), y.size());
+    if (n < 2) return {kNaN, kNaN, kNaN};
+    const std::size_t k = std::max<std::size_t>(1, std::min(std::max<std::size_t>(3, n / 20), n / 3));
+    const Level start = level_at(x, y, 0, k);
+    const Level end = level_at(x, y, n - k, k);
+    LevelShape shape;
+    shape.rise = end.value - start.value;
+    shape.mean_rate = end.hours > start.hours ? shape.rise / (end.hours - start.hours) : kNaN;
+    // The k points centred on the run's midpoint, kept inside the window and clear of the end level's points.
+    const double midpoint = x[n - 1] / 2;
+    const auto nearest = static_cast<std::size_t>(
+        std::lower_bound(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n), midpoint) - x.begin());
+    const std::size_t mid_begin = std::min(nearest > k / 2 ? nearest - k / 2 : 0, n - k);
+    const Level mid = level_at(x, y, mid_begin, k);
+    shape.tail_rate = end.hours > mid.hours && mid_begin > 0 ? (end.value - mid.value) / (end.hours - mid.hours)
+                                                             : shape.mean_rate;
+    return shape;
+}
+
 Growth fit_growth(std::span<const double> hours, std::span<const double> values, double alpha, double confidence) {
     std::vector<double> x, y;
     x.reserve(hours.size());
@@ -125,6 +163,7 @@ Growth fit_growth(std::span<const double> hours, std::span<const double> values,
         x.push_back(hours[i]);
         y.push_back(values[i]);
     }
+    const LevelShape shape = level_shape(x, y);
     if (x.size() > kMaxFitPoints) {
         // Keep the first and the last point and evenly spaced ones between (in place: kept index <= source index).
         const double step = static_cast<double>(x.size() - 1) / static_cast<double>(kMaxFitPoints - 1);
@@ -146,6 +185,9 @@ Growth fit_growth(std::span<const double> hours, std::span<const double> values,
     growth.intercept = std::isnan(estimate.slope) ? kNaN : theil_sen_intercept(x, y, estimate.slope);
     growth.p_value = mann_kendall(y).p_value;
     growth.significant = !std::isnan(estimate.slope) && growth.p_value < alpha;
+    growth.mean_rate_per_hour = shape.mean_rate;
+    growth.tail_rate_per_hour = shape.tail_rate;
+    growth.rise = shape.rise;
     return growth;
 }
 

@@ -1,5 +1,6 @@
 #include "memsoak/harness/suite.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <csignal>
@@ -9,7 +10,9 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <mutex>
 #include <set>
+#include <thread>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -214,6 +217,37 @@ std::vector<SuiteEntry> run_suite(const Suite& suite, const SuiteOptions& option
         if (!std::filesystem::exists(entry.report, ec)) entry.report.clear();
         entries.push_back(std::move(entry));
     }
+    return entries;
+}
+
+std::vector<SuiteEntry> run_suite_parallel(const Suite& suite, const SuiteOptions& options, std::size_t parallel,
+                                           const std::atomic<bool>* stop_requested) {
+    parallel = std::max<std::size_t>(parallel, 1);
+    std::vector<SuiteEntry> entries;
+    std::mutex mutex;  // guards entries, failure and the start callback
+    std::exception_ptr failure;
+    const auto worker = [&](std::size_t index) {
+        try {
+            SuiteOptions shard_options = options;
+            shard_options.shard = Shard{index, parallel};
+            shard_options.on_start = [&](const SuiteJob& job, std::size_t position, std::size_t count) {
+                const std::lock_guard lock(mutex);
+                if (options.on_start) options.on_start(job, position, count);
+            };
+            std::vector<SuiteEntry> done = run_suite(suite, shard_options, stop_requested);
+            const std::lock_guard lock(mutex);
+            entries.insert(entries.end(), std::make_move_iterator(done.begin()), std::make_move_iterator(done.end()));
+        } catch (...) {
+            const std::lock_guard lock(mutex);
+            if (!failure) failure = std::current_exception();
+        }
+    };
+    std::vector<std::thread> threads;
+    for (std::size_t k = 1; k <= parallel; ++k) threads.emplace_back(worker, k);
+    for (std::thread& thread : threads) thread.join();
+    if (failure) std::rethrow_exception(failure);
+    std::sort(entries.begin(), entries.end(),
+              [](const SuiteEntry& a, const SuiteEntry& b) { return a.job_index < b.job_index; });
     return entries;
 }
 

@@ -64,6 +64,21 @@ Json growth_to_json(const Growth& growth) {
         {"p_value", number_or_null(growth.p_value)},
         {"significant", growth.significant},
         {"samples", growth.samples},
+        {"mean_rate_per_hour", number_or_null(growth.mean_rate_per_hour)},
+        {"tail_rate_per_hour", number_or_null(growth.tail_rate_per_hour)},
+        {"rise", number_or_null(growth.rise)},
+    };
+}
+
+Json calibration_to_json(const harness::Calibration& c) {
+    return {
+        {"file", c.file},
+        {"runs", c.runs},
+        {"floor", number_or_null(c.floor)},
+        {"mean", number_or_null(c.mean)},
+        {"sd", number_or_null(c.sd)},
+        {"false_alarm_rate", number_or_null(c.false_alarm_rate)},
+        {"margin", number_or_null(c.margin)},
     };
 }
 
@@ -79,6 +94,10 @@ Json limit_to_json(const LimitResult& limit) {
     };
     if (limit.growth) out["growth"] = growth_to_json(*limit.growth);
     if (limit.hours_to_breach) out["hours_to_breach"] = number_or_null(*limit.hours_to_breach);
+    if (limit.fill_allowance) out["fill_allowance"] = number_or_null(*limit.fill_allowance);
+    if (limit.kind == LimitKind::growth && limit.growth) out["plateau"] = limit.plateau;
+    if (limit.detection_limit) out["detection_limit"] = number_or_null(*limit.detection_limit);
+    if (limit.calibration) out["calibration"] = calibration_to_json(*limit.calibration);
     return out;
 }
 
@@ -325,6 +344,7 @@ void read_run(const Reader& r, const Json& document, RunInfo& info) {
     if (const Json* reason = r.optional_member(run, "stop_reason")) {
         info.stop_reason = r.string(*reason, path + ".stop_reason");
     }
+    if (r.optional_member(run, "warnings") != nullptr) info.warnings = r.strings_member(run, path, "warnings");
     info.leaks = r.strings_member(run, path, "leaks");
     info.layers = r.strings_member(run, path, "layers");
     for (std::size_t i = 0; i < info.layers.size(); ++i) {
@@ -391,6 +411,27 @@ Growth read_growth(const Reader& r, const Json& growth, const std::string& path)
     out.p_value = r.number_member(growth, path, "p_value");
     out.significant = r.bool_member(growth, path, "significant");
     out.samples = r.unsigned_member(growth, path, "samples");
+    // The level shape came with issue 11's growth model; older reports lack it (NaN: not measured).
+    const auto optional_number = [&](std::string_view key) {
+        const Json* value = r.optional_member(growth, key);
+        return value == nullptr ? std::nan("") : r.number(*value, fmt::format("{}.{}", path, key));
+    };
+    out.mean_rate_per_hour = optional_number("mean_rate_per_hour");
+    out.tail_rate_per_hour = optional_number("tail_rate_per_hour");
+    out.rise = optional_number("rise");
+    return out;
+}
+
+harness::Calibration read_calibration(const Reader& r, const Json& c, const std::string& path) {
+    if (!c.is_object()) r.fail(path, "an object", c);
+    harness::Calibration out;
+    out.file = r.string_member(c, path, "file");
+    out.runs = r.unsigned_member(c, path, "runs");
+    out.floor = r.number_member(c, path, "floor");
+    out.mean = r.number_member(c, path, "mean");
+    out.sd = r.number_member(c, path, "sd");
+    out.false_alarm_rate = r.number_member(c, path, "false_alarm_rate");
+    out.margin = r.number_member(c, path, "margin");
     return out;
 }
 
@@ -414,6 +455,16 @@ LimitResult read_limit(const Reader& r, const Json& limit, const std::string& pa
     }
     if (const Json* hours = r.optional_member(limit, "hours_to_breach")) {
         out.hours_to_breach = r.number(*hours, path + ".hours_to_breach");
+    }
+    if (const Json* fill = r.optional_member(limit, "fill_allowance")) {
+        out.fill_allowance = r.number(*fill, path + ".fill_allowance");
+    }
+    if (r.optional_member(limit, "plateau") != nullptr) out.plateau = r.bool_member(limit, path, "plateau");
+    if (const Json* detection = r.optional_member(limit, "detection_limit")) {
+        out.detection_limit = r.number(*detection, path + ".detection_limit");
+    }
+    if (const Json* calibration = r.optional_member(limit, "calibration")) {
+        out.calibration = read_calibration(r, *calibration, path + ".calibration");
     }
     return out;
 }
@@ -447,7 +498,7 @@ LayerDiagnosis read_diagnosis(const Reader& r, const Json& diagnosis, const std:
     if (!diagnosis.is_object()) r.fail(path, "an object", diagnosis);
     LayerDiagnosis out;
     constexpr std::string_view kKinds = R"("stable", "retention", "untracked_leak", "heap_growth", )"
-                                        R"("allocator_caching", "os_level", "undetermined" or "not_measured")";
+                                        R"("allocator_caching", "os_level", "undetermined", "level" or "not_measured")";
     const Json& kind = r.member(diagnosis, path, "kind", kKinds);
     const std::optional<GrowthClass> parsed = kind.is_string()
                                                   ? harness::growth_class_from_string(kind.get<std::string>())
@@ -515,6 +566,7 @@ nlohmann::json to_json(const harness::RunResult& result) {
         {"layers", info.layers},
     };
     if (!info.stop_reason.empty()) run["stop_reason"] = info.stop_reason;
+    if (!info.warnings.empty()) run["warnings"] = info.warnings;
 
     Json budgets = Json::array();
     for (const BudgetResult& budget : result.budgets) budgets.push_back(budget_to_json(budget));

@@ -147,6 +147,7 @@ void print_header(Printer& p, const RunResult& result) {
                            format_virtual(info.virtual_duration),
                            info.stop_reason.empty() ? "interrupted" : info.stop_reason));
     }
+    for (const std::string& warning : info.warnings) p.line("warning: " + warning);
 }
 
 void print_budgets(Printer& p, const RunResult& result) {

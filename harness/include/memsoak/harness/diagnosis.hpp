@@ -2,8 +2,7 @@
 // Diagnosis after judging: which layer of memory grows, and what a fix saved. Runs on a recorded series (after the
 // soak loop, or on saved reports), never inside the measured loop.
 //
-// The layer diagnosis fits four series after the warm-up, with the same statistics and warm-up rule as a growth
-// limit (judge.hpp): os.rss_bytes, allocator.committed_bytes, allocator.live_bytes, and the engine's total (the sum
+// The layer diagnosis fits four series with the one trend rule of trend.hpp: os.rss_bytes, allocator.committed_bytes, allocator.live_bytes, and the engine's total (the sum
 // of every engine.<component>.bytes at a sample). A layer "grows" when its Mann-Kendall trend is significant and
 // its Theil-Sen slope exceeds the rate floor. Then, first match wins:
 //   live grows, engine measured, the engine's slope >= kRetentionShare of live's  -> retention
@@ -37,6 +36,8 @@ namespace memsoak::harness {
 // Significant trends slower than this are the bounded histories filling up, not growth: the shipped ledger's
 // smallest component growth limit (issues 1 and 2: 64 KiB per virtual hour).
 inline constexpr double kDefaultRateFloorBytesPerHour = 64.0 * 1024;
+// A layer with no growth limit in the run may fill this much once and stay flat without "growing" (judge.hpp).
+inline constexpr double kDefaultFillAllowance = 8.0 * 1024 * 1024;
 // Live-bytes growth is retention when the engine's components grow by at least this share of it.
 inline constexpr double kRetentionShare = 0.5;
 
@@ -54,8 +55,12 @@ double rate_floor_for(const Ledger& ledger, const std::vector<std::string>& budg
 
 // `attribution` (attribute_growth's result for the same series) names the largest growing component in the
 // explanation of a retention.
+// `budgets`, the run's judged budgets: a layer whose metric has a growth limit there grows exactly when that limit
+// failed, so that the diagnosis agrees with the verdict; when the run failed and no layer grows, the kind is
+// `level` (a peak or count limit failed).
 LayerDiagnosis diagnose_growth(const SampleSeries& series, VirtualDuration warmup,
-                               const std::vector<Attribution>& attribution, const DiagnosisOptions& options);
+                               const std::vector<Attribution>& attribution, const DiagnosisOptions& options,
+                               const std::vector<BudgetResult>& budgets = {});
 
 std::string_view to_string(GrowthClass kind);
 // The inverse of to_string; nullopt for any other text.

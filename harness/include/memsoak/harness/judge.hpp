@@ -6,37 +6,47 @@
 // - peak:   the largest value must not exceed the limit. The growth is fitted too, and when it is significantly
 //           positive the fitted line projects when the limit is crossed (hours_to_breach).
 // - items:  the largest count must not exceed the limit.
-// - growth: fails only when the Mann-Kendall trend is significant AND the Theil-Sen slope exceeds the limit: a
-//           significant but slow trend passes, and so does a fast-looking slope that noise could explain.
+// - growth: judge_growth_rate below, on the fit of trend.hpp (purged checkpoints for os.* and committed bytes).
 // - a metric that is not in the series, or has no value after the warm-up: not_measured.
 // A budget fails if any limit failed, passes if any passed and none failed, and is otherwise not_measured.
 //
-// Growth fits start at the later of the configured warm-up and the warm-up detected by MSER-5 on the metric
-// (detect_warmup): a transient such as caches filling at start-up is not a trend. Peaks and counts use the
-// configured warm-up only: memory held during a transient was still held.
-//
-// A step (a level that rises once and stays) is significant for Mann-Kendall, and the Theil-Sen slope of a series
-// containing one is the step height spread over the run. When the step lies in the first half of the series
-// MSER-5 trims it and the growth limit sees the flat level after it; a later step can fail a growth limit, and the
-// peak limit is what bounds the level in either case.
+// Peaks and counts use the configured warm-up only: memory held during a transient was still held. A peak limit
+// projects when it would be crossed (hours_to_breach) only when a growth limit on the same metric failed: a
+// projection comes from growth judged as growth, never from a structure filling up.
+// A limit the ledger marks "calibrated" that was not resolved (calibration.hpp) is not_measured, saying why.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "memsoak/harness/ledger.hpp"
 #include "memsoak/harness/result.hpp"
+#include "memsoak/harness/trend.hpp"
 
 namespace memsoak::harness {
 
-struct JudgeOptions {
-    double alpha = 0.01;       // significance level of the Mann-Kendall trend test
-    double confidence = 0.95;  // of the slope's confidence interval in reports
-    // Fewer samples after the warm-up leave a growth limit not_measured. With 6 points Mann-Kendall can reach
-    // p = 0.0085 (S = 15, Var(S) = 28.3): 5 points could never be significant at alpha = 0.01.
-    std::size_t min_growth_samples = 6;
-    bool detect_warmup = true;  // also trim the MSER-5 warm-up from growth fits
+
+// The growth rule. A growth "fills and stops" (a plateau) when the limit has a fill allowance, the rise over the
+// window is within it and the tail rate (statistics.hpp, level_shape) is at most half the limit: a bounded
+// structure that filled once. A plateau passes and its judged rate is the tail rate. Otherwise the judged rate is
+// the larger of the mean rate and, when Mann-Kendall finds the trend significant, the Theil-Sen slope; it fails
+// above the limit. The mean rate reads a staircase (capacity doublings) and a ramp over part of the window at their
+// mean, where the slope alone reads a staircase by its treads; the slope keeps a steady trend under noise visible.
+// A container that doubles its capacity steps up in every interval (t, 2t], so its tail is never flat: a staircase
+// is never taken for a plateau.
+// detection_limit: the smallest steady leak rate that, added to this run, would have failed the limit: the mean
+// rate is additive, so L - mean rate; with a fill allowance the leak must also lift the tail above L/2.
+struct GrowthJudgement {
+    double rate = 0;
+    bool plateau = false;
+    bool exceeded = false;
+    double detection_limit = 0;
 };
+GrowthJudgement judge_growth_rate(const Growth& growth, double limit, std::optional<double> fill_allowance);
+
+// The statistic a calibrated growth limit is set above: the judged rate with no fill allowance.
+double judged_rate_without_fill(const Growth& growth);
 
 // Throws harness::Error when a budget name is not in the ledger.
 std::vector<BudgetResult> judge_budgets(const SampleSeries& series, const Ledger& ledger,

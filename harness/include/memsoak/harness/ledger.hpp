@@ -3,6 +3,7 @@
 // the limits that a scenario's run is judged against. Scenarios name the budgets they check.
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,8 +16,12 @@ namespace memsoak::harness {
 struct LimitSpec {
     std::string metric;     // a sampled metric, e.g. "engine.status_display.bytes", "os.rss_bytes"
     LimitKind kind = LimitKind::peak;
-    double limit = 0;       // bytes (peak), bytes per virtual hour (growth) or a count (items)
+    double limit = 0;       // bytes (peak), bytes per virtual hour (growth) or a count (items); NaN while a
+                            // calibrated limit is unresolved
     std::string source;     // where it was read, e.g. "scenarios/budgets.json: $.budgets.issue-1.limits[0]"
+    std::optional<double> fill{};  // growth only: bytes a bounded structure may fill once and stay flat (judge.hpp)
+    bool calibrated = false;     // growth only: "calibrated": the limit comes from the calibration file
+    std::optional<Calibration> calibration{};  // set when a calibrated limit was resolved
 };
 
 struct BudgetSpec {
@@ -29,6 +34,7 @@ struct Ledger {
     int schema_version = 1;
     std::string file;
     std::vector<BudgetSpec> budgets;
+    std::filesystem::path calibration_file;  // "calibration", relative to the ledger's folder; empty when absent
 
     // nullptr when the ledger has no budget of that name.
     const BudgetSpec* find(std::string_view name) const;

@@ -47,6 +47,24 @@ struct Growth {
     double p_value = 1;          // Mann-Kendall, two-sided, ties corrected
     bool significant = false;    // p_value below the test's alpha
     std::size_t samples = 0;     // points the fit used (after warm-up)
+    // The shape of the growth, from robust levels (medians of a few samples) rather than from pairwise slopes, so
+    // that a staircase (a vector's capacity doublings) and a ramp over part of the window read at their mean
+    // rate (statistics.hpp, level_shape):
+    double mean_rate_per_hour = 0;  // (end level - start level) / the hours between them
+    double tail_rate_per_hour = 0;  // (end level - level at the run's midpoint) / the hours between them
+    double rise = 0;                // end level - start level
+};
+
+// A limit set from the fixed engine's own behaviour (harness/calibration.hpp): the null distribution of the judged
+// statistic over many seeds, and the limit placed above it at a stated false-alarm rate.
+struct Calibration {
+    std::string file;              // the calibration file the limit was read from
+    std::size_t runs = 0;          // fixed-engine runs (seeds) the null distribution holds
+    double floor = 0;              // the largest judged value the fixed engine reached (its "floor")
+    double mean = 0;               // mean and standard deviation of the judged value over those runs
+    double sd = 0;
+    double false_alarm_rate = 0;   // the chance that a fixed engine's run exceeds the limit, per run (one-sided)
+    double margin = 0;             // limit - floor
 };
 
 struct LimitResult {
@@ -58,6 +76,11 @@ struct LimitResult {
     std::optional<Growth> growth;                 // for growth limits, and for peaks as a projection
     std::optional<double> hours_to_breach;        // projected virtual hours until a peak limit is crossed
     std::string explanation;                      // one sentence for people: why this verdict
+    // Growth limits only (judge.hpp has the rule):
+    std::optional<double> fill_allowance;  // bytes a bounded structure may fill once and then stay flat
+    bool plateau = false;                  // the growth filled (within the allowance) and stopped: judged on the tail
+    std::optional<double> detection_limit; // the smallest steady leak (per hour) this run would have failed
+    std::optional<Calibration> calibration;  // where the limit came from, when the ledger says "calibrated"
 };
 
 struct BudgetResult {
@@ -84,6 +107,7 @@ enum class GrowthClass {
     allocator_caching,  // committed bytes grow, live bytes do not: fragmentation or memory the allocator caches
     os_level,           // the resident set grows, the allocator does not: mappings, stacks, the kernel's view
     undetermined,       // the resident set grows and the allocator layer was not measured
+    level,              // the run failed on a peak or a count while no layer grows faster than its limit
     not_measured,       // no layer could be fitted
 };
 
@@ -142,6 +166,9 @@ struct RunInfo {
     std::string started_at;           // wall-clock UTC, ISO 8601
     bool interrupted = false;
     std::string stop_reason;          // empty when the run reached its duration
+    // What makes the verdict weaker than it looks (scenario_warnings in runner.hpp): a scenario with no
+    // whole-process growth limit, an action that stops before the judged window ends.
+    std::vector<std::string> warnings;
 };
 
 struct RunResult {

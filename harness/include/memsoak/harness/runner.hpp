@@ -42,6 +42,13 @@ struct RunOptions {
 // Throws harness::Error when the scenario names a budget the ledger lacks.
 RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& target, const RunOptions& options);
 
+// What makes a scenario's verdict weaker than it looks, checked before it runs (and by `validate`):
+// - none of its budgets has a growth limit on a whole-process metric ("os." or "allocator."): it is blind to a
+//   leak outside the engine's components;
+// - a workload item stops (its "until", or its "count" of periodic firings) before the run ends: a leak that the
+//   action triggers stops with it and reads as a plateau in the judged window.
+std::vector<std::string> scenario_warnings(const Scenario& scenario, const Ledger& ledger);
+
 // Judges a recorded series again (e.g. a saved report) with the ledger's current limits.
 void judge_run(RunResult& result, const Ledger& ledger, const std::vector<std::string>& budgets,
                const JudgeOptions& options);

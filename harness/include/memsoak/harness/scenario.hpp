@@ -53,6 +53,7 @@ struct Scenario {
     nlohmann::json engine;             // the engine configuration object, read by engine::config_from_json
     std::vector<WorkloadItem> workload;
     std::vector<std::string> budgets;  // budget names in the ledger
+    std::string fingerprint;           // of the file's content but its seed and description (calibration.hpp)
 };
 
 inline constexpr int kScenarioSchemaVersion = 1;

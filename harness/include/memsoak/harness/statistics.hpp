@@ -50,6 +50,23 @@ double normal_two_sided_p(double z);
 // The z with P(Z <= z) = probability, for probability in (0, 1); accurate to 1e-12.
 double normal_quantile(double probability);
 
+// Growth read from levels instead of pairwise slopes. A level is the median of k = max(3, n/20) consecutive samples
+// (at most n/3): at the start of the window, at its end, and around the run's midpoint (half the time of the last
+// sample, the run starting at hour 0; the window's start when that is later).
+// - mean rate: (end level - start level) / (hours between the levels' median times). A staircase (a leak held in
+//   a vector grows by capacity doublings) reads at its mean rate here, where Theil-Sen reads it by its treads.
+// - tail rate: (end level - midpoint level) / (hours between). A container that doubles its capacity when it is
+//   full and has grown since the run started steps up at least once in every interval (t, 2t], so its tail can
+//   never be flat; a bounded structure that filled in the first half of the run has a flat tail.
+// With fewer than 2 points every field is NaN; the tail rate is the mean rate when the window starts after the
+// midpoint.
+struct LevelShape {
+    double mean_rate = 0;
+    double tail_rate = 0;
+    double rise = 0;
+};
+LevelShape level_shape(std::span<const double> hours, std::span<const double> values);
+
 // fit_growth thins longer series evenly to this many points, bounding a fit to ~180 000 pairwise slopes (a few
 // milliseconds). An evenly thinned series keeps the trend's slope; the interval widens a little, and because
 // neighbouring samples are serially correlated the thinned points are closer to independent than the full set.
@@ -58,7 +75,8 @@ inline constexpr std::size_t kMaxFitPoints = 600;
 // Fits a growth trend to a series: hours since the start of the run and the metric's values. Points where either
 // is NaN are skipped. The Mann-Kendall test decides `significant` (p < alpha); the interval is at `confidence`.
 // `samples` is the number of points the fit used (at most kMaxFitPoints). With fewer than two usable points the
-// slope, interval and intercept are NaN and the trend is not significant.
+// slope, interval and intercept are NaN and the trend is not significant. The level shape (mean rate, tail rate,
+// rise) is read from every usable point, before thinning.
 Growth fit_growth(std::span<const double> hours, std::span<const double> values, double alpha = 0.01,
                   double confidence = 0.95);
 

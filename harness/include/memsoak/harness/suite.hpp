@@ -84,6 +84,11 @@ struct SuiteOptions {
 std::vector<SuiteEntry> run_suite(const Suite& suite, const SuiteOptions& options,
                                   const std::atomic<bool>* stop_requested);
 
+// The same plan on `parallel` children at a time (shards of it, each on its own thread); entries in plan order.
+// `on_start` is called under a lock, with the position and count of the child's shard.
+std::vector<SuiteEntry> run_suite_parallel(const Suite& suite, const SuiteOptions& options, std::size_t parallel,
+                                           const std::atomic<bool>* stop_requested);
+
 std::string_view to_string(Outcome outcome);
 // The suite's exit code: 0 all passed, 1 a budget failed, 2 bad input, 3 an internal error or a crash,
 // 130 interrupted. The most serious outcome wins.
