@@ -41,6 +41,8 @@ bool wants_help(const std::vector<std::string>& args);
 std::filesystem::path default_ledger_for(const std::filesystem::path& scenario);
 // "os,allocator" -> layers; throws UsageError naming the bad layer.
 std::vector<harness::Layer> parse_layers(const std::string& text);
+// --seed N: digits only, below 2^64; throws UsageError naming the option.
+std::uint64_t parse_seed(const std::string& text);
 // --max-rss SIZE: a positive size in bytes; throws UsageError naming the option.
 double parse_max_rss(const std::string& text);
 // The tool's identity (version, commit, build type) in a result.
@@ -60,5 +62,6 @@ int compare_command(const std::vector<std::string>& args);
 int merge_command(const std::vector<std::string>& args);
 int selftest_command(const std::vector<std::string>& args);
 int fixcheck_command(const std::vector<std::string>& args);
+int probe_command(const std::vector<std::string>& args);
 
 }  // namespace memsoak::cli
