@@ -196,12 +196,14 @@ bool retains_more_than(const ActionRetention& r, double bytes_per_call) {
 }
 
 std::string retention_summary(const std::vector<ActionRetention>& retention) {
+    // An action that significantly frees (a full history replacing its entries) does not retain.
+    const auto retains = [](const ActionRetention& r) { return r.significant && retained_per_call(r) > 0; };
     const ActionRetention* largest = nullptr;
     for (const ActionRetention& r : retention) {
         if (!std::isfinite(retained_per_call(r))) continue;
-        // Significant actions first, then the largest.
-        if (largest == nullptr || std::pair(r.significant, retained_per_call(r)) >
-                                      std::pair(largest->significant, retained_per_call(*largest))) {
+        // Retaining actions first, then the largest.
+        if (largest == nullptr ||
+            std::pair(retains(r), retained_per_call(r)) > std::pair(retains(*largest), retained_per_call(*largest))) {
             largest = &r;
         }
     }
@@ -211,7 +213,7 @@ std::string retention_summary(const std::vector<ActionRetention>& retention) {
         live ? describe_per_call(largest->live_bytes_per_call, largest->live_ci_low, largest->live_ci_high)
              : describe_per_call(largest->rss_bytes_per_call, largest->rss_ci_low, largest->rss_ci_high) +
                    " of resident set";
-    if (!largest->significant) {
+    if (!retains(*largest)) {
         return fmt::format("no action retains memory significantly (largest: {} {})", largest->action, per_call);
     }
     return fmt::format("{} retains {}", largest->action, per_call);

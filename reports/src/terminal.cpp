@@ -273,12 +273,12 @@ void print_heap_profile(Printer& p, const RunResult& result) {
     for (const Row& row : rows) p.row(row, widths, 2);
 }
 
-// The retention probe's findings: the actions that retain significantly, largest first.
+// The retention probe's findings: the actions that retain significantly (more than 0), largest first.
 void print_retention(Printer& p, const RunResult& result) {
     if (!result.retention) return;
     std::vector<const harness::ActionRetention*> significant;
     for (const harness::ActionRetention& r : *result.retention) {
-        if (r.significant) significant.push_back(&r);
+        if (r.significant && harness::retained_per_call(r) > 0) significant.push_back(&r);
     }
     std::sort(significant.begin(), significant.end(), [](const auto* a, const auto* b) {
         return harness::retained_per_call(*a) > harness::retained_per_call(*b);

@@ -184,6 +184,9 @@ TEST(RetentionProbe, SummaryNamesTheLargestSignificantActionOrSaysNoneIsSignific
               "refresh_chart retains 3.0 MiB per call (95% CI 2.9..3.1 MiB)");
     EXPECT_EQ(retention_summary({noisy}),
               "no action retains memory significantly (largest: analyze 5.0 MiB per call (95% CI -1.0..11.0 MiB))");
+    const ActionRetention frees{"analyze", 4, 8, -58, -101, -15, 0, 0, 0, true};
+    EXPECT_EQ(retention_summary({frees}).rfind("no action retains memory significantly", 0), 0u)
+        << "significantly negative is not retention";
     EXPECT_EQ(retention_summary({}), "");
 }
 

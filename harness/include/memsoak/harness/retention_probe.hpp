@@ -34,7 +34,7 @@ double retained_per_call(const ActionRetention& retention);
 bool retains_more_than(const ActionRetention& retention, double bytes_per_call);
 
 // "toggle_indicator(rsi) retains 1.8 MiB per call (95% CI 1.8..1.8 MiB)": the action retaining most; when no
-// action retains significantly, "no action retains memory significantly (largest: ...)". Empty for no actions.
+// action retains significantly (an interval above 0), "no action retains memory significantly (largest: ...)". Empty for no actions.
 std::string retention_summary(const std::vector<ActionRetention>& retention);
 
 }  // namespace memsoak::harness
