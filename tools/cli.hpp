@@ -43,6 +43,8 @@ bool wants_help(const std::vector<std::string>& args);
 std::filesystem::path default_ledger_for(const std::filesystem::path& scenario);
 // "os,allocator" -> layers; throws UsageError naming the bad layer.
 std::vector<harness::Layer> parse_layers(const std::string& text);
+// --seed N: digits only, below 2^64; throws UsageError naming the option.
+std::uint64_t parse_seed(const std::string& text);
 // --max-rss SIZE: a positive size in bytes; throws UsageError naming the option.
 double parse_max_rss(const std::string& text);
 // Sets the ledger's "calibrated" limits for this scenario under the running allocator from the ledger's
@@ -67,5 +69,6 @@ int merge_command(const std::vector<std::string>& args);
 int selftest_command(const std::vector<std::string>& args);
 int fixcheck_command(const std::vector<std::string>& args);
 int calibrate_command(const std::vector<std::string>& args);
+int probe_command(const std::vector<std::string>& args);
 
 }  // namespace memsoak::cli

@@ -5,6 +5,7 @@
 #include "memsoak/harness/samplers.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <csignal>
 #include <fmt/format.h>
 
@@ -98,6 +99,16 @@ void stamp_tool(harness::RunResult& result) {
 int exit_code_for(const harness::RunResult& result) {
     if (result.info.interrupted) return 128 + (g_stop_signal.load() != 0 ? g_stop_signal.load() : SIGINT);
     return result.verdict == harness::Verdict::fail ? kExitBudgetFailed : kExitPass;
+}
+
+// boost's lexical_cast reads "-1" as 2^64 - 1 for an unsigned option, so the seed is read here: digits only.
+std::uint64_t parse_seed(const std::string& text) {
+    std::uint64_t seed = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seed);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
+        throw UsageError(fmt::format("--seed: expected a non-negative integer below 2^64, got \"{}\"", text));
+    }
+    return seed;
 }
 
 double parse_max_rss(const std::string& text) {

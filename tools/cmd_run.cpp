@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -63,16 +62,6 @@ private:
     bool drawn_ = false;
     double last_draw_ = -1;
 };
-
-// boost's lexical_cast reads "-1" as 2^64 - 1 for an unsigned option, so the seed is read here: digits only.
-std::uint64_t parse_seed(const std::string& text) {
-    std::uint64_t seed = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seed);
-    if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
-        throw UsageError(fmt::format("--seed: expected a non-negative integer below 2^64, got \"{}\"", text));
-    }
-    return seed;
-}
 
 // Checked before the run, not when the report is written: a soak of hours must not end in "cannot write".
 // --heap-profile and --heap-profile-dir, checked before the run: a usage error must not cost a soak.

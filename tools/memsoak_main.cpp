@@ -61,6 +61,8 @@ const std::vector<Command>& commands() {
          "measure the fixed engine over many seeds and set the ledger's calibrated limits", calibrate_command},
         {"fixcheck", "fixcheck SCENARIO [--leak issue-N]... [--out FILE.json]",
          "run a scenario with its leaks and fixed, and report what the fixes save", fixcheck_command},
+        {"probe", "probe SCENARIO [--seed N] [--leak issue-N]... [--rounds R] [--threshold SIZE] [--out FILE.json]",
+         "run a scenario, then measure the bytes each of its actions retains per call", probe_command},
     };
     return list;
 }

@@ -13,6 +13,7 @@
 #include "memsoak/engine/memory_readout.hpp"
 #include "memsoak/harness/diagnosis.hpp"
 #include "memsoak/harness/error.hpp"
+#include "memsoak/harness/retention_probe.hpp"
 #include "memsoak/harness/samplers.hpp"
 #include "memsoak/harness/scheduler.hpp"
 
@@ -116,6 +117,19 @@ void schedule_workload(Scheduler& scheduler, const Scenario& scenario, Target& t
                 break;
         }
     }
+}
+
+// The first failed limit on a whole-process metric, as a sentence for the report; empty when there is none.
+std::string process_failure(const std::vector<BudgetResult>& budgets) {
+    for (const BudgetResult& budget : budgets) {
+        for (const LimitResult& limit : budget.limits) {
+            if (limit.verdict != Verdict::fail) continue;
+            if (limit.metric.starts_with("os.") || limit.metric.starts_with("allocator.")) {
+                return fmt::format("budget {} failed on {}", budget.budget, limit.metric);
+            }
+        }
+    }
+    return {};
 }
 
 }  // namespace
@@ -296,6 +310,18 @@ RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& t
     if (heap_profiler) {
         result.heap_profile =
             compare_heap_profiles(*options.heap_profile, heap_profiler->profiles(), current_executable());
+    }
+    // After the clocks above: the probe's calls are neither the soak loop's nor the analysis's. Not after a stop:
+    // an interrupted run must end, and one over --max-rss must not grow further.
+    const std::string trigger = process_failure(result.budgets);
+    if (options.probe_on_failure && !trigger.empty() && info.stop_reason.empty()) {
+        ProbeOptions probe;
+        probe.rounds = options.probe_rounds;
+        probe.read_allocator = wants(options, Layer::allocator);
+        probe.read_os = wants(options, Layer::os);
+        probe.stop_requested = options.stop_requested;
+        result.retention = probe_retention(target, scenario, outcome.reached, probe);
+        result.retention_trigger = trigger;
     }
     return result;
 }

@@ -9,6 +9,7 @@
 
 #include "html_chart.hpp"
 #include "memsoak/harness/diagnosis.hpp"
+#include "memsoak/harness/retention_probe.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/json_report.hpp"
 #include "text_format.hpp"
@@ -300,6 +301,10 @@ private:
         if (!run_.diagnosis) return "";
         const harness::LayerDiagnosis& d = *run_.diagnosis;
         std::string out = fmt::format(R"(<p><strong>Diagnosis:</strong> {}</p>)", html_escape(d.explanation));
+        if (run_.retention && !run_.retention->empty()) {
+            out += fmt::format(R"(<p><strong>Retained per action:</strong> {}</p>)",
+                               html_escape(harness::retention_summary(*run_.retention)));
+        }
         out += R"(<table><thead><tr><th>layer</th><th class="num">growth</th><th>95% CI</th><th>grows</th>)"
                R"(</tr></thead><tbody>)";
         for (const harness::LayerTrend& trend : d.layers) {

@@ -18,6 +18,7 @@
 namespace memsoak::reports {
 namespace {
 
+using harness::ActionRetention;
 using harness::Attribution;
 using harness::BudgetResult;
 using harness::Growth;
@@ -174,6 +175,25 @@ Json heap_profile_to_json(const HeapProfileFindings& findings) {
         {"sites", std::move(sites)},
     };
     if (!findings.error.empty()) out["error"] = findings.error;
+    return out;
+}
+
+Json retention_to_json(const std::vector<ActionRetention>& retention) {
+    Json out = Json::array();
+    for (const ActionRetention& r : retention) {
+        out.push_back({
+            {"action", r.action},
+            {"calls_per_round", r.calls_per_round},
+            {"rounds", r.rounds},
+            {"live_bytes_per_call", number_or_null(r.live_bytes_per_call)},
+            {"live_ci_low", number_or_null(r.live_ci_low)},
+            {"live_ci_high", number_or_null(r.live_ci_high)},
+            {"rss_bytes_per_call", number_or_null(r.rss_bytes_per_call)},
+            {"rss_ci_low", number_or_null(r.rss_ci_low)},
+            {"rss_ci_high", number_or_null(r.rss_ci_high)},
+            {"significant", r.significant},
+        });
+    }
     return out;
 }
 
@@ -544,6 +564,28 @@ HeapProfileFindings read_heap_profile(const Reader& r, const Json& findings, con
     return out;
 }
 
+std::vector<ActionRetention> read_retention(const Reader& r, const Json& retention, const std::string& path) {
+    if (!retention.is_array()) r.fail(path, "an array", retention);
+    std::vector<ActionRetention> out;
+    for (std::size_t i = 0; i < retention.size(); ++i) {
+        const std::string entry_path = fmt::format("{}[{}]", path, i);
+        const Json& entry = retention[i];
+        if (!entry.is_object()) r.fail(entry_path, "an object", entry);
+        ActionRetention& a = out.emplace_back();
+        a.action = r.string_member(entry, entry_path, "action");
+        a.calls_per_round = r.unsigned_member(entry, entry_path, "calls_per_round");
+        a.rounds = r.unsigned_member(entry, entry_path, "rounds");
+        a.live_bytes_per_call = r.number_member(entry, entry_path, "live_bytes_per_call");
+        a.live_ci_low = r.number_member(entry, entry_path, "live_ci_low");
+        a.live_ci_high = r.number_member(entry, entry_path, "live_ci_high");
+        a.rss_bytes_per_call = r.number_member(entry, entry_path, "rss_bytes_per_call");
+        a.rss_ci_low = r.number_member(entry, entry_path, "rss_ci_low");
+        a.rss_ci_high = r.number_member(entry, entry_path, "rss_ci_high");
+        a.significant = r.bool_member(entry, entry_path, "significant");
+    }
+    return out;
+}
+
 }  // namespace
 
 const harness::LimitResult* deciding_limit(const harness::BudgetResult& budget) {
@@ -596,6 +638,8 @@ nlohmann::json to_json(const harness::RunResult& result) {
     };
     if (result.diagnosis) out["diagnosis"] = diagnosis_to_json(*result.diagnosis);
     if (result.heap_profile) out["heap_profile"] = heap_profile_to_json(*result.heap_profile);
+    if (result.retention) out["retention"] = retention_to_json(*result.retention);
+    if (!result.retention_trigger.empty()) out["retention_trigger"] = result.retention_trigger;
     return out;
 }
 
@@ -627,6 +671,12 @@ harness::RunResult run_result_from_json(const nlohmann::json& document, const st
     }
     if (const Json* heap_profile = r.optional_member(document, "heap_profile")) {
         out.heap_profile = read_heap_profile(r, *heap_profile, "$.heap_profile");
+    }
+    if (const Json* retention = r.optional_member(document, "retention")) {
+        out.retention = read_retention(r, *retention, "$.retention");
+    }
+    if (const Json* trigger = r.optional_member(document, "retention_trigger")) {
+        out.retention_trigger = r.string(*trigger, "$.retention_trigger");
     }
     out.verdict = r.verdict_member(document, "$", "verdict");
     return out;

@@ -129,8 +129,12 @@ Suite run_suite_element(const RunResult& run, const std::string& name) {
         switch (budget.verdict) {
             case Verdict::pass: suite.add_case(name, budget.budget, ""); break;
             case Verdict::fail:
-                suite.fail(name, budget.budget, "budget exceeded",
-                           decider != nullptr ? limit_message(*decider) : budget.budget, budget_detail(budget));
+            {
+                std::string message = decider != nullptr ? limit_message(*decider) : budget.budget;
+                // Which action keeps the memory, when the probe ran: the line a CI failure needs most.
+                if (const std::string note = text::retention_note(run, budget); !note.empty()) message += "; " + note;
+                suite.fail(name, budget.budget, "budget exceeded", message, budget_detail(budget));
+            }
                 break;
             case Verdict::not_measured:
                 suite.skip(name, budget.budget,

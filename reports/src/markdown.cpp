@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "memsoak/harness/retention_probe.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/json_report.hpp"
 #include "text_format.hpp"
@@ -64,6 +65,9 @@ std::string failure_notes(const RunResult& run) {
         out += fmt::format("- grew most: {} ({}) at {}\n", markdown_escape(top.component),
                            markdown_escape(top.issue.empty() ? "no study issue" : top.issue),
                            markdown_escape(harness::format_size_rate(top.growth_bytes_per_hour)));
+    }
+    if (!out.empty() && run.retention && !run.retention->empty()) {
+        out += fmt::format("- retained per action: {}\n", markdown_escape(harness::retention_summary(*run.retention)));
     }
     return out.empty() ? out : "\n" + out;
 }

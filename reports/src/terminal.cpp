@@ -12,6 +12,7 @@
 #include <fmt/color.h>
 #include <fmt/format.h>
 
+#include "memsoak/harness/retention_probe.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/json_report.hpp"
 
@@ -273,6 +274,37 @@ void print_heap_profile(Printer& p, const RunResult& result) {
     for (const Row& row : rows) p.row(row, widths, 2);
 }
 
+// The retention probe's findings: the actions that retain significantly (more than 0), largest first.
+void print_retention(Printer& p, const RunResult& result) {
+    if (!result.retention) return;
+    std::vector<const harness::ActionRetention*> significant;
+    for (const harness::ActionRetention& r : *result.retention) {
+        if (r.significant && harness::retained_per_call(r) > 0) significant.push_back(&r);
+    }
+    std::sort(significant.begin(), significant.end(), [](const auto* a, const auto* b) {
+        return harness::retained_per_call(*a) > harness::retained_per_call(*b);
+    });
+    p.line("");
+    const std::string why = result.retention_trigger.empty() ? "" : " (probed: " + result.retention_trigger + ")";
+    if (significant.empty()) {
+        p.line(fmt::format("retained per action{}: {}", why, harness::retention_summary(*result.retention)));
+        return;
+    }
+    p.line(fmt::format("retained per action{}:", why));
+    std::vector<Row> rows;
+    for (const harness::ActionRetention* r : significant) {
+        const bool live = std::isfinite(r->live_bytes_per_call);
+        const double low = live ? r->live_ci_low : r->rss_ci_low, high = live ? r->live_ci_high : r->rss_ci_high;
+        rows.push_back({{r->action},
+                        {harness::format_bytes(harness::retained_per_call(*r)) + " per call"},
+                        {fmt::format("[{}, {}]", harness::format_bytes(low), harness::format_bytes(high))},
+                        {live ? "live bytes" : "resident set"},
+                        {fmt::format("{} calls x {} rounds", r->calls_per_round, r->rounds)}});
+    }
+    const std::vector<std::size_t> widths = column_widths(rows);
+    for (const Row& row : rows) p.row(row, widths, 2);
+}
+
 void print_verdict(Printer& p, const RunResult& result) {
     std::vector<std::string> failed;
     for (const BudgetResult& budget : result.budgets) {
@@ -295,6 +327,7 @@ void print_summary(std::ostream& out, const harness::RunResult& result, const Te
     print_attribution(p, result);
     print_diagnosis(p, result);
     print_heap_profile(p, result);
+    print_retention(p, result);
     print_verdict(p, result);
 }
 

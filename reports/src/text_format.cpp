@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "memsoak/harness/retention_probe.hpp"
 #include "memsoak/harness/units.hpp"
 
 namespace memsoak::reports::text {
@@ -53,6 +54,17 @@ std::string growth_with_interval(const harness::LimitResult& limit) {
 
 std::string limit_label(const harness::LimitResult& limit) {
     return fmt::format("{} {}", harness::to_string(limit.kind), limit.metric);
+}
+
+std::string retention_note(const harness::RunResult& run, const harness::BudgetResult& budget) {
+    if (!run.retention) return "";
+    for (const harness::LimitResult& limit : budget.limits) {
+        if (limit.verdict == harness::Verdict::fail &&
+            (limit.metric.starts_with("os.") || limit.metric.starts_with("allocator."))) {
+            return harness::retention_summary(*run.retention);
+        }
+    }
+    return "";
 }
 
 std::string verdict_word(harness::Verdict verdict) {

@@ -25,6 +25,10 @@ std::string growth_with_interval(const harness::LimitResult& limit);
 // "peak engine.status_display.bytes".
 std::string limit_label(const harness::LimitResult& limit);
 
+// The retention probe's one-line summary ("toggle_indicator(rsi) retains 2.9 MiB per call (95% CI ...)") when the
+// run was probed and the budget failed a whole-process limit (os.*, allocator.*); empty otherwise.
+std::string retention_note(const harness::RunResult& run, const harness::BudgetResult& budget);
+
 // "pass", "fail", "not measured".
 std::string verdict_word(harness::Verdict verdict);
 

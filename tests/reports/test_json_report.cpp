@@ -346,3 +346,48 @@ TEST_F(ReportFile, NamesAMissingFile) {
 
 }  // namespace
 }  // namespace memsoak::reports
+
+namespace memsoak::reports {
+namespace {
+
+TEST(JsonReport, RoundTripsRetentionPerActionWithNullForLayersNotRead) {
+    harness::RunResult original = fabricated_run();
+    original.retention = std::vector<harness::ActionRetention>{
+        {"toggle_indicator(rsi)", 4, 8, 3051725.5, 3051000.25, 3052451, 2715648, 2700000, 2731296, true},
+        {"analyze", 4, 8, std::nan(""), std::nan(""), std::nan(""), 128, -175.5, 431.5, false}};
+    original.retention_trigger = "budget process failed on allocator.live_bytes";
+    const Json j = to_json(original);
+    ASSERT_TRUE(j["retention"].is_array());
+    EXPECT_EQ(j["retention"][0]["action"], "toggle_indicator(rsi)");
+    EXPECT_EQ(j["retention"][0]["calls_per_round"], 4);
+    EXPECT_EQ(j["retention"][0]["live_ci_low"], 3051000.25);
+    EXPECT_TRUE(j["retention"][1]["live_bytes_per_call"].is_null());
+    EXPECT_EQ(j["retention"][1]["significant"], false);
+    EXPECT_EQ(j["retention_trigger"], original.retention_trigger);
+
+    const harness::RunResult read = run_result_from_json(Json::parse(j.dump(1)), "day.json");
+    ASSERT_TRUE(read.retention.has_value());
+    ASSERT_EQ(read.retention->size(), 2u);
+    EXPECT_EQ((*read.retention)[0].rss_ci_high, 2731296);
+    EXPECT_TRUE(std::isnan((*read.retention)[1].live_ci_high));
+    EXPECT_EQ((*read.retention)[1].rss_ci_low, -175.5);
+    EXPECT_EQ(read.retention_trigger, original.retention_trigger);
+    EXPECT_EQ(to_json(read), j);
+}
+
+TEST(JsonReport, LeavesOutRetentionWhenNotProbedAndNamesABadEntry) {
+    Json j = to_json(fabricated_run());
+    EXPECT_FALSE(j.contains("retention"));
+    EXPECT_FALSE(run_result_from_json(j, "day.json").retention.has_value());
+    j["retention"] = Json::array({Json{{"action", "analyze"}}});
+    try {
+        run_result_from_json(j, "day.json");
+        FAIL() << "a retention entry without calls_per_round was read";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "day.json: $.retention[0].calls_per_round: missing, expected a non-negative integer");
+    }
+}
+
+}  // namespace
+}  // namespace memsoak::reports

@@ -279,3 +279,27 @@ TEST(Junit, AComparisonFailsEachRegressedLimit) {
 
 }  // namespace
 }  // namespace memsoak::reports
+
+namespace memsoak::reports {
+namespace {
+
+TEST(Junit, AFailedWholeProcessBudgetNamesTheActionThatRetainsMost) {
+    harness::RunResult run = fixtures::sample_run();
+    harness::BudgetResult process{"process", "The whole process", {}, harness::Verdict::fail};
+    process.limits.push_back(fixtures::limit("os.rss_bytes", harness::LimitKind::peak, 50 * fixtures::kMiB,
+                                             60 * fixtures::kMiB, harness::Verdict::fail, "peak 60.0 MiB exceeds 50.0 MiB"));
+    run.budgets.push_back(process);
+    run.retention = std::vector<harness::ActionRetention>{
+        {"refresh_chart", 4, 8, 3 * fixtures::kMiB, 2.9 * fixtures::kMiB, 3.1 * fixtures::kMiB, 0, 0, 0, true}};
+    const Element root = parse(render_run_junit(run));
+    const auto cases = root.all("testsuite")[0]->all("testcase");
+    ASSERT_EQ(cases.size(), 4u);
+    EXPECT_EQ(cases[3]->all("failure")[0]->at("message"),
+              "peak os.rss_bytes: 60.0 MiB measured, limit 50.0 MiB; refresh_chart retains 3.0 MiB per call "
+              "(95% CI 2.9..3.1 MiB)");
+    // An engine budget already names its component: its message stays as it was.
+    EXPECT_EQ(cases[0]->all("failure")[0]->at("message").find("retains"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace memsoak::reports

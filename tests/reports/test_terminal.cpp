@@ -246,3 +246,41 @@ TEST(ShouldUseColor, AnyNonEmptyNoColorDisablesIt) {
 
 }  // namespace
 }  // namespace memsoak::reports
+
+namespace memsoak::reports {
+namespace {
+
+std::string plain_summary(const harness::RunResult& r) {
+    std::ostringstream out;
+    print_summary(out, r, TerminalStyle{false});
+    return out.str();
+}
+
+TEST(TerminalSummary, ListsTheActionsThatRetainSignificantlyLargestFirst) {
+    harness::RunResult r = failing_day();
+    r.retention_trigger = "budget process failed on os.rss_bytes";
+    r.retention = std::vector<harness::ActionRetention>{
+        {"trade", 4, 8, 704, 156, 1252, 384, -100, 800, true},
+        {"log", 2000, 8, 0, 0, 0, 0, 0, 0, false},
+        {"refresh_chart", 4, 8, 3000816, 3000665, 3000967, 2712192, 2707595, 2716789, true}};
+    const std::string text = plain_summary(r);
+    EXPECT_NE(text.find("\nretained per action (probed: budget process failed on os.rss_bytes):\n"
+                        "  refresh_chart  2.9 MiB per call  [2.9 MiB, 2.9 MiB]  live bytes  4 calls x 8 rounds\n"
+                        "  trade          704 B per call    [156 B, 1.2 KiB]    live bytes  4 calls x 8 rounds\n"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("  log "), std::string::npos) << "an action retaining nothing significant is not listed";
+}
+
+TEST(TerminalSummary, SaysInOneLineWhenNoActionRetainsSignificantly) {
+    harness::RunResult r = failing_day();
+    r.retention = std::vector<harness::ActionRetention>{{"analyze", 4, 8, 100, -50, 250, 0, 0, 0, false}};
+    EXPECT_NE(plain_summary(r).find("\nretained per action: no action retains memory significantly (largest: "
+                                    "analyze 100 B per call (95% CI -50..250 B))\n"),
+              std::string::npos)
+        << plain_summary(r);
+    EXPECT_EQ(plain_summary(failing_day()).find("retained per action"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace memsoak::reports

@@ -146,6 +146,18 @@ struct HeapProfileFindings {
     std::string error;                 // why the profiles could not be compared; empty when they were
 };
 
+// What one occurrence of an action leaves behind once the application is saturated (retention_probe.hpp): the
+// mean over rounds of (after - before) / calls_per_round, between purged allocator checkpoints, with a 95%
+// t-interval. NaN for a layer that was not read.
+struct ActionRetention {
+    std::string action;  // "toggle_indicator(rsi)", "analyze"
+    std::size_t calls_per_round = 0;
+    std::size_t rounds = 0;  // measured rounds (a settle round before them is not counted)
+    double live_bytes_per_call = 0, live_ci_low = 0, live_ci_high = 0;  // allocator.live_bytes
+    double rss_bytes_per_call = 0, rss_ci_low = 0, rss_ci_high = 0;     // os.rss_bytes
+    bool significant = false;  // the interval excludes 0: live bytes' when measured, else the resident set's
+};
+
 struct RunInfo {
     std::string tool_version;
     std::string git_commit;
@@ -178,6 +190,8 @@ struct RunResult {
     std::vector<Attribution> attribution;
     std::optional<LayerDiagnosis> diagnosis;          // which layer grows; absent in reports that predate it
     std::optional<HeapProfileFindings> heap_profile;  // only when heap profiles were asked for
+    std::optional<std::vector<ActionRetention>> retention;  // retained bytes per action, when probed
+    std::string retention_trigger;  // why it was probed, e.g. "budget process failed on allocator.live_bytes"
     Verdict verdict = Verdict::not_measured;  // fail if any budget failed, pass if any passed, else not_measured
 };
 

@@ -35,10 +35,15 @@ struct RunOptions {
     // after the run (heap_profile.hpp; tcmalloc builds only). run_scenario throws harness::Error when the
     // profiler is not available.
     std::optional<HeapProfileRequest> heap_profile;
+    // When a whole-process limit (os.* or allocator.*) fails, probe each action's retained bytes on the saturated
+    // target after judging (retention_probe.hpp): a growth rate says memory grows, the probe says which action.
+    bool probe_on_failure = true;
+    std::size_t probe_rounds = 8;
 };
 
 // Fills everything in RunResult but the tool's identity (version, commit, build type), which the caller knows:
-// samples, budgets, attribution, the layer diagnosis (diagnosis.hpp) and, when asked, the heap profile findings.
+// samples, budgets, attribution, the layer diagnosis (diagnosis.hpp), when asked the heap profile findings, and
+// after a failed whole-process limit the retained bytes per action.
 // Throws harness::Error when the scenario names a budget the ledger lacks.
 RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& target, const RunOptions& options);
 

@@ -1,0 +1,155 @@
+// memsoak probe: run a scenario through its whole duration, then measure what each of its actions retains per call
+// (harness/retention_probe.hpp), whatever the budgets' verdicts.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "cli.hpp"
+#include "memsoak/harness/engine_target.hpp"
+#include "memsoak/harness/error.hpp"
+#include "memsoak/harness/ledger.hpp"
+#include "memsoak/harness/retention_probe.hpp"
+#include "memsoak/harness/runner.hpp"
+#include "memsoak/harness/scenario.hpp"
+#include "memsoak/harness/units.hpp"
+#include "memsoak/reports/atomic_file.hpp"
+#include "memsoak/reports/json_report.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace memsoak::cli {
+namespace {
+
+std::size_t parse_rounds(const std::string& text) {
+    std::size_t rounds = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), rounds);
+    // A t-interval needs two rounds; more than 1000 is a typo, not a measurement.
+    if (text.empty() || error != std::errc() || end != text.data() + text.size() || rounds < 2 || rounds > 1000) {
+        throw UsageError(fmt::format("--rounds: expected an integer from 2 to 1000, got \"{}\"", text));
+    }
+    return rounds;
+}
+
+double parse_threshold(const std::string& text) {
+    try {
+        return harness::parse_size(text);
+    } catch (const harness::Error& e) {
+        throw UsageError(fmt::format("--threshold: {}", e.what()));
+    }
+}
+
+// "1.8 MiB  [1.7 MiB, 1.9 MiB]"; "-" when the layer was not read.
+std::string per_call_cell(double mean, double low, double high) {
+    if (!std::isfinite(mean)) return "-";
+    return fmt::format("{}  [{}, {}]", harness::format_bytes(mean), harness::format_bytes(low),
+                       harness::format_bytes(high));
+}
+
+void print_table(std::ostream& out, const std::vector<harness::ActionRetention>& retention, double threshold) {
+    std::vector<std::vector<std::string>> rows{
+        {"action", "calls/round", "live bytes per call [95% CI]", "RSS per call [95% CI]", ""}};
+    for (const harness::ActionRetention& r : retention) {
+        rows.push_back({r.action, std::to_string(r.calls_per_round),
+                        per_call_cell(r.live_bytes_per_call, r.live_ci_low, r.live_ci_high),
+                        per_call_cell(r.rss_bytes_per_call, r.rss_ci_low, r.rss_ci_high),
+                        harness::retains_more_than(r, threshold) ? "RETAINS"
+                        : r.significant                         ? "significant"
+                                                                : ""});
+    }
+    print_aligned(out, rows);
+}
+
+}  // namespace
+
+int probe_command(const std::vector<std::string>& args) {
+    po::options_description options("memsoak probe SCENARIO [options]");
+    options.add_options()
+        ("help,h", "show this help")
+        ("scenario", po::value<std::string>(), "the scenario file (JSON)")
+        ("seed", po::value<std::string>(), "override the scenario's seed (a non-negative integer)")
+        ("leak", po::value<std::vector<std::string>>()->composing(),
+         "switch a study issue back to its leaky behaviour: issue-1 .. issue-5 (repeatable)")
+        ("rounds", po::value<std::string>()->default_value("8"), "measured rounds per action (2 to 1000)")
+        ("threshold", po::value<std::string>()->default_value("1 KiB"),
+         "exit 1 when an action retains significantly more than this per call")
+        ("ledger", po::value<std::string>(), "the budget ledger (default: budgets.json beside the scenario)")
+        ("out,o", po::value<std::string>(), "write the JSON report, with its retention field, here (atomically)")
+        ("quiet,q", "print nothing but errors");
+    po::positional_options_description positional;
+    positional.add("scenario", 1);
+    if (wants_help(args)) {
+        std::cout << options
+                  << "\nRuns the scenario through its whole duration in virtual time, then repeats each of its "
+                     "actions on\nits own between purged allocator checkpoints (one settle round, then R rounds) "
+                     "and reports the\nbytes each call leaves behind, with a 95% t-interval.\n"
+                     "Exit codes: 0 no action retains significantly more than the threshold, 1 one does, 2 bad "
+                     "usage or\ninput, 3 internal error, 130/143 interrupted.\n";
+        return kExitPass;
+    }
+    const po::variables_map vm = parse(args, options, positional);
+    if (!vm.count("scenario")) throw UsageError("missing the scenario file");
+    const std::size_t rounds = parse_rounds(vm["rounds"].as<std::string>());
+    const double threshold = parse_threshold(vm["threshold"].as<std::string>());
+
+    const fs::path scenario_file = vm["scenario"].as<std::string>();
+    harness::Scenario scenario = harness::load_scenario(scenario_file);
+    harness::check_workload_for_engine(scenario);
+    if (vm.count("seed")) scenario.seed = parse_seed(vm["seed"].as<std::string>());
+    const fs::path ledger_file =
+        vm.count("ledger") ? fs::path(vm["ledger"].as<std::string>()) : default_ledger_for(scenario_file);
+    const harness::Ledger ledger = harness::load_ledger(ledger_file);
+
+    harness::RunOptions run_options;
+    if (vm.count("leak")) run_options.leaks = vm["leak"].as<std::vector<std::string>>();
+    run_options.stop_requested = &g_stop_requested;
+    run_options.probe_on_failure = false;  // probed below, whatever the verdicts
+    const engine::Config config = harness::engine_config_for_run(scenario.engine, scenario.file + ": $.engine",
+                                                                 scenario_file.parent_path(), scenario.seed,
+                                                                 run_options.leaks);
+    auto target = harness::make_engine_target(config);
+    harness::RunResult result = harness::run_scenario(scenario, ledger, *target, run_options);
+    stamp_tool(result);
+    if (!result.info.interrupted) {
+        harness::ProbeOptions probe;
+        probe.rounds = rounds;
+        probe.stop_requested = &g_stop_requested;
+        result.retention = harness::probe_retention(
+            *target, scenario, engine::virtual_epoch + result.info.virtual_elapsed, probe);
+        result.retention_trigger = "memsoak probe";
+        if (g_stop_requested.load()) {
+            // The actions probed so far are kept; the report says the probe was cut short.
+            result.info.interrupted = true;
+            result.info.stop_reason = "interrupted by a signal during the retention probe";
+        }
+    }
+    if (vm.count("out")) {
+        reports::write_file_atomically(vm["out"].as<std::string>(), reports::to_json(result).dump(1) + "\n");
+    }
+    if (result.info.interrupted) return exit_code_for(result);
+
+    const bool retains = std::any_of(result.retention->begin(), result.retention->end(),
+                                     [&](const auto& r) { return harness::retains_more_than(r, threshold); });
+    if (!vm.count("quiet")) {
+        std::cout << fmt::format("{}: retained bytes per action after {} of virtual time, {} rounds each ({})\n",
+                                 scenario.name, engine::format_duration(result.info.virtual_elapsed), rounds,
+                                 result.info.allocator);
+        print_table(std::cout, *result.retention, threshold);
+        std::cout << harness::retention_summary(*result.retention) << "\n"
+                  << (retains ? fmt::format("FAIL: an action retains significantly more than {} per call\n",
+                                            harness::format_bytes(threshold))
+                              : fmt::format("PASS: no action retains significantly more than {} per call\n",
+                                            harness::format_bytes(threshold)));
+    }
+    return retains ? kExitBudgetFailed : kExitPass;
+}
+
+}  // namespace memsoak::cli
