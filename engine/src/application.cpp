@@ -11,6 +11,7 @@
 #include "memsoak/engine/analyzer.hpp"
 #include "memsoak/engine/chart.hpp"
 #include "memsoak/engine/error.hpp"
+#include "memsoak/engine/leak_injector.hpp"
 #include "memsoak/engine/log_queue.hpp"
 #include "memsoak/engine/market_data.hpp"
 #include "memsoak/engine/memory_readout.hpp"
@@ -181,7 +182,8 @@ struct Application::Impl {
           logger(log_queue),
           log_pane(log_queue, config.gui_drain_rate, config.log_pane_lines),
           signals(config.signal_policy, config.signal_capacity),
-          random(config.seed ^ 0x9e3779b97f4a7c15ULL) {
+          random(config.seed ^ 0x9e3779b97f4a7c15ULL),
+          injector(config.injected_leaks) {
         // The session opens with a full analysis period of history, as the original fetched it at start-up.
         for (std::size_t i = 0; i < config.frame_rows(); ++i) window.push(feed->next());
         memory_text = format_memory(current_rss_bytes());
@@ -231,12 +233,17 @@ struct Application::Impl {
     std::uint64_t messages_logged = 0;
     double position = 0;       // asset units held
     double average_entry = 0;  // average price of the units held
+    // Deliberate leaks outside every component, never in footprint(): each call below feeds it last.
+    LeakInjector injector;
 };
 
 Application::Application(Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
 Application::~Application() = default;
 
-void Application::on_candle(VirtualTime) { impl_->window.push(impl_->feed->next()); }
+void Application::on_candle(VirtualTime now) {
+    impl_->window.push(impl_->feed->next());
+    impl_->injector.on(InjectionTrigger::tick, now);
+}
 
 void Application::run_analysis(VirtualTime now) {
     Impl& s = *impl_;
@@ -253,13 +260,18 @@ void Application::run_analysis(VirtualTime now) {
                  fmt::format("{} {} confidence {:.2f} at {:.2f}: {}", s.config.symbol, to_string(analysis.action),
                              analysis.confidence, analysis.last_price, s.signal->reasons),
                  timestamp);
+    s.injector.on(InjectionTrigger::analyze, now);
 }
 
-void Application::refresh_chart(VirtualTime) { impl_->draw_chart(); }
+void Application::refresh_chart(VirtualTime now) {
+    impl_->draw_chart();
+    impl_->injector.on(InjectionTrigger::refresh_chart, now);
+}
 
-void Application::toggle_indicator(const std::string& indicator, VirtualTime) {
+void Application::toggle_indicator(const std::string& indicator, VirtualTime now) {
     impl_->chart.toggle_indicator(indicator);
     impl_->draw_chart();
+    impl_->injector.on(InjectionTrigger::toggle_indicator, now);
 }
 
 void Application::execute_trade(VirtualTime now) {
@@ -303,6 +315,7 @@ void Application::execute_trade(VirtualTime now) {
                              quantity, s.config.symbol, price, t.order_id, t.fee, pnl),
                  t.timestamp);
     s.transactions.add(std::move(t));
+    s.injector.on(InjectionTrigger::trade, now);
 }
 
 void Application::log_message(VirtualTime now) {
@@ -340,6 +353,7 @@ void Application::log_message(VirtualTime now) {
                          timestamp);
             break;
     }
+    s.injector.on(InjectionTrigger::log, now);
 }
 
 void Application::pump_gui(VirtualTime now) {
@@ -352,6 +366,7 @@ void Application::pump_gui(VirtualTime now) {
         s.last_memory_readout = now;
         s.memory_text = format_memory(current_rss_bytes());
     }
+    s.injector.on(InjectionTrigger::gui_pump, now);
 }
 
 void Application::set_gui_frozen(bool frozen, VirtualTime now) {
@@ -379,6 +394,8 @@ Footprint Application::footprint() const {
 std::string Application::memory_status_text() const { return impl_->memory_text; }
 
 const Config& Application::config() const { return impl_->config; }
+
+const LeakInjector& Application::leak_injector() const { return impl_->injector; }
 
 void Application::save_chart(const std::filesystem::path& file) const {
     if (file.extension() == ".svg") {
