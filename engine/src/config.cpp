@@ -211,6 +211,11 @@ const std::map<std::string, FieldReader, std::less<>>& field_readers() {
         {"signal_capacity",
          [](Config& c, const Json& v, const std::string& w, auto f) { c.signal_capacity = read_count(v, w, f, 1); }},
         {"capital", [](Config& c, const Json& v, const std::string& w, auto f) { c.capital = read_positive(v, w, f); }},
+        {"saturate",
+         [](Config& c, const Json& v, const std::string& w, auto f) {
+             if (!v.is_boolean()) fail(w, f, "true or false", v);
+             c.saturate = v.get<bool>();
+         }},
         {"inject",
          [](Config& c, const Json& v, const std::string& w, auto f) {
              if (!v.is_array()) fail(w, f, "an array of injected leaks", v);
@@ -295,6 +300,7 @@ nlohmann::json to_json(const Config& c) {
         {"signal_capacity", c.signal_capacity},
         {"capital", c.capital},
         {"risk_per_trade", c.risk_per_trade},
+        {"saturate", c.saturate},
     };
     if (!c.injected_leaks.empty()) {
         Json inject = Json::array();

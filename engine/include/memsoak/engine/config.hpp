@@ -49,6 +49,10 @@ struct Config {
     double capital = 100000.0;
     double risk_per_trade = 0.01;
 
+    // Start as after weeks of uptime: every bounded history (status, signals, transactions, log pane) pre-filled
+    // to its capacity with records from before the session (docs/engine.md, "Saturated start").
+    bool saturate = false;
+
     // Deliberate leaks outside the study's components (leak_injector.hpp), for checking that a leak nobody named
     // is caught. None by default.
     std::vector<InjectedLeak> injected_leaks;
