@@ -103,6 +103,11 @@ int run_command(const std::vector<std::string>& args) {
         ("seed", po::value<std::string>(), "override the scenario's seed (a non-negative integer)")
         ("leak", po::value<std::vector<std::string>>()->composing(),
          "switch a study issue back to its leaky behaviour: issue-1 .. issue-5 (repeatable)")
+        ("inject", po::value<std::vector<std::string>>()->composing(),
+         "inject a leak outside the study's components, ACTION:SHAPE:BYTES[:CAPACITY][@UNTIL], e.g. "
+         "toggle_indicator:per_call:48KiB, log:bounded:256:5MiB, analyze:mmap:64KiB, "
+         "toggle_indicator:staircase:4KiB@35m; shapes per_call, staircase, bounded, mmap (repeatable; "
+         "docs/engine.md)")
         ("measure", po::value<std::string>()->default_value("os,allocator,engine"),
          "layers to sample, comma-separated: os, allocator, engine; or none (the engine's work alone, for timing: "
          "docs/performance.md)")
@@ -136,6 +141,16 @@ int run_command(const std::vector<std::string>& args) {
                                      vm["heap-profile"].as<std::string>()));
     }
     if (!vm.count("scenario")) throw UsageError("missing the scenario file");
+    // Parsed before the scenario is even read: a typo must not cost a run.
+    engine::Config injections;
+    std::vector<std::string> injected;
+    if (vm.count("inject")) {
+        try {
+            injected = harness::apply_injections(injections, vm["inject"].as<std::vector<std::string>>());
+        } catch (const harness::Error& e) {
+            throw UsageError(e.what());
+        }
+    }
 
     const fs::path scenario_file = vm["scenario"].as<std::string>();
     harness::Scenario scenario = harness::load_scenario(scenario_file);
@@ -159,9 +174,13 @@ int run_command(const std::vector<std::string>& args) {
     } else if (vm.count("heap-profile-dir")) {
         throw UsageError("--heap-profile-dir: only with --heap-profile");
     }
-    const engine::Config config = harness::engine_config_for_run(scenario.engine, scenario.file + ": $.engine",
+    engine::Config config = harness::engine_config_for_run(scenario.engine, scenario.file + ": $.engine",
                                                                  scenario_file.parent_path(), scenario.seed,
                                                                  run_options.leaks);
+    config.injected_leaks.insert(config.injected_leaks.end(), injections.injected_leaks.begin(),
+                                 injections.injected_leaks.end());
+    // The scenario's own "inject" leaks are recorded too: the report says every leak that was put in.
+    for (const engine::InjectedLeak& leak : config.injected_leaks) run_options.injected.push_back(engine::to_string(leak));
     const bool quiet = vm.count("quiet") > 0;
     ProgressLine progress(!quiet && ::isatty(STDERR_FILENO));
     run_options.on_progress = [&progress](const harness::Progress& p) { progress.update(p); };

@@ -113,6 +113,8 @@ int suite_command(const std::vector<std::string>& args) {
         ("junit", po::value<std::string>(), "also write JUnit XML here: a testsuite per run, a testcase per budget")
         ("markdown", po::value<std::string>(), "also write a Markdown summary here (CI job summary, PR comment)")
         ("leak", po::value<std::vector<std::string>>()->composing(), "passed to every run (repeatable)")
+        ("inject", po::value<std::vector<std::string>>()->composing(),
+         "passed to every run (repeatable): ACTION:SHAPE:BYTES[:CAPACITY][@UNTIL], see memsoak run --help")
         ("measure", po::value<std::string>(), "passed to every run")
         ("ledger", po::value<std::string>(), "passed to every run")
         ("max-rss", po::value<std::string>(), "passed to every run")
@@ -149,12 +151,25 @@ int suite_command(const std::vector<std::string>& args) {
     }
     // What every run would refuse is refused here, before the output folder or any run: no half-made suite.
     if (vm.count("leak")) harness::check_leak_names(vm["leak"].as<std::vector<std::string>>());
+    if (vm.count("inject")) {
+        engine::Config unused;
+        try {
+            harness::apply_injections(unused, vm["inject"].as<std::vector<std::string>>());
+        } catch (const harness::Error& e) {
+            throw UsageError(e.what());
+        }
+    }
     if (vm.count("measure")) parse_layers(vm["measure"].as<std::string>());
     if (vm.count("max-rss")) parse_max_rss(vm["max-rss"].as<std::string>());
     if (vm.count("ledger")) harness::load_ledger(vm["ledger"].as<std::string>());
     if (vm.count("leak")) {
         for (const auto& leak : vm["leak"].as<std::vector<std::string>>()) {
             suite_options.run_args.insert(suite_options.run_args.end(), {"--leak", leak});
+        }
+    }
+    if (vm.count("inject")) {
+        for (const auto& injection : vm["inject"].as<std::vector<std::string>>()) {
+            suite_options.run_args.insert(suite_options.run_args.end(), {"--inject", injection});
         }
     }
     for (const char* passed : {"measure", "ledger", "max-rss"}) {

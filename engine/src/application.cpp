@@ -11,6 +11,7 @@
 #include "memsoak/engine/analyzer.hpp"
 #include "memsoak/engine/chart.hpp"
 #include "memsoak/engine/error.hpp"
+#include "memsoak/engine/leak_injector.hpp"
 #include "memsoak/engine/log_queue.hpp"
 #include "memsoak/engine/market_data.hpp"
 #include "memsoak/engine/memory_readout.hpp"
@@ -181,9 +182,11 @@ struct Application::Impl {
           logger(log_queue),
           log_pane(log_queue, config.gui_drain_rate, config.log_pane_lines),
           signals(config.signal_policy, config.signal_capacity),
-          random(config.seed ^ 0x9e3779b97f4a7c15ULL) {
+          random(config.seed ^ 0x9e3779b97f4a7c15ULL),
+          injector(config.injected_leaks) {
         // The session opens with a full analysis period of history, as the original fetched it at start-up.
         for (std::size_t i = 0; i < config.frame_rows(); ++i) window.push(feed->next());
+        if (config.saturate) saturate();
         memory_text = format_memory(current_rss_bytes());
     }
 
@@ -206,6 +209,165 @@ struct Application::Impl {
         data.volume = frame->column("volume");
         for (std::string_view name : frame->column_names()) data.series.push_back({name, frame->column(name)});
         chart.update_chart(data);
+    }
+
+    // A trade on `signal` at the candle's close, as the strategy executes it: updates the position and returns the
+    // record with its strings; `log_text` receives the trader's log line.
+    Transaction make_trade(const Candle& candle, const TradeSignal& signal, std::int64_t timestamp,
+                           std::string* log_text) {
+        // On a hold the trader rebalances: it trims a long position, or opens a small one when flat.
+        TradeAction side = signal.action;
+        if (side == TradeAction::hold) side = position > 0 ? TradeAction::sell : TradeAction::buy;
+        const double price = candle.close;
+        const double fraction =
+            std::clamp(std::isfinite(signal.position_size) ? signal.position_size : 0.01, 0.001, 1.0);
+        double quantity = config.capital * fraction / price;
+        double pnl = 0;
+        if (side == TradeAction::buy) {
+            average_entry = (average_entry * position + price * quantity) / (position + quantity);
+            position += quantity;
+        } else {
+            // Sells close what is held; a sell when flat is a short the book does not track, so it closes nothing.
+            quantity = position > 0 ? std::min(quantity, position) : quantity;
+            if (position > 0) {
+                pnl = (price - average_entry) * quantity;
+                position -= quantity;
+            }
+        }
+        const std::uint64_t id = next_transaction_id++;
+        Transaction t;
+        t.id = id;
+        t.timestamp = timestamp;
+        t.symbol = config.symbol;
+        t.side = side;
+        t.quantity = quantity;
+        t.price = price;
+        t.fee = price * quantity * kFeeRate;
+        t.pnl = pnl;
+        t.order_id = fmt::format("{}-{:010d}-{:08x}", config.symbol, id, static_cast<std::uint32_t>(random()));
+        t.strategy = "indicator-vote/sma-macd-rsi-bb-stoch";
+        t.note = fmt::format("{}; stop {:.2f}; conf {:.2f}; size {:.2f}% of capital", signal.reasons,
+                             signal.stop_loss, signal.confidence, fraction * 100);
+        if (log_text) {
+            *log_text = fmt::format("executed {} {:.6f} {} at {:.2f} (order {}, fee {:.2f}, pnl {:.2f})",
+                                    to_string(side), quantity, config.symbol, price, t.order_id, t.fee, pnl);
+        }
+        return t;
+    }
+
+    static TradeSignal trade_signal(const Analysis& analysis) {
+        return TradeSignal{analysis.action, analysis.confidence, analysis.last_price,
+                           analysis.risk_metrics.suggested_stop_loss, analysis.risk_metrics.position_size,
+                           join_reasons(analysis.signals.reasons, 2)};
+    }
+
+    std::string analysis_message(const Analysis& analysis, const TradeSignal& signal) const {
+        return fmt::format("{} {} confidence {:.2f} at {:.2f}: {}", config.symbol, to_string(analysis.action),
+                           analysis.confidence, analysis.last_price, signal.reasons);
+    }
+
+    // One message of the background workers of the original, in turn: the feed, the risk monitor, the order book,
+    // the scheduler.
+    void log_producer_message(const Candle& c, std::int64_t timestamp) {
+        switch (messages_logged++ % 4) {
+            case 0:
+                logger.log(LogLevel::debug, "market_data",
+                           compiled_message(FMT_COMPILE("{} tick o={} h={} l={} c={} v={} (bar {})"), config.symbol,
+                                            price(c.open), price(c.high), price(c.low), price(c.close),
+                                            amount(c.volume), c.timestamp),
+                           timestamp);
+                break;
+            case 1:
+                logger.log(LogLevel::info, "risk",
+                           compiled_message(FMT_COMPILE("exposure {} {} at avg {}, mark {}, unrealised {}"),
+                                            amount(position), config.symbol, price(average_entry), price(c.close),
+                                            price((c.close - average_entry) * position)),
+                           timestamp);
+                break;
+            case 2:
+                logger.log(LogLevel::debug, "order_book",
+                           compiled_message(FMT_COMPILE("{} spread {} bid {} ask {} depth {}"), config.symbol,
+                                            price(c.close * 0.0002), price(c.close * 0.9999), price(c.close * 1.0001),
+                                            amount(c.volume * 0.05)),
+                           timestamp);
+                break;
+            default:
+                logger.log(LogLevel::info, "scheduler",
+                           compiled_message(FMT_COMPILE("heartbeat: {} transactions, {} signals, queue {}"),
+                                            transactions.total_recorded(), signals.total_added(), log_queue.size()),
+                           timestamp);
+                break;
+        }
+    }
+
+    // Config::saturate: every bounded history full, as after weeks of uptime, with records made by the code that
+    // makes them in the running application, from a market that precedes the session (timestamps before its
+    // start). Under a leaky policy the same count: the leak grows from there.
+    void saturate() {
+        const std::int64_t interval = interval_seconds(config);
+        const std::int64_t session_start = config.start_timestamp;
+        // The study's analysis runs every 15 minutes; at other candle intervals, every 15 candles.
+        constexpr std::size_t kCandlesPerAnalysis = 15;
+        const std::int64_t analysis_seconds = static_cast<std::int64_t>(kCandlesPerAnalysis) * interval;
+
+        // The status display: its limit of analyses of the opening window. Each is analysed anew, so that a leaky
+        // display keeps as many distinct frames as it would have.
+        const bool keeps_history =
+            config.status_policy == StatusPolicy::bounded_history || config.status_policy == StatusPolicy::leaky;
+        const std::size_t status_count = keeps_history ? config.status_history_limit : 1;
+        for (std::size_t i = 0; i < status_count; ++i) {
+            const std::int64_t when = session_start - static_cast<std::int64_t>(status_count - i) * analysis_seconds;
+            status.update(analyzer.analyze(window.recent()), when);
+        }
+
+        // Signals and transactions: an analysis every 15 candles of a market before the session's history, a
+        // signal recorded from each and a trade on each. Analysing a window of the last 300 candles (enough for
+        // sma_200) rather than the full period keeps this fast; a record's size does not depend on the window.
+        const std::size_t signal_count = config.signal_capacity;
+        const std::size_t trade_count = config.transaction_policy == TransactionPolicy::archive
+                                            ? config.archive_threshold  // the most it keeps without archiving
+                                            : config.transaction_ring_capacity;
+        const std::size_t steps = std::max(signal_count, trade_count);
+        const std::size_t past_rows = std::min<std::size_t>(config.frame_rows(), 300);
+        const std::int64_t session_history = static_cast<std::int64_t>(config.frame_rows()) * interval;
+        const std::int64_t past_start =
+            session_start - session_history -
+            static_cast<std::int64_t>(steps * kCandlesPerAnalysis + past_rows) * interval;
+        SyntheticFeed past(config.seed ^ 0x5a7u, interval, config.start_price, past_start);
+        CandleWindow past_window(past_rows);
+        for (std::size_t i = 0; i < past_rows; ++i) past_window.push(past.next());
+        const Analyzer past_analyzer(past_rows, config.risk_per_trade);
+        // The log pane fills from the same steps, as the GUI shows it: the analyzer's and the trader's lines and
+        // the producers' messages between them, through the queue (drained every step, so a bounded queue drops
+        // nothing). The pane reuses each line's buffer, which keeps the largest capacity any of its lines needed:
+        // several rounds through it give it the buffers weeks of lines leave.
+        constexpr std::size_t kPaneRounds = 32;
+        const std::size_t producer_messages = (kPaneRounds * config.log_pane_lines + steps - 1) / steps;
+        for (std::size_t step = 0; step < steps; ++step) {
+            for (std::size_t k = 0; k < kCandlesPerAnalysis; ++k) past_window.push(past.next());
+            const Candle& candle = past_window.last();
+            const Analysis analysis = past_analyzer.analyze(past_window.recent());
+            const TradeSignal signal = trade_signal(analysis);
+            logger.log(LogLevel::info, "analyzer", analysis_message(analysis, signal), candle.timestamp);
+            if (steps - step <= signal_count) signals.add(make_signal_record(analysis));
+            if (steps - step <= trade_count) {
+                std::string log_text;
+                Transaction t = make_trade(candle, signal, candle.timestamp, &log_text);
+                logger.log(LogLevel::info, "trader", std::move(log_text), candle.timestamp);
+                transactions.add(std::move(t));
+            }
+            std::size_t queued = 0;
+            while (queued < producer_messages) {
+                const std::size_t batch = std::min(producer_messages - queued,
+                                                   std::max<std::size_t>(config.log_queue_capacity, 3) - 2);
+                for (std::size_t i = 0; i < batch; ++i) log_producer_message(candle, candle.timestamp);
+                log_pane.pump(static_cast<double>(batch + 2) / config.gui_drain_rate + 1.0);
+                queued += batch;
+            }
+        }
+        // The session's book starts flat, as without saturation: only the histories differ.
+        position = 0;
+        average_entry = 0;
     }
 
     Config config;
@@ -231,12 +393,17 @@ struct Application::Impl {
     std::uint64_t messages_logged = 0;
     double position = 0;       // asset units held
     double average_entry = 0;  // average price of the units held
+    // Deliberate leaks outside every component, never in footprint(): each call below feeds it last.
+    LeakInjector injector;
 };
 
 Application::Application(Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
 Application::~Application() = default;
 
-void Application::on_candle(VirtualTime) { impl_->window.push(impl_->feed->next()); }
+void Application::on_candle(VirtualTime now) {
+    impl_->window.push(impl_->feed->next());
+    impl_->injector.on(InjectionTrigger::tick, now);
+}
 
 void Application::run_analysis(VirtualTime now) {
     Impl& s = *impl_;
@@ -245,101 +412,38 @@ void Application::run_analysis(VirtualTime now) {
     s.status.update(analysis, timestamp);
     s.signals.add(make_signal_record(analysis));
     s.signals.refresh_display();
-    s.signal = TradeSignal{analysis.action, analysis.confidence, analysis.last_price,
-                           analysis.risk_metrics.suggested_stop_loss, analysis.risk_metrics.position_size,
-                           join_reasons(analysis.signals.reasons, 2)};
+    s.signal = Impl::trade_signal(analysis);
     s.latest_frame = analysis.price_data;
-    s.logger.log(LogLevel::info, "analyzer",
-                 fmt::format("{} {} confidence {:.2f} at {:.2f}: {}", s.config.symbol, to_string(analysis.action),
-                             analysis.confidence, analysis.last_price, s.signal->reasons),
-                 timestamp);
+    s.logger.log(LogLevel::info, "analyzer", s.analysis_message(analysis, *s.signal), timestamp);
+    s.injector.on(InjectionTrigger::analyze, now);
 }
 
-void Application::refresh_chart(VirtualTime) { impl_->draw_chart(); }
+void Application::refresh_chart(VirtualTime now) {
+    impl_->draw_chart();
+    impl_->injector.on(InjectionTrigger::refresh_chart, now);
+}
 
-void Application::toggle_indicator(const std::string& indicator, VirtualTime) {
+void Application::toggle_indicator(const std::string& indicator, VirtualTime now) {
     impl_->chart.toggle_indicator(indicator);
     impl_->draw_chart();
+    impl_->injector.on(InjectionTrigger::toggle_indicator, now);
 }
 
 void Application::execute_trade(VirtualTime now) {
     Impl& s = *impl_;
     const Candle& candle = s.window.last();
     const TradeSignal signal = s.signal.value_or(TradeSignal{TradeAction::hold, 0, candle.close, 0, 0.01, "no signal"});
-    // On a hold the trader rebalances: it trims a long position, or opens a small one when flat.
-    TradeAction side = signal.action;
-    if (side == TradeAction::hold) side = s.position > 0 ? TradeAction::sell : TradeAction::buy;
-    const double price = candle.close;
-    const double fraction = std::clamp(std::isfinite(signal.position_size) ? signal.position_size : 0.01, 0.001, 1.0);
-    double quantity = s.config.capital * fraction / price;
-    double pnl = 0;
-    if (side == TradeAction::buy) {
-        s.average_entry = (s.average_entry * s.position + price * quantity) / (s.position + quantity);
-        s.position += quantity;
-    } else {
-        // Sells close what is held; a sell when flat is a short the book does not track, so it closes nothing.
-        quantity = s.position > 0 ? std::min(quantity, s.position) : quantity;
-        if (s.position > 0) {
-            pnl = (price - s.average_entry) * quantity;
-            s.position -= quantity;
-        }
-    }
-    const std::uint64_t id = s.next_transaction_id++;
-    Transaction t;
-    t.id = id;
-    t.timestamp = s.market_time(now);
-    t.symbol = s.config.symbol;
-    t.side = side;
-    t.quantity = quantity;
-    t.price = price;
-    t.fee = price * quantity * kFeeRate;
-    t.pnl = pnl;
-    t.order_id = fmt::format("{}-{:010d}-{:08x}", s.config.symbol, id, static_cast<std::uint32_t>(s.random()));
-    t.strategy = "indicator-vote/sma-macd-rsi-bb-stoch";
-    t.note = fmt::format("{}; stop {:.2f}; conf {:.2f}; size {:.2f}% of capital", signal.reasons, signal.stop_loss,
-                         signal.confidence, fraction * 100);
-    s.logger.log(LogLevel::info, "trader",
-                 fmt::format("executed {} {:.6f} {} at {:.2f} (order {}, fee {:.2f}, pnl {:.2f})", to_string(side),
-                             quantity, s.config.symbol, price, t.order_id, t.fee, pnl),
-                 t.timestamp);
+    std::string log_text;
+    Transaction t = s.make_trade(candle, signal, s.market_time(now), &log_text);
+    s.logger.log(LogLevel::info, "trader", std::move(log_text), t.timestamp);
     s.transactions.add(std::move(t));
+    s.injector.on(InjectionTrigger::trade, now);
 }
 
 void Application::log_message(VirtualTime now) {
     Impl& s = *impl_;
-    const Candle& c = s.window.last();
-    const std::int64_t timestamp = s.market_time(now);
-    // The background workers of the original, in turn: the feed, the risk monitor, the order book, the scheduler.
-    switch (s.messages_logged++ % 4) {
-        case 0:
-            s.logger.log(LogLevel::debug, "market_data",
-                         compiled_message(FMT_COMPILE("{} tick o={} h={} l={} c={} v={} (bar {})"), s.config.symbol,
-                                          price(c.open), price(c.high), price(c.low), price(c.close),
-                                          amount(c.volume), c.timestamp),
-                         timestamp);
-            break;
-        case 1:
-            s.logger.log(LogLevel::info, "risk",
-                         compiled_message(FMT_COMPILE("exposure {} {} at avg {}, mark {}, unrealised {}"),
-                                          amount(s.position), s.config.symbol, price(s.average_entry), price(c.close),
-                                          price((c.close - s.average_entry) * s.position)),
-                         timestamp);
-            break;
-        case 2:
-            s.logger.log(LogLevel::debug, "order_book",
-                         compiled_message(FMT_COMPILE("{} spread {} bid {} ask {} depth {}"), s.config.symbol,
-                                          price(c.close * 0.0002), price(c.close * 0.9999), price(c.close * 1.0001),
-                                          amount(c.volume * 0.05)),
-                         timestamp);
-            break;
-        default:
-            s.logger.log(LogLevel::info, "scheduler",
-                         compiled_message(FMT_COMPILE("heartbeat: {} transactions, {} signals, queue {}"),
-                                          s.transactions.total_recorded(), s.signals.total_added(),
-                                          s.log_queue.size()),
-                         timestamp);
-            break;
-    }
+    s.log_producer_message(s.window.last(), s.market_time(now));
+    s.injector.on(InjectionTrigger::log, now);
 }
 
 void Application::pump_gui(VirtualTime now) {
@@ -352,6 +456,7 @@ void Application::pump_gui(VirtualTime now) {
         s.last_memory_readout = now;
         s.memory_text = format_memory(current_rss_bytes());
     }
+    s.injector.on(InjectionTrigger::gui_pump, now);
 }
 
 void Application::set_gui_frozen(bool frozen, VirtualTime now) {
@@ -379,6 +484,8 @@ Footprint Application::footprint() const {
 std::string Application::memory_status_text() const { return impl_->memory_text; }
 
 const Config& Application::config() const { return impl_->config; }
+
+const LeakInjector& Application::leak_injector() const { return impl_->injector; }
 
 void Application::save_chart(const std::filesystem::path& file) const {
     if (file.extension() == ".svg") {

@@ -67,6 +67,57 @@ Policy read_policy(const Json& value, const std::string& where, std::string_view
     }
 }
 
+// One element of $.engine.inject: {"action": "log", "shape": "bounded", "bytes": 256, "capacity": 5242880,
+// "until": "35m"}. The engine has no size parser: bytes and capacity are integers here (the CLI's --inject
+// takes "48KiB").
+InjectedLeak read_injected_leak(const Json& value, const std::string& where, const std::string& element) {
+    if (!value.is_object()) fail(where, element, "an object with action, shape and bytes", value);
+    InjectedLeak leak;
+    bool has_action = false, has_shape = false, has_bytes = false, has_capacity = false;
+    for (const auto& [key, field] : value.items()) {
+        const std::string path = fmt::format("{}.{}", element, key);
+        try {
+            if (key == "action") {
+                if (!field.is_string()) fail(where, path, "an action name", field);
+                leak.action = parse_injection_trigger(field.get_ref<const std::string&>());
+                has_action = true;
+            } else if (key == "shape") {
+                if (!field.is_string()) fail(where, path, "a shape name", field);
+                leak.shape = parse_leak_shape(field.get_ref<const std::string&>());
+                has_shape = true;
+            } else if (key == "bytes") {
+                leak.bytes = read_count(field, where, path, 1);
+                has_bytes = true;
+            } else if (key == "capacity") {
+                leak.capacity = read_count(field, where, path, 1);
+                has_capacity = true;
+            } else if (key == "until") {
+                leak.until = read_duration(field, where, path);
+            } else {
+                throw Error(fmt::format("{}.{}: unknown field; expected action, shape, bytes, capacity or until",
+                                        where, path));
+            }
+        } catch (const Error& e) {
+            // parse_* say only what was expected: the place is added here, once.
+            const std::string message = e.what();
+            if (message.starts_with(where)) throw;
+            throw Error(fmt::format("{}.{}: {}", where, path, message));
+        }
+    }
+    for (const auto& [present, key] : {std::pair{has_action, "action"}, {has_shape, "shape"}, {has_bytes, "bytes"}}) {
+        if (!present) throw Error(fmt::format("{}.{}: missing the required field \"{}\"", where, element, key));
+    }
+    if (leak.shape == LeakShape::bounded && !has_capacity) {
+        throw Error(fmt::format("{}.{}: missing \"capacity\", required by shape \"bounded\"", where, element));
+    }
+    try {
+        check_injected_leak(leak);
+    } catch (const Error& e) {
+        throw Error(fmt::format("{}.{}.{}", where, element, e.what()));
+    }
+    return leak;
+}
+
 using FieldReader = std::function<void(Config&, const Json&, const std::string&, std::string_view)>;
 
 // One entry per field: the JSON name and how to read it. The table is also the list of known fields.
@@ -160,6 +211,19 @@ const std::map<std::string, FieldReader, std::less<>>& field_readers() {
         {"signal_capacity",
          [](Config& c, const Json& v, const std::string& w, auto f) { c.signal_capacity = read_count(v, w, f, 1); }},
         {"capital", [](Config& c, const Json& v, const std::string& w, auto f) { c.capital = read_positive(v, w, f); }},
+        {"saturate",
+         [](Config& c, const Json& v, const std::string& w, auto f) {
+             if (!v.is_boolean()) fail(w, f, "true or false", v);
+             c.saturate = v.get<bool>();
+         }},
+        {"inject",
+         [](Config& c, const Json& v, const std::string& w, auto f) {
+             if (!v.is_array()) fail(w, f, "an array of injected leaks", v);
+             c.injected_leaks.clear();
+             for (std::size_t i = 0; i < v.size(); ++i) {
+                 c.injected_leaks.push_back(read_injected_leak(v[i], w, fmt::format("{}[{}]", f, i)));
+             }
+         }},
         {"risk_per_trade",
          [](Config& c, const Json& v, const std::string& w, auto f) {
              c.risk_per_trade = read_positive(v, w, f);
@@ -236,7 +300,18 @@ nlohmann::json to_json(const Config& c) {
         {"signal_capacity", c.signal_capacity},
         {"capital", c.capital},
         {"risk_per_trade", c.risk_per_trade},
+        {"saturate", c.saturate},
     };
+    if (!c.injected_leaks.empty()) {
+        Json inject = Json::array();
+        for (const InjectedLeak& leak : c.injected_leaks) {
+            Json item{{"action", to_string(leak.action)}, {"shape", to_string(leak.shape)}, {"bytes", leak.bytes}};
+            if (leak.shape == LeakShape::bounded) item["capacity"] = leak.capacity;
+            if (leak.until) item["until"] = format_duration(*leak.until);
+            inject.push_back(std::move(item));
+        }
+        out["inject"] = std::move(inject);
+    }
     // Paths are optional settings: written only when set, so that the output reads back through config_from_json.
     if (!c.replay_csv.empty()) out["replay_csv"] = c.replay_csv.string();
     if (!c.archive_path.empty()) out["archive_path"] = c.archive_path.string();

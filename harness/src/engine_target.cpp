@@ -1,5 +1,7 @@
 #include "memsoak/harness/engine_target.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -7,6 +9,7 @@
 #include "memsoak/engine/chart.hpp"
 #include "memsoak/engine/error.hpp"
 #include "memsoak/harness/error.hpp"
+#include "memsoak/harness/units.hpp"
 
 namespace memsoak::harness {
 namespace {
@@ -65,6 +68,88 @@ engine::Config engine_config_for_run(const nlohmann::json& engine_object, const 
         else if (issue == "issue-5") config.signal_policy = engine::SignalPolicy::leaky;
     }
     return config;
+}
+
+namespace {
+
+constexpr std::string_view kInjectionSyntax =
+    "ACTION:SHAPE:BYTES[:CAPACITY][@UNTIL], e.g. toggle_indicator:per_call:48KiB or log:bounded:256:5MiB@35m";
+
+// A size of whole bytes, > 0.
+std::size_t injection_size(std::string_view text, std::string_view what) {
+    double bytes = 0;
+    try {
+        bytes = parse_size(text);
+    } catch (const Error& e) {
+        throw Error(fmt::format("{}: {}", what, e.what()));
+    }
+    if (!(bytes >= 1) || bytes != std::floor(bytes) || bytes > 0x1p52) {
+        throw Error(fmt::format("{}: expected a positive whole number of bytes, got \"{}\"", what, text));
+    }
+    return static_cast<std::size_t>(bytes);
+}
+
+}  // namespace
+
+engine::InjectedLeak parse_injection(std::string_view text) {
+    try {
+        engine::InjectedLeak leak;
+        std::string_view rest = text;
+        if (const std::size_t at = rest.find('@'); at != std::string_view::npos) {
+            const std::string until(rest.substr(at + 1));
+            rest = rest.substr(0, at);
+            try {
+                leak.until = engine::parse_duration(until);
+            } catch (const engine::Error& e) {
+                throw Error(fmt::format("UNTIL: {}", e.what()));
+            }
+            if (leak.until->count() <= 0) throw Error(fmt::format("UNTIL: expected a positive duration, got \"{}\"", until));
+        }
+        std::vector<std::string_view> parts;
+        for (std::size_t colon; (colon = rest.find(':')) != std::string_view::npos; rest.remove_prefix(colon + 1)) {
+            parts.push_back(rest.substr(0, colon));
+        }
+        parts.push_back(rest);
+        if (parts.size() < 3 || parts.size() > 4) {
+            throw Error(fmt::format("expected {}", kInjectionSyntax));
+        }
+        try {
+            leak.action = engine::parse_injection_trigger(parts[0]);
+        } catch (const engine::Error& e) {
+            throw Error(fmt::format("ACTION: {}", e.what()));
+        }
+        try {
+            leak.shape = engine::parse_leak_shape(parts[1]);
+        } catch (const engine::Error& e) {
+            throw Error(fmt::format("SHAPE: {}", e.what()));
+        }
+        leak.bytes = injection_size(parts[2], "BYTES");
+        if (leak.shape == engine::LeakShape::bounded && parts.size() != 4) {
+            throw Error("CAPACITY: required by shape bounded (ACTION:bounded:BYTES:CAPACITY)");
+        }
+        if (leak.shape != engine::LeakShape::bounded && parts.size() == 4) {
+            throw Error(fmt::format("CAPACITY: only shape bounded takes one, got \"{}\" for shape {}", parts[3],
+                                    parts[1]));
+        }
+        if (parts.size() == 4) leak.capacity = injection_size(parts[3], "CAPACITY");
+        try {
+            engine::check_injected_leak(leak);
+        } catch (const engine::Error& e) {
+            throw Error(e.what());
+        }
+        return leak;
+    } catch (const Error& e) {
+        throw Error(fmt::format("--inject {}: {}", text, e.what()));
+    }
+}
+
+std::vector<std::string> apply_injections(engine::Config& config, const std::vector<std::string>& injections) {
+    std::vector<std::string> canonical;
+    for (const std::string& text : injections) {
+        config.injected_leaks.push_back(parse_injection(text));
+        canonical.push_back(engine::to_string(config.injected_leaks.back()));
+    }
+    return canonical;
 }
 
 void check_workload_for_engine(const Scenario& scenario) {

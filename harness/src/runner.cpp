@@ -216,6 +216,7 @@ RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& t
     info.virtual_duration = scenario.duration;
     info.warmup = scenario.warmup;
     info.leaks = options.leaks;
+    info.injected = options.injected;
     info.allocator = std::string(allocator_name());
     info.host = host_name();
     info.started_at = utc_now_iso8601();

@@ -109,7 +109,16 @@ public:
         } else {
             out[0] = out[1] = out[2] = kNaN;
         }
-        out[3] = (status_ ? read_status_peak_kib() : max_rss_kib_from_rusage()) * 1024;
+        // The kernel's high-water mark is kept from its approximate per-CPU RSS counters, while statm sums them
+        // exactly (Linux 6.18): alone it read below os.rss_bytes at every sample of a production day. A peak below
+        // a resident set already seen is wrong, so the peak is also the highest RSS this sampler has read.
+        if (!std::isnan(out[0])) highest_rss_ = std::max(highest_rss_, out[0]);
+        const double kernel_peak = (status_ ? read_status_peak_kib() : max_rss_kib_from_rusage()) * 1024;
+        if (std::isnan(kernel_peak)) {
+            out[3] = highest_rss_ > 0 ? highest_rss_ : kNaN;
+        } else {
+            out[3] = std::max(kernel_peak, highest_rss_);
+        }
     }
 
 private:
@@ -121,6 +130,7 @@ private:
     ProcFile statm_;
     std::optional<ProcFile> status_;  // only when ru_maxrss carries an inherited peak
     double page_bytes_;
+    double highest_rss_ = 0;  // the highest os.rss_bytes read so far
     std::vector<std::string> metrics_;
 };
 

@@ -366,6 +366,8 @@ void read_run(const Reader& r, const Json& document, RunInfo& info) {
     }
     if (r.optional_member(run, "warnings") != nullptr) info.warnings = r.strings_member(run, path, "warnings");
     info.leaks = r.strings_member(run, path, "leaks");
+    // Absent in reports that predate leak injection.
+    if (r.optional_member(run, "injected")) info.injected = r.strings_member(run, path, "injected");
     info.layers = r.strings_member(run, path, "layers");
     for (std::size_t i = 0; i < info.layers.size(); ++i) {
         const std::string& layer = info.layers[i];
@@ -605,6 +607,7 @@ nlohmann::json to_json(const harness::RunResult& result) {
         {"virtual_elapsed_s", seconds(info.virtual_elapsed)},
         {"interrupted", info.interrupted},
         {"leaks", info.leaks},
+        {"injected", info.injected},
         {"layers", info.layers},
     };
     if (!info.stop_reason.empty()) run["stop_reason"] = info.stop_reason;

@@ -143,6 +143,7 @@ void print_header(Printer& p, const RunResult& result) {
                        format_wall_seconds(info.wall_seconds), format_acceleration(info.acceleration),
                        info.allocator));
     if (!info.leaks.empty()) p.line(fmt::format("leaky behaviour switched on: {}", fmt::join(info.leaks, ", ")));
+    if (!info.injected.empty()) p.line(fmt::format("injected leaks: {}", fmt::join(info.injected, ", ")));
     if (info.interrupted || !info.stop_reason.empty()) {
         p.line(fmt::format("stopped after {} of {}: {}", format_virtual(info.virtual_elapsed),
                            format_virtual(info.virtual_duration),

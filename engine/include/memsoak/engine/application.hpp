@@ -11,6 +11,7 @@
 
 #include "memsoak/engine/config.hpp"
 #include "memsoak/engine/footprint.hpp"
+#include "memsoak/engine/leak_injector.hpp"
 #include "memsoak/engine/time.hpp"
 
 namespace memsoak::engine {
@@ -44,6 +45,8 @@ public:
     // The status-bar read-out the study recommends: "Memory: 43.2 MB".
     std::string memory_status_text() const;
     const Config& config() const;
+    // The deliberate leaks of Config::injected_leaks, which footprint() leaves out (leak_injector.hpp).
+    const LeakInjector& leak_injector() const;
 
     // Writes the current chart as PNG or SVG (by extension) so a person can look at it.
     void save_chart(const std::filesystem::path& file) const;

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "memsoak/engine/leak_injector.hpp"
 #include "memsoak/engine/policies.hpp"
 #include "memsoak/engine/time.hpp"
 
@@ -47,6 +48,14 @@ struct Config {
     // Trading: the size of one order, as a fraction of the notional capital.
     double capital = 100000.0;
     double risk_per_trade = 0.01;
+
+    // Start as after weeks of uptime: every bounded history (status, signals, transactions, log pane) pre-filled
+    // to its capacity with records from before the session (docs/engine.md, "Saturated start").
+    bool saturate = false;
+
+    // Deliberate leaks outside the study's components (leak_injector.hpp), for checking that a leak nobody named
+    // is caught. None by default.
+    std::vector<InjectedLeak> injected_leaks;
 
     std::size_t frame_rows() const;
 };

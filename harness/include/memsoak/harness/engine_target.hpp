@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -24,6 +25,15 @@ engine::Config engine_config_for_run(const nlohmann::json& engine_object, const 
 
 // Throws harness::Error "--leak NAME: expected one of issue-1, ..." for a name that is not a study issue.
 void check_leak_names(const std::vector<std::string>& leaks);
+
+// One --inject value, "ACTION:SHAPE:BYTES[:CAPACITY][@UNTIL]": an action name of the scenario format, a shape
+// (per_call, staircase, bounded, mmap), sizes as in units.hpp ("48KiB", "48 KiB", "4096"), CAPACITY for bounded
+// only, UNTIL a duration from the start of the run ("35m"). Throws harness::Error "--inject TEXT: expected ...".
+engine::InjectedLeak parse_injection(std::string_view text);
+
+// Appends each --inject value to the config's injected leaks; returns their canonical forms for the report
+// ("toggle_indicator:per_call:49152"). Throws as parse_injection.
+std::vector<std::string> apply_injections(engine::Config& config, const std::vector<std::string>& injections);
 
 std::unique_ptr<Target> make_engine_target(const engine::Config& config);
 

@@ -174,6 +174,7 @@ struct RunInfo {
     double analysis_seconds = 0;   // wall time spent judging after the loop
     double acceleration = 0;       // virtual seconds per wall second of the soak loop
     std::vector<std::string> leaks;   // issues switched back to the study's leaky behaviour
+    std::vector<std::string> injected;  // leaks injected outside the study's components, "log:per_call:256"
     std::vector<std::string> layers;  // layers measured: "os", "allocator", "engine"
     std::string started_at;           // wall-clock UTC, ISO 8601
     bool interrupted = false;

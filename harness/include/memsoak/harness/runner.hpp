@@ -27,6 +27,7 @@ struct Progress {
 struct RunOptions {
     std::vector<Layer> layers{Layer::os, Layer::allocator, Layer::engine};
     std::vector<std::string> leaks;          // recorded in the report; the caller configured the target
+    std::vector<std::string> injected;       // injected leaks, canonical form; recorded as leaks is
     std::optional<double> max_rss_bytes;     // stop the run when the resident set exceeds this
     const std::atomic<bool>* stop_requested = nullptr;  // set from a signal handler; checked between events
     std::function<void(const Progress&)> on_progress;   // called after each sample

@@ -33,7 +33,10 @@ public:
 //                      same counter, except that the kernel carries ru_maxrss over fork and exec: a process started
 //                      by a larger one reports its parent's peak (measured: 313 MiB in a 1.5 MiB child). When
 //                      ru_maxrss exceeds VmHWM at construction, the sampler reads VmHWM from /proc/self/status
-//                      (~10 us) instead.
+//                      (~10 us) instead. The kernel keeps the mark from approximate per-CPU counters, while statm
+//                      sums them exactly (Linux 6.18), so it can lag the resident set: the sampler reports the
+//                      larger of the kernel's figure and every os.rss_bytes it has read, so the peak is never below
+//                      a sample.
 // Throws harness::Error when /proc/self/statm cannot be opened (no procfs: leave the os layer out).
 std::unique_ptr<Sampler> make_os_sampler();
 
