@@ -96,7 +96,10 @@ harness::ScenarioCalibration calibrate_scenario(const harness::Scenario& scenari
         calibration.allocator = run.info.allocator;
         calibration.seeds.push_back(run.info.seed);
         for (const std::string& metric : metrics) {
-            const std::optional<harness::NullSample> sample = harness::null_sample(run.samples, run.info.warmup, metric);
+            harness::JudgeOptions options;
+            options.level_window = run.info.level_window;
+            const std::optional<harness::NullSample> sample =
+                harness::null_sample(run.samples, run.info.warmup, metric, options);
             if (!sample) {
                 throw harness::Error(fmt::format("{}: {} has too few samples after the warm-up to calibrate a growth "
                                                  "limit on it (run {})",
@@ -107,7 +110,8 @@ harness::ScenarioCalibration calibrate_scenario(const harness::Scenario& scenari
     }
     for (const std::string& metric : metrics) {
         calibration.limits.push_back(
-            harness::calibrate_limit(metric, samples[metric], settings.false_alarm_rate, settings.min_margin));
+            harness::calibrate_limit(metric, samples[metric], settings.false_alarm_rate,
+                                     settings.min_margin_for(metric)));
     }
     return calibration;
 }

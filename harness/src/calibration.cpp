@@ -134,7 +134,7 @@ CalibrationFile load_calibration(const std::filesystem::path& file) {
 CalibrationFile parse_calibration(const Json& document, const std::string& file) {
     json_input::check_object(document,
                              {"schema_version", "description", "tool_version", "git_commit", "created_at",
-                              "false_alarm_rate", "min_margin_per_hour", "scenarios"},
+                              "false_alarm_rate", "min_margin_per_hour", "resident_min_margin_per_hour", "scenarios"},
                              "a calibration object", file, "$");
     json_input::check_schema_version(document, kCalibrationSchemaVersion, file);
     CalibrationFile calibration;
@@ -147,6 +147,7 @@ CalibrationFile parse_calibration(const Json& document, const std::string& file)
         fail(file, "$.false_alarm_rate", "a probability between 0 and 0.5", document.at("false_alarm_rate"));
     }
     calibration.min_margin = read_number(document, "min_margin_per_hour", file, "$");
+    calibration.resident_min_margin = read_number(document, "resident_min_margin_per_hour", file, "$");
     const Json& scenarios = json_input::require(document, "scenarios", "an array of scenario calibrations", file, "$");
     if (!scenarios.is_array()) fail(file, "$.scenarios", "an array of scenario calibrations", scenarios);
     for (std::size_t i = 0; i < scenarios.size(); ++i) {
@@ -180,6 +181,7 @@ Json to_json(const CalibrationFile& calibration) {
         {"created_at", calibration.created_at},
         {"false_alarm_rate", calibration.false_alarm_rate},
         {"min_margin_per_hour", calibration.min_margin},
+        {"resident_min_margin_per_hour", calibration.resident_min_margin},
         {"scenarios", std::move(scenarios)},
     };
 }
@@ -214,7 +216,8 @@ CalibratedLimit calibrate_limit(std::string metric, const std::vector<NullSample
     limit.tail_sd = t.sd;
     limit.tail_floor = t.max;
     const double by_rate = prediction_bound(r, samples.size(), false_alarm_rate);
-    const double by_tail = 2 * std::max(prediction_bound(t, samples.size(), false_alarm_rate), t.max);
+    const double by_tail =
+        std::max(prediction_bound(t, samples.size(), false_alarm_rate), t.max) / plateau_tail_fraction(limit.metric);
     const double by_margin = std::max(r.max, 0.0) + min_margin;
     limit.limit = std::max({by_rate, by_tail, by_margin});
     limit.decided_by = limit.limit == by_rate ? "rate" : limit.limit == by_tail ? "tail" : "margin";

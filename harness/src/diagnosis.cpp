@@ -71,7 +71,7 @@ LayerTrend fit_layer(const TrendFitter& fitter, std::string_view metric, std::op
     if (!fit) return trend;
     trend.growth = fit->growth;
     trend.purged_only = fit->purged_only;
-    trend.growing = limit.judged ? limit.failed : judge_growth_rate(fit->growth, limit.limit, limit.fill).exceeded;
+    trend.growing = limit.judged ? limit.failed : judge_growth_rate(fit->growth, limit.limit, limit.fill, plateau_tail_fraction(metric)).exceeded;
     (void)fitter;
     return trend;
 }
@@ -177,7 +177,8 @@ double last_of(const RunResult& result, std::string_view metric) {
     return last == values.rend() ? kNaN : *last;
 }
 
-double growth_of(const RunResult& result, std::string_view metric, const JudgeOptions& options) {
+double growth_of(const RunResult& result, std::string_view metric, JudgeOptions options) {
+    options.level_window = result.info.level_window;
     const TrendFitter fitter(result.samples, result.info.warmup, options);
     const std::optional<TrendFitter::Fit> fit = fitter.fit(metric);
     return fit ? judged_rate_without_fill(fit->growth) : kNaN;

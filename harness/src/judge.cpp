@@ -117,7 +117,8 @@ void judge_growth(LimitResult& result, const LimitSpec& spec, JudgedSeries& seri
                                          series.window_samples(metric), result.metric, options.min_growth_samples);
         return;
     }
-    const GrowthJudgement judged = judge_growth_rate(fit->growth, result.limit, spec.fill);
+    const GrowthJudgement judged =
+        judge_growth_rate(fit->growth, result.limit, spec.fill, plateau_tail_fraction(spec.metric));
     result.growth = fit->growth;
     result.fill_allowance = spec.fill;
     result.plateau = judged.plateau;
@@ -218,13 +219,17 @@ double judged_rate_without_fill(const Growth& growth) {
     return std::max(trend, growth.mean_rate_per_hour);
 }
 
-GrowthJudgement judge_growth_rate(const Growth& growth, double limit, std::optional<double> fill_allowance) {
+double plateau_tail_fraction(std::string_view metric) { return metric.starts_with("os.") ? 1.0 : 0.5; }
+
+GrowthJudgement judge_growth_rate(const Growth& growth, double limit, std::optional<double> fill_allowance,
+                                  double tail_fraction) {
     GrowthJudgement judged;
-    judged.plateau = fill_allowance && growth.rise <= *fill_allowance && growth.tail_rate_per_hour <= limit / 2;
+    judged.plateau = fill_allowance && growth.rise <= *fill_allowance &&
+                     growth.tail_rate_per_hour <= limit * tail_fraction;
     judged.rate = judged.plateau ? growth.tail_rate_per_hour : judged_rate_without_fill(growth);
     judged.exceeded = !judged.plateau && judged.rate > limit;
     double needed = limit - growth.mean_rate_per_hour;
-    if (fill_allowance) needed = std::max(needed, limit / 2 - growth.tail_rate_per_hour);
+    if (fill_allowance) needed = std::max(needed, limit * tail_fraction - growth.tail_rate_per_hour);
     judged.detection_limit = std::isnan(needed) ? kNaN : std::max(0.0, needed);
     return judged;
 }

@@ -215,6 +215,9 @@ RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& t
     info.seed = scenario.seed;
     info.virtual_duration = scenario.duration;
     info.warmup = scenario.warmup;
+    info.level_window = workload_cycle(scenario);
+    JudgeOptions judge_options = options.judge;
+    judge_options.level_window = info.level_window;
     info.leaks = options.leaks;
     info.injected = options.injected;
     info.allocator = std::string(allocator_name());
@@ -300,10 +303,10 @@ RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& t
 
     result.samples = recorder.take();
     const WallClock::time_point judge_start = WallClock::now();
-    judge_run(result, ledger, scenario.budgets, options.judge);
-    result.attribution = attribute_growth(result.samples, scenario.warmup, component_issues(target), options.judge);
+    judge_run(result, ledger, scenario.budgets, judge_options);
+    result.attribution = attribute_growth(result.samples, scenario.warmup, component_issues(target), judge_options);
     result.diagnosis = diagnose_growth(result.samples, scenario.warmup, result.attribution,
-                                       DiagnosisOptions{options.judge, rate_floor_for(ledger, scenario.budgets)},
+                                       DiagnosisOptions{judge_options, rate_floor_for(ledger, scenario.budgets)},
                                        result.budgets);
     if (rss_exceeded) result.verdict = Verdict::fail;
     info.analysis_seconds = std::chrono::duration<double>(WallClock::now() - judge_start).count();
@@ -329,7 +332,9 @@ RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& t
 
 void judge_run(RunResult& result, const Ledger& ledger, const std::vector<std::string>& budgets,
                const JudgeOptions& options) {
-    result.budgets = judge_budgets(result.samples, ledger, budgets, result.info.warmup, options);
+    JudgeOptions judge_options = options;
+    judge_options.level_window = result.info.level_window;
+    result.budgets = judge_budgets(result.samples, ledger, budgets, result.info.warmup, judge_options);
     result.verdict = overall_verdict(result.budgets);
 }
 

@@ -554,6 +554,16 @@ Scenario load_scenario(const std::filesystem::path& file) {
     return parse_scenario(json_input::read_file(file), file.string());
 }
 
+VirtualDuration workload_cycle(const Scenario& scenario) {
+    VirtualDuration cycle{};
+    for (const WorkloadItem& item : scenario.workload) {
+        if (item.timing != Timing::every || item.count || item.until) continue;
+        const VirtualDuration period = item.action.kind == ActionKind::toggle_indicator ? 2 * item.every : item.every;
+        cycle = std::max(cycle, period);
+    }
+    return cycle;
+}
+
 Scenario parse_scenario(const Json& document, const std::string& file) {
     Scenario scenario = ScenarioReader(file).read(document);
     scenario.fingerprint = scenario_fingerprint(document);

@@ -327,7 +327,9 @@ std::optional<VirtualDuration> first_detection(const RunResult& run, const Ledge
             prefix.values.emplace_back(column.begin(),
                                        column.begin() + static_cast<std::ptrdiff_t>(std::min(length, column.size())));
         }
-        const std::vector<BudgetResult> judged = judge_budgets(prefix, ledger, budgets, run.info.warmup, options);
+        JudgeOptions judge_options = options;
+        judge_options.level_window = run.info.level_window;
+        const std::vector<BudgetResult> judged = judge_budgets(prefix, ledger, budgets, run.info.warmup, judge_options);
         if (overall_verdict(judged) == Verdict::fail) return prefix.times.back() - engine::virtual_epoch;
     }
     return std::nullopt;

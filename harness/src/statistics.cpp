@@ -118,31 +118,43 @@ double normal_quantile(double probability) {
 
 namespace {
 
-// The median value and the median time of the k points starting at `begin`.
 struct Level {
     double hours = 0;
     double value = 0;
 };
 
+// The level of the k points starting at `begin`: their 20%-trimmed mean and their mean time. The mean of a window
+// averages a workload's periodic swings (an overlay toggled on and off) that a median would pick one phase of; the
+// trimming keeps a single outlier from moving it.
 Level level_at(std::span<const double> x, std::span<const double> y, std::size_t begin, std::size_t k) {
-    std::vector<double> times(x.begin() + static_cast<std::ptrdiff_t>(begin),
-                              x.begin() + static_cast<std::ptrdiff_t>(begin + k));
     std::vector<double> values(y.begin() + static_cast<std::ptrdiff_t>(begin),
                                y.begin() + static_cast<std::ptrdiff_t>(begin + k));
-    return Level{median(times), median(values)};
+    std::sort(values.begin(), values.end());
+    const std::size_t trim = k / 5;
+    double value = 0, hours = 0;
+    for (std::size_t i = trim; i < k - trim; ++i) value += values[i];
+    for (std::size_t i = begin; i < begin + k; ++i) hours += x[i];
+    return Level{hours / static_cast<double>(k), value / static_cast<double>(k - 2 * trim)};
 }
 
 }  // namespace
 
-LevelShape level_shape(std::span<const double> x, std::span<const double> y) {
+LevelShape level_shape(std::span<const double> x, std::span<const double> y, double min_level_hours) {
     const std::size_t n = std::min(x.size(), y.size());
     if (n < 2) return {kNaN, kNaN, kNaN};
-    const std::size_t k = std::max<std::size_t>(1, std::min(std::max<std::size_t>(3, n / 20), n / 3));
+    // Points within the first min_level_hours: a level spans the workload's longest cycle.
+    const auto cycle = static_cast<std::size_t>(
+        std::upper_bound(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n), x[0] + min_level_hours) - x.begin());
+    const std::size_t k =
+        std::max<std::size_t>(1, std::min(std::max<std::size_t>({3, n / 10, cycle}), n / 3));
     const Level start = level_at(x, y, 0, k);
     const Level end = level_at(x, y, n - k, k);
     LevelShape shape;
-    shape.rise = end.value - start.value;
-    shape.mean_rate = end.hours > start.hours ? shape.rise / (end.hours - start.hours) : kNaN;
+    shape.mean_rate = end.hours > start.hours ? (end.value - start.value) / (end.hours - start.hours) : kNaN;
+    // The rise is measured from the window's very first points: a fill inside the first level's span would
+    // otherwise be averaged into the start level and look smaller than it is.
+    std::vector<double> first(y.begin(), y.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(3, n)));
+    shape.rise = end.value - median(first);
     // The k points centred on the run's midpoint, kept inside the window and clear of the end level's points.
     const double midpoint = x[n - 1] / 2;
     const auto nearest = static_cast<std::size_t>(

@@ -47,7 +47,7 @@ std::optional<TrendFitter::Fit> TrendFitter::fit_samples(std::span<const double>
     fit.purged_only = purged_only;
     fit.growth = fit_growth(std::span<const double>(x).subspan(trend_start),
                             std::span<const double>(y).subspan(trend_start), options_.alpha, options_.confidence);
-    const LevelShape shape = level_shape(x, y);
+    const LevelShape shape = level_shape(x, y, engine::to_hours(options_.level_window));
     fit.growth.mean_rate_per_hour = shape.mean_rate;
     fit.growth.tail_rate_per_hour = shape.tail_rate;
     fit.growth.rise = shape.rise;

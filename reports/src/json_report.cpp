@@ -365,6 +365,9 @@ void read_run(const Reader& r, const Json& document, RunInfo& info) {
         info.stop_reason = r.string(*reason, path + ".stop_reason");
     }
     if (r.optional_member(run, "warnings") != nullptr) info.warnings = r.strings_member(run, path, "warnings");
+    if (r.optional_member(run, "level_window_s") != nullptr) {
+        info.level_window = r.seconds_member(run, path, "level_window_s");
+    }
     info.leaks = r.strings_member(run, path, "leaks");
     // Absent in reports that predate leak injection.
     if (r.optional_member(run, "injected")) info.injected = r.strings_member(run, path, "injected");
@@ -612,6 +615,7 @@ nlohmann::json to_json(const harness::RunResult& result) {
     };
     if (!info.stop_reason.empty()) run["stop_reason"] = info.stop_reason;
     if (!info.warnings.empty()) run["warnings"] = info.warnings;
+    run["level_window_s"] = seconds(info.level_window);
 
     Json budgets = Json::array();
     for (const BudgetResult& budget : result.budgets) budgets.push_back(budget_to_json(budget));

@@ -8,8 +8,8 @@
 // rate and the significant trend's slope) and the tail rate T. The limit is the largest of
 //   - the one-sided prediction bound of R at the false-alarm rate a: mean + t(n-1, 1-a) * sd * sqrt(1 + 1/n)
 //     (Student's t; the next fixed run exceeds it with probability a when R is normal),
-//   - twice the same bound of T, so that a bounded fill on top of the fixed engine still reads as a plateau
-//     (its tail must stay under half the limit),
+//   - the same bound of T over the plateau's tail fraction (judge.hpp: 1/2 for heap metrics, 1 for the resident
+//     set), so that a bounded fill on top of the fixed engine still reads as a plateau,
 //   - the largest R seen plus a minimum margin, so that a deterministic statistic (sd ~ 0) is not given a limit
 //     it touches.
 
@@ -32,6 +32,9 @@ namespace memsoak::harness {
 inline constexpr int kCalibrationSchemaVersion = 1;
 inline constexpr double kDefaultFalseAlarmRate = 0.001;
 inline constexpr double kDefaultMinMarginBytesPerHour = 1024;
+// The resident set moves by pages and by the allocator's purges: a bounded fill on top of the fixed engine shifts
+// its later RSS by tens of KiB an hour, which a limit must not read as growth (docs/budgets.md has the figures).
+inline constexpr double kDefaultResidentMinMarginBytesPerHour = 64.0 * 1024;
 
 struct CalibratedLimit {
     std::string metric;  // e.g. "allocator.live_bytes"
@@ -58,6 +61,10 @@ struct CalibrationFile {
     std::string tool_version, git_commit, created_at;
     double false_alarm_rate = kDefaultFalseAlarmRate;
     double min_margin = kDefaultMinMarginBytesPerHour;
+    double resident_min_margin = kDefaultResidentMinMarginBytesPerHour;  // for "os." metrics
+    double min_margin_for(std::string_view metric) const {
+        return metric.starts_with("os.") ? resident_min_margin : min_margin;
+    }
     std::vector<ScenarioCalibration> scenarios;
 
     const ScenarioCalibration* find(std::string_view scenario, std::string_view allocator) const;

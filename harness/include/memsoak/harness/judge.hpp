@@ -28,7 +28,8 @@ namespace memsoak::harness {
 
 
 // The growth rule. A growth "fills and stops" (a plateau) when the limit has a fill allowance, the rise over the
-// window is within it and the tail rate (statistics.hpp, level_shape) is at most half the limit: a bounded
+// window is within it and the tail rate (statistics.hpp, level_shape) is at most half the limit (all of it for the
+// resident set: plateau_tail_fraction): a bounded
 // structure that filled once. A plateau passes and its judged rate is the tail rate. Otherwise the judged rate is
 // the larger of the mean rate and, when Mann-Kendall finds the trend significant, the Theil-Sen slope; it fails
 // above the limit. The mean rate reads a staircase (capacity doublings) and a ramp over part of the window at their
@@ -43,7 +44,13 @@ struct GrowthJudgement {
     bool exceeded = false;
     double detection_limit = 0;
 };
-GrowthJudgement judge_growth_rate(const Growth& growth, double limit, std::optional<double> fill_allowance);
+// `tail_fraction`: a plateau's tail rate is at most this share of the limit (plateau_tail_fraction).
+GrowthJudgement judge_growth_rate(const Growth& growth, double limit, std::optional<double> fill_allowance,
+                                  double tail_fraction = 0.5);
+
+// 1/2 for heap metrics, whose staircases the tail must tell from a fill; 1 for the resident set ("os."), which
+// follows the pages a container touches rather than its capacity (no staircase) and moves by pages and purges.
+double plateau_tail_fraction(std::string_view metric);
 
 // The statistic a calibrated growth limit is set above: the judged rate with no fill allowance.
 double judged_rate_without_fill(const Growth& growth);

@@ -52,7 +52,7 @@ struct Growth {
     // rate (statistics.hpp, level_shape):
     double mean_rate_per_hour = 0;  // (end level - start level) / the hours between them
     double tail_rate_per_hour = 0;  // (end level - level at the run's midpoint) / the hours between them
-    double rise = 0;                // end level - start level
+    double rise = 0;                // end level - the median of the window's first 3 points
 };
 
 // A limit set from the fixed engine's own behaviour (harness/calibration.hpp): the null distribution of the judged
@@ -170,6 +170,7 @@ struct RunInfo {
     VirtualDuration virtual_duration{};  // what the scenario asked for
     VirtualDuration virtual_elapsed{};   // what ran (less when interrupted or stopped)
     VirtualDuration warmup{};
+    VirtualDuration level_window{};  // the workload's longest cycle: levels of growth span it (trend.hpp)
     double wall_seconds = 0;       // wall time of the soak loop (virtual time advancing, sampling included)
     double analysis_seconds = 0;   // wall time spent judging after the loop
     double acceleration = 0;       // virtual seconds per wall second of the soak loop

@@ -58,6 +58,10 @@ struct Scenario {
 
 inline constexpr int kScenarioSchemaVersion = 1;
 
+// The longest cycle of the workload's periodic actions that run to the end of the scenario: an action's period,
+// twice that for toggle_indicator (an overlay is on for one period and off for the next). Zero when none.
+VirtualDuration workload_cycle(const Scenario& scenario);
+
 // Throws harness::Error naming the file, the JSON path and what was expected.
 Scenario load_scenario(const std::filesystem::path& file);
 Scenario parse_scenario(const nlohmann::json& document, const std::string& file);

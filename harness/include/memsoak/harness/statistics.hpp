@@ -50,14 +50,16 @@ double normal_two_sided_p(double z);
 // The z with P(Z <= z) = probability, for probability in (0, 1); accurate to 1e-12.
 double normal_quantile(double probability);
 
-// Growth read from levels instead of pairwise slopes. A level is the median of k = max(3, n/20) consecutive samples
-// (at most n/3): at the start of the window, at its end, and around the run's midpoint (half the time of the last
-// sample, the run starting at hour 0; the window's start when that is later).
+// Growth read from levels instead of pairwise slopes. A level is the 20%-trimmed mean of k = max(3, n/10)
+// consecutive samples (at most n/3), at their mean time: at the start of the window, at its end, and around the
+// run's midpoint (half the time of the last sample, the run starting at hour 0; the window's start when that is
+// later). A mean over a tenth of the window averages a workload's periodic swings; a median would pick one phase.
 // - mean rate: (end level - start level) / (hours between the levels' median times). A staircase (a leak held in
 //   a vector grows by capacity doublings) reads at its mean rate here, where Theil-Sen reads it by its treads.
 // - tail rate: (end level - midpoint level) / (hours between). A container that doubles its capacity when it is
 //   full and has grown since the run started steps up at least once in every interval (t, 2t], so its tail can
 //   never be flat; a bounded structure that filled in the first half of the run has a flat tail.
+// - rise: end level - the median of the window's first 3 points (the amount a fill allowance is compared with).
 // With fewer than 2 points every field is NaN; the tail rate is the mean rate when the window starts after the
 // midpoint.
 struct LevelShape {
@@ -65,7 +67,9 @@ struct LevelShape {
     double tail_rate = 0;
     double rise = 0;
 };
-LevelShape level_shape(std::span<const double> hours, std::span<const double> values);
+// `min_level_hours`: a level spans at least this many hours (the workload's longest cycle: an overlay toggled every
+// 3 hours swings the heap with a 6-hour period), still at most n/3 points.
+LevelShape level_shape(std::span<const double> hours, std::span<const double> values, double min_level_hours = 0);
 
 // fit_growth thins longer series evenly to this many points, bounding a fit to ~180 000 pairwise slopes (a few
 // milliseconds). An evenly thinned series keeps the trend's slope; the interval widens a little, and because

@@ -27,6 +27,9 @@ struct JudgeOptions {
     // p = 0.0085 (S = 15, Var(S) = 28.3): 5 points could never be significant at alpha = 0.01.
     std::size_t min_growth_samples = 6;
     bool detect_warmup = true;  // also trim the MSER-5 warm-up from trend fits
+    // A level (statistics.hpp, level_shape) spans at least this much virtual time: the scenario's longest
+    // workload cycle (workload_cycle in scenario.hpp), recorded in the report so that re-judging agrees.
+    VirtualDuration level_window{};
 };
 
 // Whether a metric is fitted on the purged checkpoints (when there are enough of them).
