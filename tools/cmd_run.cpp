@@ -159,7 +159,6 @@ int run_command(const std::vector<std::string>& args) {
     const fs::path ledger_file =
         vm.count("ledger") ? fs::path(vm["ledger"].as<std::string>()) : default_ledger_for(scenario_file);
     harness::Ledger ledger = harness::load_ledger(ledger_file);
-    if (!vm.count("calibrating")) apply_calibration(ledger, scenario);
 
     harness::RunOptions run_options;
     run_options.layers = parse_layers(vm["measure"].as<std::string>());
@@ -181,6 +180,8 @@ int run_command(const std::vector<std::string>& args) {
                                  injections.injected_leaks.end());
     // The scenario's own "inject" leaks are recorded too: the report says every leak that was put in.
     for (const engine::InjectedLeak& leak : config.injected_leaks) run_options.injected.push_back(engine::to_string(leak));
+    // After every other input check: a bad option or CSV is reported as such, not as a missing calibration.
+    if (!vm.count("calibrating")) apply_calibration(ledger, scenario);
     const bool quiet = vm.count("quiet") > 0;
     ProgressLine progress(!quiet && ::isatty(STDERR_FILENO));
     run_options.on_progress = [&progress](const harness::Progress& p) { progress.update(p); };

@@ -191,6 +191,34 @@ void print_budgets(Printer& p, const RunResult& result) {
     }
 }
 
+// What this run would have caught: per whole-process growth limit, the smallest steady leak that added to this run
+// fails it, and where a calibrated limit comes from.
+void print_detection_limits(Printer& p, const RunResult& result) {
+    bool header = false;
+    for (const BudgetResult& budget : result.budgets) {
+        for (const LimitResult& limit : budget.limits) {
+            const bool process_metric = limit.metric.starts_with("os.") || limit.metric.starts_with("allocator.");
+            if (limit.kind != harness::LimitKind::growth || !process_metric || !limit.detection_limit ||
+                limit.verdict != Verdict::pass) {
+                continue;
+            }
+            if (!header) p.line("");
+            header = true;
+            std::string line = fmt::format("detection limit: this run would have caught any steady leak of {} or more "
+                                           "in {}",
+                                           harness::format_size_rate(*limit.detection_limit), limit.metric);
+            if (limit.calibration) {
+                const harness::Calibration& c = *limit.calibration;
+                line += fmt::format(" (limit {}: the fixed engine reached {} over {} seeds, margin {}, false alarms "
+                                    "{:g}% a run)",
+                                    harness::format_size_rate(limit.limit), harness::format_size_rate(c.floor), c.runs,
+                                    harness::format_size_rate(c.margin), c.false_alarm_rate * 100);
+            }
+            p.line(line);
+        }
+    }
+}
+
 void print_attribution(Printer& p, const RunResult& result) {
     if (result.attribution.empty()) return;
     std::vector<const Attribution*> largest;
@@ -325,6 +353,7 @@ void print_summary(std::ostream& out, const harness::RunResult& result, const Te
     print_header(p, result);
     p.line("");
     print_budgets(p, result);
+    print_detection_limits(p, result);
     print_attribution(p, result);
     print_diagnosis(p, result);
     print_heap_profile(p, result);

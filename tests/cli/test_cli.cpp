@@ -77,7 +77,7 @@ TEST(Cli, ValidateAcceptsEveryShippedFile) {
 
 TEST(Cli, ValidateNamesFileAndFieldOfABadScenario) {
     TempDir dir;
-    write_text(dir.file("budgets.json"), read_text(kScenarios + "/budgets.json"));
+    write_text(dir.file("budgets.json"), read_text(std::string(MEMSOAK_SOURCE_DIR) + "/tests/data/budgets-uncalibrated.json"));
     write_text(dir.file("bad.json"), R"({"schema_version": 1, "name": "bad", "duration": "2h", "seed": 1,
         "sample_interval": "1m", "warmup": "0s", "workload": [{"action": "tick", "every": "fast"}],
         "budgets": ["process"]})");
@@ -88,7 +88,7 @@ TEST(Cli, ValidateNamesFileAndFieldOfABadScenario) {
 
 TEST(Cli, ValidateRejectsABudgetMissingFromTheLedger) {
     TempDir dir;
-    write_text(dir.file("budgets.json"), read_text(kScenarios + "/budgets.json"));
+    write_text(dir.file("budgets.json"), read_text(std::string(MEMSOAK_SOURCE_DIR) + "/tests/data/budgets-uncalibrated.json"));
     write_text(dir.file("s.json"), R"({"schema_version": 1, "name": "s", "duration": "2h", "seed": 1,
         "sample_interval": "1m", "warmup": "0s", "workload": [{"action": "tick", "every": "1m"}],
         "budgets": ["issue-7"]})");
@@ -118,7 +118,7 @@ TEST(Cli, MeasureWithoutEngineLeavesEngineBudgetsUnmeasured) {
 
 TEST(Cli, SuiteRunsEachScenarioAndReportsTheWorstOutcome) {
     TempDir dir;
-    write_text(dir.file("budgets.json"), read_text(kScenarios + "/budgets.json"));
+    write_text(dir.file("budgets.json"), read_text(std::string(MEMSOAK_SOURCE_DIR) + "/tests/data/budgets-uncalibrated.json"));
     write_text(dir.file("suite.json"), R"({"schema_version": 1, "name": "two",
         "scenarios": ["gui-hour.json", "signals-month.json"]})");
     for (const std::string s : {"gui-hour.json", "signals-month.json"}) {
@@ -137,7 +137,7 @@ TEST(Cli, SuiteRunsEachScenarioAndReportsTheWorstOutcome) {
 
 TEST(Cli, ASuiteIntoAReusedFolderRemovesThePreviousSuitesResultsOnly) {
     TempDir dir;
-    write_text(dir.file("budgets.json"), read_text(kScenarios + "/budgets.json"));
+    write_text(dir.file("budgets.json"), read_text(std::string(MEMSOAK_SOURCE_DIR) + "/tests/data/budgets-uncalibrated.json"));
     // Scenarios judged by engine budgets only, which pass under any allocator or sanitizer.
     for (const std::string s : {"trading-months.json", "signals-month.json"}) {
         write_text(dir.file(s), read_text(kScenarios + "/" + s));

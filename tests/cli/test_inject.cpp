@@ -54,7 +54,7 @@ TEST(CliInject, ABadInjectIsBadUsageNamingWhatWasExpected) {
 
 TEST(CliInject, SuitePassesInjectToEveryRun) {
     TempDir dir;
-    write_text(dir.file("budgets.json"), read_text(kScenarios + "/budgets.json"));
+    write_text(dir.file("budgets.json"), read_text(std::string(MEMSOAK_SOURCE_DIR) + "/tests/data/budgets-uncalibrated.json"));
     write_text(dir.file("suite.json"), R"({"schema_version": 1, "name": "one", "scenarios": ["gui-hour.json"]})");
     write_text(dir.file("gui-hour.json"), read_text(kScenarios + "/gui-hour.json"));
     const ProcessResult r = run_memsoak({"suite", dir.file("suite.json"), "--out-dir", dir.file("out"), "--inject",

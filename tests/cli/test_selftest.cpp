@@ -193,7 +193,7 @@ TEST(Fixcheck, ReportsWhatTheFixesSaveAndTheVerdictFlip) {
 
 TEST(Fixcheck, AScenarioThatChecksNoIssueNeedsLeaksNamed) {
     TempDir dir;
-    write_text(dir.file("budgets.json"), read_text(kScenarios + "/budgets.json"));
+    write_text(dir.file("budgets.json"), read_text(std::string(MEMSOAK_SOURCE_DIR) + "/tests/data/budgets-uncalibrated.json"));
     write_text(dir.file("s.json"), R"({"schema_version": 1, "name": "s", "duration": "1h", "seed": 1,
         "sample_interval": "10m", "warmup": "0s", "workload": [{"action": "tick", "every": "1m"}],
         "budgets": ["process"]})");

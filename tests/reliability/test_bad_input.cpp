@@ -20,7 +20,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kShippedLedger = fs::path(MEMSOAK_SOURCE_DIR) / "scenarios/budgets.json";
+// Scenarios written by tests have no calibration: the shipped ledger with hand-set process limits.
+const fs::path kShippedLedger = fs::path(MEMSOAK_SOURCE_DIR) / "tests/data/budgets-uncalibrated.json";
 
 struct CommandResult {
     int exit_code = -1;

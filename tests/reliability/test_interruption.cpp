@@ -46,7 +46,7 @@ fs::path write_long_scenario(const TempDir& dir, const std::string& name) {
     std::string text(kLongScenario);
     text.replace(text.find("NAME"), 4, name);
     write_text(dir / (name + ".json"), text);
-    write_text(dir / "budgets.json", read_text(fs::path(MEMSOAK_SOURCE_DIR) / "scenarios/budgets.json"));
+    write_text(dir / "budgets.json", read_text(fs::path(MEMSOAK_SOURCE_DIR) / "tests/data/budgets-uncalibrated.json"));
     return dir / (name + ".json");
 }
 
@@ -164,7 +164,7 @@ TEST(KillNine, AtRandomPointsNeverLeavesATruncatedReport) {
     constexpr int kKills = 30;
     TempDir dir;
     write_text(dir / "big-report.json", std::string(kBigReportScenario));
-    write_text(dir / "budgets.json", read_text(fs::path(MEMSOAK_SOURCE_DIR) / "scenarios/budgets.json"));
+    write_text(dir / "budgets.json", read_text(fs::path(MEMSOAK_SOURCE_DIR) / "tests/data/budgets-uncalibrated.json"));
     fs::create_directory(dir / "out");
     const fs::path report = dir / "out/report.json";
     const std::vector<std::string> command{MEMSOAK_BINARY, "run", (dir / "big-report.json").string(), "--out",

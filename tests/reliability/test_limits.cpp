@@ -73,7 +73,7 @@ TEST(CrashedScenario, IsReportedAsCrashedAndTheSuiteGoesOn) {
         write_text(dir / (name + ".json"), text);
         suite.scenarios.push_back(dir / (name + ".json"));
     }
-    write_text(dir / "budgets.json", read_text(kScenarios / "budgets.json"));
+    write_text(dir / "budgets.json", read_text(fs::path(MEMSOAK_SOURCE_DIR) / "tests/data/budgets-uncalibrated.json"));
     // Stands in for memsoak: the run of crashes.json dies of SIGSEGV, as a crashing memsoak would; every other
     // run is the real one. No crash hook in memsoak itself.
     const fs::path crashing_memsoak = dir / "crashing-memsoak";
