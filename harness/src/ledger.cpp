@@ -101,6 +101,27 @@ BudgetSpec read_budget(const std::string& name, const Json& value, const std::st
 
 }  // namespace
 
+Ledger ledger_applied_in(const RunResult& run) {
+    Ledger ledger;
+    ledger.file = run.info.scenario_file + " (the limits its run applied)";
+    for (const BudgetResult& budget : run.budgets) {
+        BudgetSpec& spec = ledger.budgets.emplace_back();
+        spec.name = budget.budget;
+        spec.description = budget.description;
+        for (const LimitResult& limit : budget.limits) {
+            LimitSpec& l = spec.limits.emplace_back();
+            l.metric = limit.metric;
+            l.kind = limit.kind;
+            l.limit = limit.limit;
+            l.source = ledger.file;
+            l.fill = limit.fill_allowance;
+            l.calibration = limit.calibration;
+            l.calibrated = limit.calibration.has_value() || std::isnan(limit.limit);
+        }
+    }
+    return ledger;
+}
+
 const BudgetSpec* Ledger::find(std::string_view name) const {
     for (const BudgetSpec& budget : budgets) {
         if (budget.name == name) return &budget;

@@ -64,13 +64,6 @@ std::vector<Group> plan_groups(const SelftestOptions& options) {
     return groups;
 }
 
-// The ledger the children judge with: --ledger among the run arguments, else budgets.json beside the scenario.
-std::filesystem::path ledger_file(const std::filesystem::path& scenario, const std::vector<std::string>& run_args) {
-    const auto flag = std::find(run_args.begin(), run_args.end(), "--ledger");
-    if (flag != run_args.end() && flag + 1 != run_args.end()) return *(flag + 1);
-    return scenario.parent_path() / "budgets.json";
-}
-
 std::string describe_exit(const SuiteEntry& entry) {
     switch (entry.outcome) {
         case Outcome::crashed: return fmt::format("crashed (signal {})", entry.signal);
@@ -92,8 +85,7 @@ const BudgetResult* budget_named(const RunResult& result, std::string_view name)
 
 // Judges one child: reads its report, decides whether it did what its role demands, and for a caught leak finds
 // when it was first detected.
-SelftestRun assess(const Group& group, const SuiteEntry& entry, const SelftestOptions& options,
-                   std::map<std::filesystem::path, Ledger>& ledgers) {
+SelftestRun assess(const Group& group, const SuiteEntry& entry, const SelftestOptions& options) {
     SelftestRun run;
     run.role = group.role;
     run.issue = group.issue;
@@ -152,10 +144,9 @@ SelftestRun assess(const Group& group, const SuiteEntry& entry, const SelftestOp
         return run;
     }
     run.ok = true;
-    const std::filesystem::path ledger_path = ledger_file(entry.scenario, group.run_args);
-    auto ledger = ledgers.find(ledger_path);
-    if (ledger == ledgers.end()) ledger = ledgers.emplace(ledger_path, load_ledger(ledger_path)).first;
-    run.detected_after = first_detection(result, ledger->second, watched, options.detection_prefixes);
+    // The prefixes are judged against the limits the run applied (calibrated ones resolved for its scenario and
+    // allocator), not the ledger file's.
+    run.detected_after = first_detection(result, ledger_applied_in(result), watched, options.detection_prefixes);
     return run;
 }
 
@@ -271,11 +262,10 @@ SelftestResult run_selftest(const SelftestOptions& options, const std::atomic<bo
 
     SelftestResult result;
     result.aa_scenario = options.aa_scenario;
-    std::map<std::filesystem::path, Ledger> ledgers;
     std::size_t expected = 0;
     for (std::size_t g = 0; g < groups.size(); ++g) {
         expected += groups[g].suite.scenarios.size() * groups[g].seeds.size();
-        for (const SuiteEntry& entry : entries[g]) result.runs.push_back(assess(groups[g], entry, options, ledgers));
+        for (const SuiteEntry& entry : entries[g]) result.runs.push_back(assess(groups[g], entry, options));
     }
     result.interrupted = result.runs.size() < expected ||
                          std::any_of(result.runs.begin(), result.runs.end(),

@@ -172,7 +172,7 @@ TEST(DiagnoseGrowth, ASignificantTrendBelowTheFloorIsStable) {
 
     EXPECT_EQ(d.kind, GrowthClass::stable);
     EXPECT_TRUE(layer(d, "allocator.live_bytes").growth->significant);
-    EXPECT_EQ(d.explanation, "stable: no layer grows faster than 64.0 KiB/h (allocator.live_bytes 4.0 KiB/h, "
+    EXPECT_EQ(d.explanation, "stable: no layer grows faster than its limit (allocator.live_bytes 4.0 KiB/h, "
                              "engine.total_bytes 4.0 KiB/h)");
 
     // A scenario built for slow leaks lowers the floor, and the same growth is retention.

@@ -88,7 +88,8 @@ TEST_F(LeakAndFlat, LeakFailsGrowthAndPeakWhileTheFlatMetricPasses) {
     ASSERT_TRUE(growth.growth.has_value());
     EXPECT_EQ(growth.growth->samples, 91u);  // 8 h every 5 min is 97 samples, the first 6 before the 30 min warm-up
     EXPECT_NEAR(growth.growth->intercept, 1 * kMiB, 1e-6 * kMiB);
-    EXPECT_EQ(growth.explanation, "grows 9.3 MiB/h (95% CI 9.3..9.3, p<0.001), above the 64.0 KiB/h limit");
+    EXPECT_EQ(growth.explanation,
+              "grows 9.3 MiB/h on average (trend 9.3 MiB/h (95% CI 9.3..9.3, p<0.001)), above the 64.0 KiB/h limit");
 
     const BudgetResult& flat = results[1];
     EXPECT_EQ(flat.verdict, Verdict::pass);
@@ -126,16 +127,31 @@ TEST(AttributeGrowth, SortsByGrowthAndSharesTheComponentsTotalWithoutAProcessMet
     EXPECT_NEAR(attribution[1].share, 0.25, 1e-9);
 }
 
-TEST(JudgeBudgets, PeakBelowTheLimitProjectsWhenTheLimitIsCrossed) {
+TEST(JudgeBudgets, PeakBelowTheLimitProjectsWhenAGrowthLimitOnItsMetricFailed) {
+    SampleSeries series = series_over(8h, 5min);
+    add_metric(series, "os.rss_bytes", [](double h) { return 10 * kMiB + 1 * kMiB * h; });
+    const Ledger ledger = ledger_of({{"process", "whole process",
+                                      {limit("os.rss_bytes", LimitKind::peak, 50 * kMiB),
+                                       limit("os.rss_bytes", LimitKind::growth, 64 * kKiB)}}});
+    const std::vector<LimitResult> limits = judge_budgets(series, ledger, {"process"}, 0s, {})[0].limits;
+    EXPECT_EQ(limits[1].verdict, Verdict::fail);
+    const LimitResult& result = limits[0];
+    EXPECT_EQ(result.verdict, Verdict::pass);
+    ASSERT_TRUE(result.hours_to_breach.has_value());
+    EXPECT_NEAR(*result.hours_to_breach, 40.0, 1e-9);
+    EXPECT_EQ(result.explanation, "peak 18.0 MiB is within 50.0 MiB; at its rate 50.0 MiB is crossed after 40 h");
+}
+
+TEST(JudgeBudgets, APeakIsNotProjectedFromGrowthNoLimitJudgedAsGrowth) {
+    // A structure filling up is a significant trend, but no growth limit failed: no "crossed after" alarm.
     SampleSeries series = series_over(8h, 5min);
     add_metric(series, "os.rss_bytes", [](double h) { return 10 * kMiB + 1 * kMiB * h; });
     const Ledger ledger =
         ledger_of({{"process", "whole process", {limit("os.rss_bytes", LimitKind::peak, 50 * kMiB)}}});
     const LimitResult result = judge_budgets(series, ledger, {"process"}, 0s, {})[0].limits[0];
     EXPECT_EQ(result.verdict, Verdict::pass);
-    ASSERT_TRUE(result.hours_to_breach.has_value());
-    EXPECT_NEAR(*result.hours_to_breach, 40.0, 1e-9);
-    EXPECT_EQ(result.explanation, "peak 18.0 MiB is within 50.0 MiB; at this rate 50.0 MiB is crossed after 40 h");
+    EXPECT_FALSE(result.hours_to_breach.has_value());
+    EXPECT_EQ(result.explanation, "peak 18.0 MiB is within 50.0 MiB");
 }
 
 TEST(JudgeBudgets, ConfiguredWarmupExcludesAStartupBurst) {
@@ -162,7 +178,8 @@ TEST(JudgeBudgets, ConfiguredWarmupExcludesARampBeforeTheSteadyState) {
     EXPECT_EQ(judge_budgets(series, ledger, {"process"}, 0s, {})[0].verdict, Verdict::fail);
     const LimitResult after = judge_budgets(series, ledger, {"process"}, 4h, {})[0].limits[0];
     EXPECT_EQ(after.verdict, Verdict::pass);
-    EXPECT_EQ(after.explanation, "no significant trend at alpha 0.01: 0 B/h (95% CI 0..0, p=1), limit 64.0 KiB/h");
+    EXPECT_EQ(after.explanation,
+              "changes 0 B/h on average (no significant trend at alpha 0.01), within the 64.0 KiB/h limit");
 }
 
 TEST(JudgeBudgets, SignificantButSlowGrowthPasses) {
@@ -172,7 +189,9 @@ TEST(JudgeBudgets, SignificantButSlowGrowthPasses) {
         {{"issue-1", "status display", {limit("engine.status_display.bytes", LimitKind::growth, 64 * kKiB)}}});
     const LimitResult result = judge_budgets(series, ledger, {"issue-1"}, 0s, {})[0].limits[0];
     EXPECT_EQ(result.verdict, Verdict::pass);
-    EXPECT_EQ(result.explanation, "grows 16.0 KiB/h (95% CI 16.0..16.0, p<0.001), within the 64.0 KiB/h limit");
+    EXPECT_EQ(result.explanation,
+              "grows 16.0 KiB/h on average (trend 16.0 KiB/h (95% CI 16.0..16.0, p<0.001)), within the 64.0 KiB/h "
+              "limit");
 }
 
 TEST(JudgeBudgets, ShrinkingMetricPassesWithItsNegativeTrend) {
@@ -182,7 +201,9 @@ TEST(JudgeBudgets, ShrinkingMetricPassesWithItsNegativeTrend) {
         ledger_of({{"issue-5", "signals", {limit("engine.signals.bytes", LimitKind::growth, 64 * kKiB)}}});
     const LimitResult result = judge_budgets(series, ledger, {"issue-5"}, 0s, {})[0].limits[0];
     EXPECT_EQ(result.verdict, Verdict::pass);
-    EXPECT_EQ(result.explanation, "trend -1.5 MiB/h (95% CI -1.5..-1.5, p<0.001), within the 64.0 KiB/h limit");
+    EXPECT_EQ(result.explanation,
+              "changes -1.5 MiB/h on average (trend -1.5 MiB/h (95% CI -1.5..-1.5, p<0.001)), within the 64.0 KiB/h "
+              "limit");
 }
 
 TEST(JudgeBudgets, MissingMetricsAndSamplesAreNotMeasured) {

@@ -97,7 +97,7 @@ TEST(LedgerErrors, TheDocumentMustBeAVersionedObjectOfKnownFields) {
     Json document = minimal();
     document["budget"] = Json::object();
     EXPECT_EQ(error_of(document),
-              "scenarios/budgets.json: $.budget: unknown field; expected one of schema_version, budgets");
+              "scenarios/budgets.json: $.budget: unknown field; expected one of schema_version, budgets, calibration");
     document = minimal();
     document["schema_version"] = 3;
     EXPECT_EQ(error_of(document),
@@ -151,7 +151,7 @@ TEST(LedgerErrors, LimitsNeedAMetricOfAKnownLayer) {
               "of \"peak\", \"growth\" or \"items\", got 3");
     EXPECT_EQ(error_of(with_limit(R"({"metric": "os.rss_bytes", "max": "50 MiB"})")),
               "scenarios/budgets.json: $.budgets.process.limits[0].max: unknown field; expected one of metric, peak, "
-              "growth, items");
+              "growth, items, fill");
     EXPECT_EQ(error_of(with_limit(R"({"peak": "50 MiB"})")),
               "scenarios/budgets.json: $.budgets.process.limits[0].metric: missing; expected a metric name starting "
               "with \"os.\", \"allocator.\" or \"engine.\", such as \"os.rss_bytes\"");
@@ -184,7 +184,13 @@ TEST(LedgerErrors, BoundsMustBeSizesRatesOrCounts) {
               "or \"500 KiB/d\" (a size per period), got \"1 MiB\"");
     EXPECT_EQ(error_of(with_limit(R"({"metric": "os.rss_bytes", "growth": 1})")),
               "scenarios/budgets.json: $.budgets.process.limits[0].growth: expected a growth rate such as \"1 MiB/h\" "
-              "(a string), got 1");
+              "or \"calibrated\" (a string), got 1");
+    EXPECT_EQ(error_of(with_limit(R"({"metric": "os.rss_bytes", "peak": "50 MiB", "fill": "8 MiB"})")),
+              "scenarios/budgets.json: $.budgets.process.limits[0].fill: expected no \"fill\" on a peak or items "
+              "limit, got \"8 MiB\"");
+    EXPECT_EQ(error_of(with_limit(R"({"metric": "os.rss_bytes", "growth": "1 MiB/h", "fill": 8})")),
+              "scenarios/budgets.json: $.budgets.process.limits[0].fill: expected a size such as \"8 MiB\" (a "
+              "string), got 8");
     EXPECT_EQ(error_of(with_limit(R"({"metric": "engine.signals.items", "items": -1})")),
               "scenarios/budgets.json: $.budgets.process.limits[0].items: expected a non-negative integer, got -1");
     EXPECT_EQ(error_of(with_limit(R"({"metric": "engine.signals.items", "items": "500"})")),

@@ -76,8 +76,8 @@ TEST_F(BadInput, UnknownEngineSettingListsTheKnownOnes) {
     expect_run_refused({s.string()},
                        "memsoak: error: " + s.string() + ": $.engine.chart_widht: unknown engine setting; expected one "
                        "of analysis_period, archive_keep, archive_path, archive_threshold, candle_interval, capital, "
-                       "chart_height, chart_indicators, chart_policy, chart_width, gui_drain_rate, log_pane_lines, "
-                       "log_queue_capacity, log_queue_policy, replay_csv, risk_per_trade, seed, signal_capacity, "
+                       "chart_height, chart_indicators, chart_policy, chart_width, gui_drain_rate, inject, log_pane_lines, "
+                       "log_queue_capacity, log_queue_policy, replay_csv, risk_per_trade, saturate, seed, signal_capacity, "
                        "signal_policy, start_price, start_timestamp, status_history_limit, status_policy, symbol, "
                        "transaction_policy, transaction_ring_capacity\n");
 }

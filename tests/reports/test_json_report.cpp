@@ -139,7 +139,9 @@ TEST(JsonReport, WritesLimitsWithUnitsAndOptionalPartsOnlyWhenPresent) {
         "metric": "engine.status_display.bytes", "kind": "growth", "limit": 65536.0, "measured": 2097152.5,
         "unit": "bytes_per_hour", "verdict": "fail", "explanation": "why: fail",
         "growth": {"slope_per_hour": 2097152.5, "ci_low_per_hour": 2000000.25, "ci_high_per_hour": 2200000.75,
-                   "intercept": -12.5, "p_value": 1e-9, "significant": true, "samples": 11}})"));
+                   "intercept": -12.5, "p_value": 1e-9, "significant": true, "samples": 11,
+                   "mean_rate_per_hour": 0.0, "tail_rate_per_hour": 0.0, "rise": 0.0},
+        "plateau": false})"));
     EXPECT_EQ(budgets[0]["limits"][0]["unit"], "bytes");
     EXPECT_EQ(budgets[0]["limits"][0]["hours_to_breach"], 0.0);
     EXPECT_FALSE(budgets[0]["limits"][0].contains("growth"));

@@ -42,6 +42,10 @@ struct Ledger {
 
 inline constexpr int kLedgerSchemaVersion = 1;
 
+// The limits a run was judged against, as a ledger (its budgets' limits with their values and fill allowances):
+// judging a saved run again with it reproduces its verdicts, calibrated limits included.
+Ledger ledger_applied_in(const RunResult& run);
+
 // Throws harness::Error naming the file, the JSON path and what was expected.
 Ledger load_ledger(const std::filesystem::path& file);
 Ledger parse_ledger(const nlohmann::json& document, const std::string& file);
