@@ -11,7 +11,9 @@
 #include "cli.hpp"
 #include "memsoak/harness/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
+#include "memsoak/harness/calibration.hpp"
 #include "memsoak/harness/ledger.hpp"
+#include "memsoak/harness/runner.hpp"
 #include "memsoak/harness/scenario.hpp"
 #include "memsoak/harness/suite.hpp"
 
@@ -22,12 +24,14 @@ namespace memsoak::cli {
 
 namespace {
 
-enum class FileKind { scenario, suite, ledger };
+enum class FileKind { scenario, suite, ledger, calibration };
 
 // What a file holds, from its content: a ledger's "budgets" is an object (a scenario's is a list), a suite lists
-// "scenarios"; anything else is read as a scenario, so that a scenario with a misspelt field is reported as one.
+// "scenarios", a calibration file has a "false_alarm_rate"; anything else is read as a scenario, so that a
+// scenario with a misspelt field is reported as one.
 FileKind kind_of(const nlohmann::json& document) {
     if (document.is_object() && document.contains("budgets") && document["budgets"].is_object()) return FileKind::ledger;
+    if (document.is_object() && document.contains("false_alarm_rate")) return FileKind::calibration;
     if (document.is_object() && document.contains("scenarios")) return FileKind::suite;
     return FileKind::scenario;
 }
@@ -60,17 +64,26 @@ int validate_command(const std::vector<std::string>& args) {
                                                fs::path(name).parent_path(), scenario.seed, {});
                 const fs::path ledger_file =
                     vm.count("ledger") ? fs::path(vm["ledger"].as<std::string>()) : default_ledger_for(name);
-                const harness::Ledger ledger = harness::load_ledger(ledger_file);
+                harness::Ledger ledger = harness::load_ledger(ledger_file);
                 for (std::size_t i = 0; i < scenario.budgets.size(); ++i) {
                     if (ledger.find(scenario.budgets[i]) == nullptr) {
                         throw harness::Error(fmt::format("{}: $.budgets[{}]: budget \"{}\" is not in the ledger {}",
                                                          name, i, scenario.budgets[i], ledger.file));
                     }
                 }
+                // As `run` does before it starts: calibrated limits for this scenario and allocator.
+                apply_calibration(ledger, scenario);
                 std::cout << fmt::format("{}: ok (scenario {})\n", name, scenario.name);
+                for (const std::string& warning : harness::scenario_warnings(scenario, ledger)) {
+                    std::cout << "  warning: " << warning << "\n";
+                }
             } else if (kind == FileKind::suite) {
                 const harness::Suite suite = harness::load_suite(name);
                 std::cout << fmt::format("{}: ok (suite {}, {} scenarios)\n", name, suite.name, suite.scenarios.size());
+            } else if (kind == FileKind::calibration) {
+                const harness::CalibrationFile calibration = harness::load_calibration(name);
+                std::cout << fmt::format("{}: ok (calibration, {} scenario and allocator entries)\n", name,
+                                         calibration.scenarios.size());
             } else {
                 const harness::Ledger ledger = harness::load_ledger(name);
                 std::cout << fmt::format("{}: ok (ledger, {} budgets)\n", name, ledger.budgets.size());
@@ -113,6 +126,8 @@ int list_command(const std::vector<std::string>& args) {
             // Only the folder's budgets.json is the ledger its scenarios use; another ledger is still checked.
             harness::Ledger loaded = harness::load_ledger(file);
             if (file.filename() == "budgets.json") ledger = std::move(loaded);
+        } else if (kind == FileKind::calibration) {
+            harness::load_calibration(file);  // checked; the budgets' limits say what it holds
         } else if (kind == FileKind::scenario) {
             const harness::Scenario s = harness::load_scenario(file);
             std::string budgets;
