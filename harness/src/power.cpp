@@ -391,6 +391,7 @@ AaSuiteResult run_aa_suite(const std::filesystem::path& suite_file, const std::v
     AaSuiteResult result;
     result.suite = suite_file;
     const Suite suite = load_suite(suite_file);
+    if (seeds.empty()) return result;  // no runs asked for (an empty seed list would run each scenario once)
     SuiteOptions suite_options = options;
     suite_options.seeds = seeds;
     const std::vector<SuiteEntry> entries = run_suite_parallel(suite, suite_options, parallel, stop_requested);
@@ -410,7 +411,7 @@ AaSuiteResult run_aa_suite(const std::filesystem::path& suite_file, const std::v
         result.entries.push_back(entry);
     }
     result.interrupted = stopped(stop_requested) ||
-                         entries.size() < suite.scenarios.size() * std::max<std::size_t>(seeds.size(), 1);
+                         entries.size() < suite.scenarios.size() * seeds.size();
     return result;
 }
 

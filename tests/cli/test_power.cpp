@@ -79,5 +79,22 @@ TEST(SelftestPower, AMisspeltShapeRateOrActionIsExitTwoNamingTheOption) {
     EXPECT_NE(alone.output.find("--power-seeds: only with --power"), std::string::npos) << alone.output;
 }
 
+// A/A runs of a whole suite: each scenario once per seed (3000..), any failed budget a false alarm.
+TEST(SelftestAaSuite, RunsEveryScenarioOfTheSuitePerSeed) {
+    TempDir dir;
+    write_text(dir.file("suite.json"), R"({"schema_version": 1, "name": "aa", "scenarios": [")" + kScenarios +
+                                           R"(/gui-hour.json"]})");
+    const ProcessResult r = run_memsoak({"selftest", "--aa-suite", dir.file("suite.json"), "--aa-runs", "3",
+                                         "--scenarios", kScenarios, "--out", dir.file("aa.json")});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("A/A suite.json: 3 runs, 0 false alarms, 0 errors"), std::string::npos) << r.output;
+    const json aa = json::parse(read_text(dir.file("aa.json")))["aa_suite"];
+    EXPECT_EQ(aa["seeds"], json({3000, 3001, 3002}));
+    EXPECT_EQ(aa["runs"], 3);
+    EXPECT_EQ(aa["false_alarms"], 0);
+    // Only the A/A suite: no leak matrix.
+    EXPECT_EQ(r.output.find("issue-1"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace memsoak::testing
