@@ -220,7 +220,7 @@ void print_power(std::ostream& out, const harness::PowerResult& result, std::siz
                                             : std::string()});
     }
     print_aligned(out, rows);
-    out << fmt::format("\nA rate is caught when at least {} of {} seeds fail a whole-process limit (os.* or "
+    out << fmt::format("\nA rate is caught when at least {} of {} seeds fail a whole-process limit (os.* or\n"
                        "allocator.*); the limit is the smallest true rate caught with every larger one caught too.\n",
                        harness::power_required(seeds), seeds);
     // Per cell: the rates, their true values and what was caught.
