@@ -55,8 +55,12 @@ const std::vector<Command>& commands() {
          "compare reports (or folders of reports) with a baseline; exit 1 on a regression", compare_command},
         {"merge", "merge OUT_DIR SHARD_DIR... [--html F] [--junit F] [--markdown F]",
          "join the folders of a sharded suite into one", merge_command},
-        {"selftest", "selftest [--seeds N] [--aa-runs M] [--short] [--measure LAYERS] [--out FILE.json]",
-         "prove every budget can fail: each leak on must fail, fixed must pass; A/A false alarms", selftest_command},
+        {"selftest",
+         "selftest [--seeds N] [--aa-runs M] [--short] [--measure LAYERS] [--out FILE.json] [--power ...] "
+         "[--aa-suite SUITE]",
+         "prove every budget can fail: each leak on must fail, fixed must pass; A/A false alarms; --power: the "
+         "smallest leak caught",
+         selftest_command},
         {"calibrate", "calibrate SUITE|SCENARIO... [--seeds N] [--out FILE]",
          "measure the fixed engine over many seeds and set the ledger's calibrated limits", calibrate_command},
         {"fixcheck", "fixcheck SCENARIO [--leak issue-N]... [--out FILE.json]",
