@@ -139,7 +139,8 @@ std::string explain(const LayerDiagnosis& d, const LayerTrend& rss, const LayerT
                                describe(committed), describe(live));
         case GrowthClass::os_level:
             return fmt::format("OS-level growth: the resident set grows {} while the allocator does not (committed "
-                               "{}, live {})",
+                               "{}, live {}): memory the allocator never sees (mappings, stacks), or pages it keeps "
+                               "that a purge does not return",
                                describe(rss), describe(committed), describe(live));
         case GrowthClass::undetermined:
             return fmt::format("the resident set grows {}; the allocator layer was not measured, so the growing "
@@ -214,7 +215,8 @@ LayerDiagnosis diagnose_growth(const SampleSeries& series, VirtualDuration warmu
     const double floor = options.rate_floor_bytes_per_hour;
     const std::vector<double> engine_column = engine_total(series);
     const LayerLimit live_limit = limit_for(kLive, budgets, floor);
-    const LayerTrend rss = fit_layer(fitter, kRss, fitter.fit(kRss), limit_for(kRss, budgets, floor));
+    const LayerLimit rss_limit = limit_for(kRss, budgets, floor);
+    const LayerTrend rss = fit_layer(fitter, kRss, fitter.fit(kRss), rss_limit);
     const LayerTrend committed =
         fit_layer(fitter, kCommitted, fitter.fit(kCommitted), limit_for(kCommitted, budgets, live_limit.limit));
     const LayerTrend live = fit_layer(fitter, kLive, fitter.fit(kLive), live_limit);
@@ -238,7 +240,7 @@ LayerDiagnosis diagnose_growth(const SampleSeries& series, VirtualDuration warmu
         d.kind = GrowthClass::heap_growth;
     } else if (committed.growing) {
         d.kind = GrowthClass::allocator_caching;
-    } else if (rss.growing && committed.growth && heap && heap->resident <= heap->committed) {
+    } else if (rss.growing && !rss_limit.failed && committed.growth && heap && heap->resident <= heap->committed) {
         // An allocator that commits in large segments (mimalloc: 32 MiB) makes its pages resident as it first
         // touches them, and its committed bytes do not move meanwhile.
         d.kind = GrowthClass::allocator_caching;

@@ -321,7 +321,20 @@ RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& t
     if (options.probe_on_failure && !trigger.empty() && info.stop_reason.empty()) {
         ProbeOptions probe;
         probe.rounds = options.probe_rounds;
-        probe.read_allocator = wants(options, Layer::allocator);
+        // When the resident set grew and the heap did not fail (memory the allocator does not see), judge the
+        // actions by the resident set.
+        const auto failed = [&](auto predicate) {
+            return std::any_of(result.budgets.begin(), result.budgets.end(), [&](const BudgetResult& b) {
+                return std::any_of(b.limits.begin(), b.limits.end(),
+                                   [&](const LimitResult& l) { return l.verdict == Verdict::fail && predicate(l); });
+            });
+        };
+        const bool heap_failed = failed([](const LimitResult& l) { return l.metric.starts_with("allocator."); });
+        const bool resident_grew = failed([](const LimitResult& l) {
+            return l.kind == LimitKind::growth && l.metric.starts_with("os.");
+        });
+        probe.read_allocator =
+            wants(options, Layer::allocator) && (heap_failed || !resident_grew || !wants(options, Layer::os));
         probe.read_os = wants(options, Layer::os);
         probe.stop_requested = options.stop_requested;
         result.retention = probe_retention(target, scenario, outcome.reached, probe);

@@ -125,7 +125,9 @@ TEST(DiagnoseGrowth, RssGrowthWithAFlatAllocatorIsOsLevel) {
 
     EXPECT_EQ(d.kind, GrowthClass::os_level);
     EXPECT_EQ(d.explanation, "OS-level growth: the resident set grows 512.0 KiB/h at the purged checkpoints while "
-                             "the allocator does not (committed 0 B/h at the purged checkpoints, live 0 B/h)");
+                             "the allocator does not (committed 0 B/h at the purged checkpoints, live 0 B/h): memory "
+                             "the allocator never sees (mappings, stacks), or pages it keeps that a purge does not "
+                             "return");
 }
 
 // mimalloc commits a 32 MiB segment at once: pages become resident as it touches them, and committed bytes stay.

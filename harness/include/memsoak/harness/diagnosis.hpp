@@ -9,7 +9,8 @@
 //   live grows, engine measured, less                                              -> untracked_leak
 //   live grows, engine not measured                                                -> heap_growth
 //   committed grows (live does not)                                                -> allocator_caching
-//   RSS grows within the allocator's committed bytes (anonymous RSS <= committed)  -> allocator_caching
+//   RSS grows within the allocator's committed bytes (anonymous RSS <= committed), and no growth limit on the
+//   resident set failed (a failed one is taken at its word: memory outside the allocator)    -> allocator_caching
 //   RSS grows, allocator measured (and not growing)                                -> os_level
 //   RSS grows, allocator not measured                                              -> undetermined
 //   only the engine was measured, and it grows                                     -> retention
