@@ -220,7 +220,9 @@ TEST(Diagnosis, TheReportSaysWhichLayerGrows) {
 
     const json diagnosis = load_json(dir.file("r.json"))["diagnosis"];
     EXPECT_EQ(diagnosis["kind"], "retention");
-    EXPECT_EQ(diagnosis["rate_floor_bytes_per_hour"], 65536.0);
+    // The floor for layers without a limit of their own: the smallest growth limit the run judged, here the
+    // process budget's calibrated live-heap limit.
+    EXPECT_LT(diagnosis["rate_floor_bytes_per_hour"].get<double>(), 65536.0);
     EXPECT_EQ(diagnosis["layers"][2]["growing"], true);  // as the failed live-heap limit says
     EXPECT_GT(diagnosis["engine_share"].get<double>(), 0.5);
     ASSERT_EQ(diagnosis["layers"].size(), 4u);
