@@ -251,7 +251,7 @@ TEST(HeapProfile, TheTopSiteOfTheIssue1LeakIsThePriceFramesColumns) {
                         dir.file("r.json")},
                        dir.file("output.txt"));
     ASSERT_EQ(r.exit_code, 1) << r.output;
-    EXPECT_NE(r.output.find("heap growth by allocation site, first to last of 12 profiles (every 5m, in " +
+    EXPECT_NE(r.output.find("heap growth by allocation site, first to last of 13 profiles (every 5m, in " +
                             dir.file("r.heap")),
               std::string::npos)
         << r.output;
@@ -259,7 +259,7 @@ TEST(HeapProfile, TheTopSiteOfTheIssue1LeakIsThePriceFramesColumns) {
     const json heap = load_json(dir.file("r.json"))["heap_profile"];
     EXPECT_FALSE(heap.contains("error")) << heap.dump();
     EXPECT_EQ(heap["interval_s"], 300.0);
-    EXPECT_EQ(heap["profiles"].size(), 12u);  // the end of the 5-minute warm-up, 10m, ..., 1h
+    EXPECT_EQ(heap["profiles"].size(), 13u);  // 0, 5m, ..., 1h
     EXPECT_EQ(heap["profiles"][0], "gui-hour.0001.heap");
     ASSERT_FALSE(heap["sites"].empty());
     const json& top = heap["sites"][0];
@@ -269,7 +269,7 @@ TEST(HeapProfile, TheTopSiteOfTheIssue1LeakIsThePriceFramesColumns) {
         << top.dump();
     // Four retained frames of 29 columns x 10080 rows x 8 bytes, less what was live at the first profile.
     EXPECT_GT(top["bytes"].get<double>(), 4.0 * 1024 * 1024);
-    EXPECT_TRUE(fs::exists(dir.file("r.heap/gui-hour.0012.heap")));
+    EXPECT_TRUE(fs::exists(dir.file("r.heap/gui-hour.0013.heap")));
 }
 
 }  // namespace
