@@ -478,6 +478,21 @@ Footprint Application::footprint() const {
     out.push_back(s.window.footprint());
     out.push_back({"analysis", "", s.latest_frame ? s.latest_frame->retained_bytes() : 0, s.latest_frame ? 1u : 0u});
     out.push_back(s.log_pane.footprint());
+    // What each policy bounds the items to, so that a component filling up to it can be told from one growing.
+    const Config& c = s.config;
+    const auto bound = [](bool bounded, std::size_t limit) { return bounded ? std::uint64_t{limit} : 0; };
+    out[0].capacity = c.status_policy == StatusPolicy::leaky             ? 0
+                      : c.status_policy == StatusPolicy::bounded_history ? c.status_history_limit
+                                                                         : 1;
+    out[1].capacity = bound(c.chart_policy == ChartPolicy::close_before_redraw, 1);
+    out[2].capacity = c.transaction_policy == TransactionPolicy::ring_buffer ? c.transaction_ring_capacity
+                      : c.transaction_policy == TransactionPolicy::archive   ? c.archive_threshold
+                                                                             : 0;
+    out[3].capacity = bound(c.log_queue_policy == LogQueuePolicy::bounded, c.log_queue_capacity);
+    out[4].capacity = bound(c.signal_policy == SignalPolicy::capped, c.signal_capacity);
+    out[5].capacity = c.frame_rows();
+    out[6].capacity = 1;
+    out[7].capacity = c.log_pane_lines;
     return out;
 }
 

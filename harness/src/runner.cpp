@@ -160,6 +160,34 @@ void check_limit_metrics(const Scenario& scenario, const Ledger& ledger,
 
 }  // namespace
 
+std::vector<ComponentFill> filling_components(const SampleSeries& series, VirtualDuration warmup,
+                                              const engine::Footprint& footprint) {
+    std::vector<ComponentFill> filling;
+    const auto first_judged = static_cast<std::size_t>(
+        std::lower_bound(series.times.begin(), series.times.end(), engine::virtual_epoch + warmup) -
+        series.times.begin());
+    for (const engine::ComponentFootprint& component : footprint) {
+        if (component.capacity == 0) continue;
+        const std::optional<std::size_t> index = series.index_of("engine." + component.component + ".items");
+        if (!index) continue;
+        const std::vector<double>& items = series.values[*index];
+        if (first_judged >= items.size()) continue;
+        // The mean count over the first and the last tenth of the window: a queue that a pump keeps draining
+        // moves up and down and is not filling.
+        const std::size_t n = items.size() - first_judged, k = std::max<std::size_t>(1, n / 10);
+        double first = 0, last = 0;
+        for (std::size_t i = 0; i < k; ++i) {
+            first += items[first_judged + i] / static_cast<double>(k);
+            last += items[items.size() - 1 - i] / static_cast<double>(k);
+        }
+        const auto capacity = static_cast<double>(component.capacity);
+        if (last - first >= std::max(1.0, 0.01 * capacity)) {
+            filling.push_back({component.component, items.back(), capacity});
+        }
+    }
+    return filling;
+}
+
 std::vector<std::string> scenario_warnings(const Scenario& scenario, const Ledger& ledger) {
     std::vector<std::string> warnings;
     bool whole_process = false;
@@ -308,6 +336,7 @@ RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& t
     result.diagnosis = diagnose_growth(result.samples, scenario.warmup, result.attribution,
                                        DiagnosisOptions{judge_options, rate_floor_for(ledger, scenario.budgets)},
                                        result.budgets);
+    result.filling = filling_components(result.samples, scenario.warmup, target.footprint());
     if (rss_exceeded) result.verdict = Verdict::fail;
     info.analysis_seconds = std::chrono::duration<double>(WallClock::now() - judge_start).count();
     // pprof runs in its own process after the measurement; its seconds are not the analysis's.

@@ -644,6 +644,15 @@ nlohmann::json to_json(const harness::RunResult& result) {
         {"verdict", harness::to_string(result.verdict)},
     };
     if (result.diagnosis) out["diagnosis"] = diagnosis_to_json(*result.diagnosis);
+    if (!result.filling.empty()) {
+        Json filling = Json::array();
+        for (const harness::ComponentFill& f : result.filling) {
+            filling.push_back({{"component", f.component},
+                               {"items", number_or_null(f.items)},
+                               {"capacity", number_or_null(f.capacity)}});
+        }
+        out["filling"] = std::move(filling);
+    }
     if (result.heap_profile) out["heap_profile"] = heap_profile_to_json(*result.heap_profile);
     if (result.retention) out["retention"] = retention_to_json(*result.retention);
     if (!result.retention_trigger.empty()) out["retention_trigger"] = result.retention_trigger;
@@ -675,6 +684,16 @@ harness::RunResult run_result_from_json(const nlohmann::json& document, const st
     }
     if (const Json* diagnosis = r.optional_member(document, "diagnosis")) {
         out.diagnosis = read_diagnosis(r, *diagnosis, "$.diagnosis");
+    }
+    if (const Json* filling = r.optional_member(document, "filling")) {
+        if (!filling->is_array()) r.fail("$.filling", "an array", *filling);
+        for (std::size_t i = 0; i < filling->size(); ++i) {
+            const std::string path = fmt::format("$.filling[{}]", i);
+            const Json& entry = (*filling)[i];
+            if (!entry.is_object()) r.fail(path, "an object", entry);
+            out.filling.push_back({r.string_member(entry, path, "component"), r.number_member(entry, path, "items"),
+                                   r.number_member(entry, path, "capacity")});
+        }
     }
     if (const Json* heap_profile = r.optional_member(document, "heap_profile")) {
         out.heap_profile = read_heap_profile(r, *heap_profile, "$.heap_profile");

@@ -280,6 +280,14 @@ void print_diagnosis(Printer& p, const RunResult& result) {
     }
     const std::vector<std::size_t> widths = column_widths(rows);
     for (const Row& row : rows) p.row(row, widths, 2);
+    if (!result.filling.empty()) {
+        std::vector<std::string> parts;
+        for (const harness::ComponentFill& f : result.filling) {
+            parts.push_back(fmt::format("{} {:.0f} of {:.0f}{}", f.component, f.items, f.capacity,
+                                        f.items >= f.capacity ? " (full)" : ""));
+        }
+        p.line(fmt::format("  filling up to their policies' bounds, not growth: {}", fmt::join(parts, ", ")));
+    }
 }
 
 void print_heap_profile(Printer& p, const RunResult& result) {

@@ -48,6 +48,32 @@ TEST(Application, FootprintNamesEveryComponentAndItsIssue) {
     EXPECT_EQ(component(app, "market_data").items, 1440u);
 }
 
+TEST(Application, FootprintStatesEachPolicysCapacityAndNoneForALeak) {
+    const Application fixed(small_config());
+    EXPECT_EQ(component(fixed, "status_display").capacity, 1u);
+    EXPECT_EQ(component(fixed, "chart").capacity, 1u);
+    EXPECT_EQ(component(fixed, "transactions").capacity, 1000u);
+    EXPECT_EQ(component(fixed, "log_queue").capacity, 1000u);
+    EXPECT_EQ(component(fixed, "signals").capacity, 500u);
+    EXPECT_EQ(component(fixed, "market_data").capacity, 1440u);
+    EXPECT_EQ(component(fixed, "log_pane").capacity, 1000u);
+
+    Config config = small_config();
+    config.status_policy = StatusPolicy::leaky;
+    config.chart_policy = ChartPolicy::leaky;
+    config.transaction_policy = TransactionPolicy::leaky;
+    config.log_queue_policy = LogQueuePolicy::leaky;
+    config.signal_policy = SignalPolicy::leaky;
+    const Application leaky(config);
+    for (const std::string name : {"status_display", "chart", "transactions", "log_queue", "signals"}) {
+        EXPECT_EQ(component(leaky, name).capacity, 0u) << name;
+    }
+    config.status_policy = StatusPolicy::bounded_history;
+    config.transaction_policy = TransactionPolicy::archive;
+    config.archive_path = "unused.archive";
+    EXPECT_EQ(component(Application(config), "status_display").capacity, 10u);
+}
+
 TEST(Application, LeakyStatusDisplayKeepsEveryFrameAndTheSummaryKeepsNone) {
     Config leaky_config = small_config();
     leaky_config.status_policy = StatusPolicy::leaky;

@@ -246,5 +246,26 @@ TEST(ScenarioWarnings, NameABlindScenarioAndAnActionThatStopsEarly) {
     EXPECT_EQ(workload_cycle(scenario), 1min);  // the toggles stop, so only the tick's period counts
 }
 
+TEST(FillingComponents, ABoundedComponentFillingIsListedAndAFluctuatingOneIsNot) {
+    SampleSeries series;
+    series.metrics = {"engine.signals.items", "engine.log_queue.items", "engine.transactions.items"};
+    series.values.resize(3);
+    for (int minute = 0; minute <= 600; minute += 10) {
+        series.times.push_back(engine::virtual_epoch + std::chrono::minutes(minute));
+        series.purged.push_back(false);
+        series.values[0].push_back(100 + minute / 10);     // 100 .. 160 of 500
+        series.values[1].push_back(minute % 20 == 0 ? 3 : 12);  // a queue drained by the GUI
+        series.values[2].push_back(40 + minute / 10);      // unbounded: a leak, not a fill
+    }
+    const engine::Footprint footprint{{"signals", "issue-5", 0, 160, 500},
+                                      {"log_queue", "issue-4", 0, 12, 1000},
+                                      {"transactions", "issue-3", 0, 100, 0}};
+    const std::vector<ComponentFill> filling = filling_components(series, 1h, footprint);
+    ASSERT_EQ(filling.size(), 1u);
+    EXPECT_EQ(filling[0].component, "signals");
+    EXPECT_EQ(filling[0].items, 160);
+    EXPECT_EQ(filling[0].capacity, 500);
+}
+
 }  // namespace
 }  // namespace memsoak::harness

@@ -352,6 +352,20 @@ TEST_F(ReportFile, NamesAMissingFile) {
 namespace memsoak::reports {
 namespace {
 
+TEST(JsonReport, RoundTripsTheComponentsFillingAndLeavesThemOutWhenNone) {
+    harness::RunResult original = fabricated_run();
+    EXPECT_FALSE(to_json(original).contains("filling"));
+    original.filling = {{"signals", 160, 500}, {"log_pane", 812, 1000}};
+    const Json j = to_json(original);
+    EXPECT_EQ(j["filling"], Json::parse(R"([{"component": "signals", "items": 160.0, "capacity": 500.0},
+                                            {"component": "log_pane", "items": 812.0, "capacity": 1000.0}])"));
+    const harness::RunResult read = run_result_from_json(Json::parse(j.dump(1)), "day.json");
+    ASSERT_EQ(read.filling.size(), 2u);
+    EXPECT_EQ(read.filling[1].component, "log_pane");
+    EXPECT_EQ(read.filling[1].items, 812);
+    EXPECT_EQ(read.filling[1].capacity, 1000);
+}
+
 TEST(JsonReport, RoundTripsRetentionPerActionWithNullForLayersNotRead) {
     harness::RunResult original = fabricated_run();
     original.retention = std::vector<harness::ActionRetention>{

@@ -158,6 +158,14 @@ struct ActionRetention {
     bool significant = false;  // the interval excludes 0: live bytes' when measured, else the resident set's
 };
 
+// A bounded engine component whose item count rose during the judged window: filling up to the capacity its
+// policy keeps, which is not growth. A PASS says so instead of raising an alarm.
+struct ComponentFill {
+    std::string component;
+    double items = 0;     // at the last sample
+    double capacity = 0;  // the most its policy keeps
+};
+
 struct RunInfo {
     std::string tool_version;
     std::string git_commit;
@@ -191,6 +199,7 @@ struct RunResult {
     std::vector<BudgetResult> budgets;
     std::vector<Attribution> attribution;
     std::optional<LayerDiagnosis> diagnosis;          // which layer grows; absent in reports that predate it
+    std::vector<ComponentFill> filling;               // bounded components that filled during the window
     std::optional<HeapProfileFindings> heap_profile;  // only when heap profiles were asked for
     std::optional<std::vector<ActionRetention>> retention;  // retained bytes per action, when probed
     std::string retention_trigger;  // why it was probed, e.g. "budget process failed on allocator.live_bytes"

@@ -55,6 +55,12 @@ RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& t
 //   action triggers stops with it and reads as a plateau in the judged window.
 std::vector<std::string> scenario_warnings(const Scenario& scenario, const Ledger& ledger);
 
+// The bounded components (a footprint capacity) whose `engine.<component>.items` rose, from the mean of the first
+// tenth of the samples at or after the warm-up to the mean of the last tenth, by at least one item and 1% of the
+// capacity: filling, which is not growth.
+std::vector<ComponentFill> filling_components(const SampleSeries& series, VirtualDuration warmup,
+                                              const engine::Footprint& footprint);
+
 // Judges a recorded series again (e.g. a saved report) with the ledger's current limits.
 void judge_run(RunResult& result, const Ledger& ledger, const std::vector<std::string>& budgets,
                const JudgeOptions& options);
