@@ -45,6 +45,10 @@ std::filesystem::path default_ledger_for(const std::filesystem::path& scenario);
 std::vector<harness::Layer> parse_layers(const std::string& text);
 // --seed N: digits only, below 2^64; throws UsageError naming the option.
 std::uint64_t parse_seed(const std::string& text);
+// --OPTION N: digits only, from `least` to `most`; throws UsageError "--OPTION: expected a whole number from L to M,
+// got ...". Read as text: boost would read "-1" as 2^64 - 1 for an unsigned option.
+std::uint64_t parse_whole_number(const std::string& option, const std::string& text, std::uint64_t least,
+                                 std::uint64_t most);
 // --max-rss SIZE: a positive size in bytes; throws UsageError naming the option.
 double parse_max_rss(const std::string& text);
 // Sets the ledger's "calibrated" limits for this scenario under the running allocator from the ledger's

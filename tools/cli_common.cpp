@@ -111,6 +111,17 @@ std::uint64_t parse_seed(const std::string& text) {
     return seed;
 }
 
+std::uint64_t parse_whole_number(const std::string& option, const std::string& text, std::uint64_t least,
+                                 std::uint64_t most) {
+    std::uint64_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < least || value > most) {
+        throw UsageError(fmt::format("--{}: expected a whole number from {} to {}, got \"{}\"", option, least, most,
+                                     text));
+    }
+    return value;
+}
+
 double parse_max_rss(const std::string& text) {
     double bytes = 0;
     try {

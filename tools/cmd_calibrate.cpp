@@ -34,16 +34,6 @@ constexpr std::size_t kDefaultSeeds = 30;
 constexpr std::uint64_t kDefaultFirstSeed = 1000;
 constexpr std::size_t kMaxSeeds = 10'000;
 
-std::size_t parse_count(const std::string& option, const std::string& text, std::size_t least, std::size_t most) {
-    std::size_t value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < least || value > most) {
-        throw UsageError(fmt::format("--{}: expected a whole number from {} to {}, got \"{}\"", option, least, most,
-                                     text));
-    }
-    return value;
-}
-
 double parse_probability(const std::string& text) {
     double value = 0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -164,12 +154,12 @@ int calibrate_command(const std::vector<std::string>& args) {
     }
     const po::variables_map vm = parse(args, options, positional);
     if (!vm.count("input")) throw UsageError("missing the suite or scenario files to calibrate");
-    const std::size_t seeds = vm.count("seeds") ? parse_count("seeds", vm["seeds"].as<std::string>(), 2, kMaxSeeds)
+    const std::size_t seeds = vm.count("seeds") ? parse_whole_number("seeds", vm["seeds"].as<std::string>(), 2, kMaxSeeds)
                                                 : kDefaultSeeds;
     const std::uint64_t first_seed =
-        vm.count("first-seed") ? parse_count("first-seed", vm["first-seed"].as<std::string>(), 0, 1ULL << 62)
+        vm.count("first-seed") ? parse_whole_number("first-seed", vm["first-seed"].as<std::string>(), 0, 1ULL << 62)
                                : kDefaultFirstSeed;
-    const std::size_t jobs = vm.count("jobs") ? parse_count("jobs", vm["jobs"].as<std::string>(), 1, 64) : 2;
+    const std::size_t jobs = vm.count("jobs") ? parse_whole_number("jobs", vm["jobs"].as<std::string>(), 1, 64) : 2;
     const bool quiet = vm.count("quiet") > 0;
 
     const std::vector<fs::path> files = scenario_files(vm["input"].as<std::vector<std::string>>());

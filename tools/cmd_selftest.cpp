@@ -39,15 +39,7 @@ constexpr std::size_t kMaxRuns = 100'000;
 std::size_t checked_count(const po::variables_map& vm, const std::string& option, std::size_t fallback,
                           std::size_t least) {
     if (!vm.count(option)) return fallback;
-    const std::string text = vm[option].as<std::string>();
-    std::size_t value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < least ||
-        value > kMaxRuns) {
-        throw UsageError(
-            fmt::format("--{}: expected a whole number from {} to {}, got \"{}\"", option, least, kMaxRuns, text));
-    }
-    return value;
+    return parse_whole_number(option, vm[option].as<std::string>(), least, kMaxRuns);
 }
 
 std::vector<std::uint64_t> seed_range(std::uint64_t first, std::size_t count) {

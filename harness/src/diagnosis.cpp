@@ -64,7 +64,7 @@ LayerLimit limit_for(std::string_view metric, const std::vector<BudgetResult>& b
 // Fits one layer with the one trend rule (trend.hpp). A layer whose metric has a growth limit in this run grows
 // exactly when that limit failed, so the diagnosis cannot contradict the verdict; another grows when its judged
 // rate exceeds the floor (with the default fill allowance, so that a structure filling up is not growth).
-LayerTrend fit_layer(const TrendFitter& fitter, std::string_view metric, std::optional<TrendFitter::Fit> fit,
+LayerTrend fit_layer(std::string_view metric, std::optional<TrendFitter::Fit> fit,
                      const LayerLimit& limit) {
     LayerTrend trend;
     trend.metric = std::string(metric);
@@ -72,7 +72,6 @@ LayerTrend fit_layer(const TrendFitter& fitter, std::string_view metric, std::op
     trend.growth = fit->growth;
     trend.purged_only = fit->purged_only;
     trend.growing = limit.judged ? limit.failed : judge_growth_rate(fit->growth, limit.limit, limit.fill, plateau_tail_fraction(metric)).exceeded;
-    (void)fitter;
     return trend;
 }
 
@@ -216,13 +215,13 @@ LayerDiagnosis diagnose_growth(const SampleSeries& series, VirtualDuration warmu
     const std::vector<double> engine_column = engine_total(series);
     const LayerLimit live_limit = limit_for(kLive, budgets, floor);
     const LayerLimit rss_limit = limit_for(kRss, budgets, floor);
-    const LayerTrend rss = fit_layer(fitter, kRss, fitter.fit(kRss), rss_limit);
+    const LayerTrend rss = fit_layer(kRss, fitter.fit(kRss), rss_limit);
     const LayerTrend committed =
-        fit_layer(fitter, kCommitted, fitter.fit(kCommitted), limit_for(kCommitted, budgets, live_limit.limit));
-    const LayerTrend live = fit_layer(fitter, kLive, fitter.fit(kLive), live_limit);
+        fit_layer(kCommitted, fitter.fit(kCommitted), limit_for(kCommitted, budgets, live_limit.limit));
+    const LayerTrend live = fit_layer(kLive, fitter.fit(kLive), live_limit);
     LayerLimit engine_limit = limit_for(kEngineTotalMetric, budgets, live_limit.limit);
     const LayerTrend engine = fit_layer(
-        fitter, kEngineTotalMetric,
+        kEngineTotalMetric,
         engine_column.empty() ? std::nullopt : fitter.fit_column(engine_column, false), engine_limit);
 
     LayerDiagnosis d;
