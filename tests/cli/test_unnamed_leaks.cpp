@@ -89,6 +89,32 @@ TEST_P(UnnamedLeak, TheProcessBudgetFailsExactlyWhenTheLeakIsOnOverSeeds) {
     }
 }
 
+// The issue's staircase: the issue-3 leak at 48 trades a minute holds its transactions in one vector, whose
+// capacity doublings Theil-Sen reads by their treads (660 KiB/h, a pass under the old 1 MiB/h rule). The mean
+// rate reads the steps and fails it.
+TEST(StaircaseLeak, FailsOnItsMeanRateWhereTheTrendReadsItsTreads) {
+    TempDir dir;
+    write_text(dir.file("budgets.json"),
+               read_text(std::string(MEMSOAK_SOURCE_DIR) + "/tests/data/budgets-uncalibrated.json"));
+    json day = json::parse(read_text(kScenarios + "/production-day.json"));
+    day["engine"].erase("saturate");
+    for (auto& item : day["workload"]) {
+        if (item["action"] == "trade") item["rate"] = "48/m";
+    }
+    day["budgets"] = json::array({"process"});
+    write_text(dir.file("day.json"), day.dump());
+    const ProcessResult r = run_memsoak({"run", dir.file("day.json"), "--leak", "issue-3", "--measure",
+                                         "os,allocator", "--out", dir.file("r.json"), "--quiet"});
+    ASSERT_EQ(r.exit_code, 1) << r.output;
+    const json report = json::parse(read_text(dir.file("r.json")));
+    const json* live = limit_of(report, "allocator.live_bytes");
+    ASSERT_NE(live, nullptr);
+    EXPECT_EQ((*live)["verdict"], "fail") << live->dump();
+    const double mebibyte = 1024.0 * 1024.0;
+    EXPECT_LT((*live)["growth"]["slope_per_hour"].get<double>(), 1 * mebibyte) << live->dump();
+    EXPECT_GT((*live)["growth"]["mean_rate_per_hour"].get<double>(), 1 * mebibyte) << live->dump();
+}
+
 TEST(Calibrate, WritesLimitsThatARunAppliesAndRefusesAScenarioChangedSince) {
     TempDir dir;
     write_text(dir.file("budgets.json"), R"({"schema_version": 1, "calibration": "calibration.json",
