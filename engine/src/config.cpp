@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <fmt/format.h>
 
+#include "memsoak/engine/input_file.hpp"
 #include "memsoak/engine/chart.hpp"
 #include "memsoak/engine/error.hpp"
 
@@ -16,7 +17,7 @@ namespace {
 using Json = nlohmann::json;
 
 [[noreturn]] void fail(const std::string& where, std::string_view field, std::string_view expected, const Json& got) {
-    throw Error(fmt::format("{}.{}: expected {}, got {}", where, field, expected, got.dump()));
+    throw Error(fmt::format("{}.{}: expected {}, got {}", where, field, expected, excerpt(got.dump())));
 }
 
 std::size_t read_count(const Json& value, const std::string& where, std::string_view field, std::size_t minimum) {
@@ -141,12 +142,10 @@ const std::map<std::string, FieldReader, std::less<>>& field_readers() {
          [](Config& c, const Json& v, const std::string& w, auto f) {
              if (!v.is_number_integer()) fail(w, f, "an integer (Unix seconds)", v);
              c.start_timestamp = v.get<std::int64_t>();
-             // The application adds virtual time to it and the feed's history before it: years 0000 to 9999 keep
-             // that from overflowing.
-             constexpr std::int64_t kYear0 = -62167219200;       // 0000-01-01 00:00:00
-             constexpr std::int64_t kYear9999End = 253402300799;  // 9999-12-31 23:59:59
-             if (c.start_timestamp < kYear0 || c.start_timestamp > kYear9999End) {
-                 fail(w, f, "Unix seconds within the years 0000 to 9999", v);
+             // The application adds virtual time to it and the feed's history before it: the engine's calendar
+             // range keeps that from overflowing.
+             if (c.start_timestamp < kEarliestTimestamp || c.start_timestamp > kLatestTimestamp) {
+                 fail(w, f, "Unix seconds within the years 1970 to 2199", v);
              }
          }},
         {"chart_width",
@@ -241,7 +240,7 @@ std::size_t Config::frame_rows() const {
 
 Config config_from_json(const nlohmann::json& object, const std::string& where) {
     if (!object.is_object()) {
-        throw Error(fmt::format("{}: expected an object of engine settings, got {}", where, object.dump()));
+        throw Error(fmt::format("{}: expected an object of engine settings, got {}", where, excerpt(object.dump())));
     }
     Config config;
     const auto& readers = field_readers();

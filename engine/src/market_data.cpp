@@ -15,6 +15,8 @@
 #include <string_view>
 
 #include "memsoak/engine/error.hpp"
+#include "memsoak/engine/input_file.hpp"
+#include "memsoak/engine/time.hpp"
 
 namespace memsoak::engine {
 
@@ -184,15 +186,13 @@ std::optional<Integer> parse_integer(std::string_view text) {
     return value;
 }
 
-// "YYYY-MM-DD HH:MM:SS" (UTC) or integer Unix seconds, both within the years 0000 to 9999: a replay shifts times
-// by the recording's span, which must not overflow (UBSan caught 9e18 - -9e18 in fuzz_csv).
+// "YYYY-MM-DD HH:MM:SS" (UTC) or integer Unix seconds, both within the engine's calendar range (1970 to 2199): a
+// replay shifts times by the recording's span, which must not overflow (UBSan caught 9e18 - -9e18 in fuzz_csv).
 std::optional<std::int64_t> parse_timestamp(std::string_view text) {
     constexpr std::string_view kShape = "dddd-dd-dd dd:dd:dd";
     if (text.size() != kShape.size() || text[4] != '-') {
-        constexpr std::int64_t kYear0 = -62167219200;       // 0000-01-01 00:00:00
-        constexpr std::int64_t kYear9999End = 253402300799;  // 9999-12-31 23:59:59
         const std::optional<std::int64_t> seconds = parse_integer<std::int64_t>(text);
-        if (seconds && (*seconds < kYear0 || *seconds > kYear9999End)) return std::nullopt;
+        if (seconds && (*seconds < kEarliestTimestamp || *seconds > kLatestTimestamp)) return std::nullopt;
         return seconds;
     }
     for (std::size_t i = 0; i < kShape.size(); ++i) {
@@ -208,23 +208,10 @@ std::optional<std::int64_t> parse_timestamp(std::string_view text) {
     const std::chrono::year_month_day date{std::chrono::year{year}, std::chrono::month{month}, std::chrono::day{day}};
     if (!date.ok() || hour > 23 || minute > 59 || second > 59) return std::nullopt;
     const auto midnight = std::chrono::sys_days{date}.time_since_epoch();
-    return std::chrono::duration_cast<std::chrono::seconds>(midnight).count() + hour * 3600 + minute * 60 + second;
-}
-
-// Input echoed in a message, with control bytes (a NUL, an escape sequence) shown as \xNN: they would otherwise
-// cut or garble the message on a terminal or in a CI log.
-std::string printable(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (const char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte == 0x7f) {
-            out += fmt::format("\\x{:02x}", byte);
-        } else {
-            out += c;
-        }
-    }
-    return out;
+    const std::int64_t seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(midnight).count() + hour * 3600 + minute * 60 + second;
+    if (seconds < kEarliestTimestamp || seconds > kLatestTimestamp) return std::nullopt;
+    return seconds;
 }
 
 // Reports problems as "<file>:<line>: <message>".
@@ -236,7 +223,7 @@ public:
         throw Error(fmt::format("{}:{}: {}", file_, line_, message));
     }
     [[noreturn]] void fail_column(std::size_t column, std::string_view expected, std::string_view got) const {
-        fail(fmt::format("column '{}': expected {}, got '{}'", kColumns[column], expected, printable(got)));
+        fail(fmt::format("column '{}': expected {}, got '{}'", kColumns[column], expected, excerpt(got)));
     }
 
     double number(const std::array<std::string_view, 6>& fields, std::size_t column) const {
@@ -250,45 +237,77 @@ private:
     std::size_t line_;
 };
 
-struct FileCloser {
-    void operator()(std::FILE* stream) const { std::fclose(stream); }
-};
+// The CSV's lines, read in chunks: memory stays the candles' and one chunk's, whatever the file's size.
+class LineReader {
+public:
+    LineReader(const std::filesystem::path& file) : input_(file, kMaxCsvFileBytes), name_(file.string()) {}
 
-// C stdio rather than iostreams: fread/ferror report a failed read (a directory, an I/O error) with errno, where
-// an ifstream just reports end of file.
-std::string read_whole_file(const std::filesystem::path& file) {
-    const std::unique_ptr<std::FILE, FileCloser> stream(std::fopen(file.c_str(), "rb"));
-    if (!stream) throw Error(fmt::format("{}: cannot open file: {}", file.string(), std::strerror(errno)));
-    std::string contents;
-    std::array<char, 1 << 16> buffer;
-    while (const std::size_t got = std::fread(buffer.data(), 1, buffer.size(), stream.get())) {
-        contents.append(buffer.data(), got);
+    // The next line without its end of line; false at the end of the file.
+    bool next(std::string_view& line) {
+        while (true) {
+            const std::size_t newline = buffer_.find('\n', start_);
+            if (newline != std::string::npos) return take(newline, newline + 1, line);
+            if (at_end_) {
+                if (start_ == buffer_.size()) return false;
+                return take(buffer_.size(), buffer_.size(), line);
+            }
+            buffer_.erase(0, start_);
+            start_ = 0;
+            if (buffer_.size() > kMaxLineBytes) {
+                throw Error(fmt::format("{}:{}: expected a line of at most {} bytes, got '{}'", name_, line_number_ + 1,
+                                        kMaxLineBytes, excerpt(buffer_)));
+            }
+            char chunk[1 << 16];
+            const std::size_t got = input_.read(chunk, sizeof chunk);
+            at_end_ = got == 0;
+            buffer_.append(chunk, got);
+        }
     }
-    if (std::ferror(stream.get())) {
-        throw Error(fmt::format("{}: cannot read file: {}", file.string(), std::strerror(errno)));
+    std::size_t line_number() const { return line_number_; }
+    std::uint64_t file_size() const { return input_.size(); }
+
+private:
+    // A candle line is about 60 bytes: a longer one is not a candle, and a file with no newline must not be read
+    // whole as one line.
+    static constexpr std::size_t kMaxLineBytes = 4096;
+
+    bool take(std::size_t end, std::size_t next_start, std::string_view& line) {
+        line = std::string_view(buffer_).substr(start_, end - start_);
+        if (line.size() > kMaxLineBytes) {
+            throw Error(fmt::format("{}:{}: expected a line of at most {} bytes, got '{}'", name_, line_number_ + 1,
+                                    kMaxLineBytes, excerpt(line)));
+        }
+        start_ = next_start;
+        ++line_number_;
+        return true;
     }
-    return contents;
-}
+
+    InputFile input_;
+    std::string name_;
+    std::string buffer_;
+    std::size_t start_ = 0;
+    std::size_t line_number_ = 0;
+    bool at_end_ = false;
+};
 
 }  // namespace
 
 std::vector<Candle> read_candles_csv(const std::filesystem::path& file) {
     const std::string name = file.string();
-    const std::string text = read_whole_file(file);
-    std::string_view rest = text;
-    constexpr std::string_view kUtf8ByteOrderMark = "\xEF\xBB\xBF";
-    if (rest.starts_with(kUtf8ByteOrderMark)) rest.remove_prefix(kUtf8ByteOrderMark.size());
-
+    LineReader lines(file);
     std::vector<Candle> candles;
     // A CSV candle line is about 60 bytes; reserving avoids most regrowth without a counting pass.
-    candles.reserve(text.size() / 48 + 1);
+    candles.reserve(std::min<std::size_t>(static_cast<std::size_t>(lines.file_size() / 48 + 1), 1 << 20));
     bool header_seen = false;
-    std::string_view previous_timestamp;
+    std::string previous_timestamp;
     std::array<std::string_view, 6> fields;
-    for (std::size_t line_number = 1; !rest.empty(); ++line_number) {
-        const std::size_t newline = rest.find('\n');
-        std::string_view line = rest.substr(0, newline);
-        rest.remove_prefix(newline == std::string_view::npos ? rest.size() : newline + 1);
+    std::string_view line;
+    while (lines.next(line)) {
+        const std::size_t line_number = lines.line_number();
+        if (line_number == 1) {
+            constexpr std::string_view kUtf8ByteOrderMark = "\xEF\xBB\xBF";
+            if (line.starts_with(kUtf8ByteOrderMark)) line.remove_prefix(kUtf8ByteOrderMark.size());
+        }
         if (line.ends_with('\r')) line.remove_suffix(1);
         if (trim(line).empty()) continue;
 
@@ -297,23 +316,25 @@ std::vector<Candle> read_candles_csv(const std::filesystem::path& file) {
         if (!header_seen) {
             const bool header_matches =
                 field_count == kColumns.size() && std::equal(kColumns.begin(), kColumns.end(), fields.begin());
-            if (!header_matches) row.fail(fmt::format("expected the header '{}', got '{}'", kHeader, printable(line)));
+            if (!header_matches) row.fail(fmt::format("expected the header '{}', got '{}'", kHeader, excerpt(line)));
             header_seen = true;
             continue;
         }
         if (field_count != kColumns.size()) {
             row.fail(fmt::format("expected {} columns ({}), got {} in '{}'", kColumns.size(), kHeader, field_count,
-                                 printable(line)));
+                                 excerpt(line)));
         }
 
         Candle candle{};
         const std::optional<std::int64_t> timestamp = parse_timestamp(fields[0]);
-        if (!timestamp) row.fail_column(0, "'YYYY-MM-DD HH:MM:SS' (UTC) or Unix seconds", fields[0]);
+        if (!timestamp) {
+            row.fail_column(0, "'YYYY-MM-DD HH:MM:SS' (UTC) or Unix seconds, from 1970 to 2199", fields[0]);
+        }
         candle.timestamp = *timestamp;
         if (!candles.empty() && candle.timestamp <= candles.back().timestamp) {
             row.fail_column(0, fmt::format("a time after the previous row's '{}'", previous_timestamp), fields[0]);
         }
-        previous_timestamp = fields[0];
+        previous_timestamp = std::string(fields[0]);
 
         std::array<double, 6> values{};  // by column; [0] stays unused, the timestamp is an integer
         for (std::size_t column = 1; column < kColumns.size(); ++column) values[column] = row.number(fields, column);
@@ -365,6 +386,12 @@ ReplayFeed::ReplayFeed(std::vector<Candle> candles) : candles_(std::move(candles
 Candle ReplayFeed::next() {
     if (position_ == candles_.size()) {
         price_scale_ *= candles_.back().close / candles_.front().open;
+        // Each pass moves the recording one span later; past the engine's calendar the times would overflow.
+        if (time_shift_ > kLatestTimestamp - candles_.back().timestamp - span_seconds_) {
+            throw Error(fmt::format("replay feed: replaying the recording again would reach past 2199-12-31 (the "
+                                    "engine's calendar); expected a recording that is longer, or later in time "
+                                    "by less, or a shorter run"));
+        }
         time_shift_ += span_seconds_;
         position_ = 0;
     }

@@ -221,13 +221,13 @@ TEST_F(ReadCandlesCsvFile, EveryMalformedKindHasItsExactMessage) {
         {good_row,
          ":1: expected the header 'timestamp,open,high,low,close,volume', got '2021-01-01 00:00:00,1,2,0.5,1.5,10'"},
         {header + "2021-02-30 00:00:00,1,2,0.5,1.5,10\n",
-         ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix seconds, got '2021-02-30 00:00:00'"},
+         ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix seconds, from 1970 to 2199, got '2021-02-30 00:00:00'"},
         {header + "2021-01-01T00:00:00,1,2,0.5,1.5,10\n",
-         ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix seconds, got '2021-01-01T00:00:00'"},
+         ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix seconds, from 1970 to 2199, got '2021-01-01T00:00:00'"},
         {header + "2021-01-01 24:00:00,1,2,0.5,1.5,10\n",
-         ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix seconds, got '2021-01-01 24:00:00'"},
+         ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix seconds, from 1970 to 2199, got '2021-01-01 24:00:00'"},
         {header + "yesterday,1,2,0.5,1.5,10\n",
-         ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix seconds, got 'yesterday'"},
+         ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix seconds, from 1970 to 2199, got 'yesterday'"},
         // Line numbers count blank lines too: the repeated time is on line 4.
         {header + good_row + "\n" + good_row,
          ":4: column 'timestamp': expected a time after the previous row's '2021-01-01 00:00:00', "
@@ -255,7 +255,7 @@ TEST_F(ReadCandlesCsvFile, EveryMalformedKindHasItsExactMessage) {
 TEST_F(ReadCandlesCsvFile, FilesThatCannotBeReadNameThePathAsGivenAndTheSystemError) {
     expect_error([] { read_candles_csv("no/such/file.csv"); },
                  "no/such/file.csv: cannot open file: No such file or directory");
-    expect_error([&] { read_candles_csv(directory_); }, directory_.string() + ": cannot read file: Is a directory");
+    expect_error([&] { read_candles_csv(directory_); }, directory_.string() + ": expected a regular file, got a folder");
 }
 
 // --- ReplayFeed --------------------------------------------------------------------------------------------------
