@@ -75,11 +75,14 @@ namespace {
 constexpr std::string_view kInjectionSyntax =
     "ACTION:SHAPE:BYTES[:CAPACITY][@UNTIL], e.g. toggle_indicator:per_call:48KiB or log:bounded:256:5MiB@35m";
 
-// A size of whole bytes, > 0.
+// A size of whole bytes, > 0. The field is named BYTES: a bare whole number is bytes here (and the canonical form
+// writes it so), where a scenario's or a ledger's size needs its unit.
 std::size_t injection_size(std::string_view text, std::string_view what) {
     double bytes = 0;
+    const bool digits_only =
+        !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos && text.size() <= 15;
     try {
-        bytes = parse_size(text);
+        bytes = digits_only ? static_cast<double>(std::stoull(std::string(text))) : parse_size(text);
     } catch (const Error& e) {
         throw Error(fmt::format("{}: {}", what, e.what()));
     }

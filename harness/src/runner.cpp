@@ -228,13 +228,39 @@ std::vector<std::string> scenario_warnings(const Scenario& scenario, const Ledge
     return warnings;
 }
 
-RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& target, const RunOptions& options) {
-    for (const std::string& budget : scenario.budgets) {
-        if (ledger.find(budget) == nullptr) {
-            throw Error(fmt::format("{}: $.budgets: budget \"{}\" is not in the ledger {}", scenario.file, budget,
-                                    ledger.file));
+namespace {
+
+std::vector<std::unique_ptr<Sampler>> make_samplers(const RunOptions& options, Target& target) {
+    std::vector<std::unique_ptr<Sampler>> samplers;
+    for (Layer layer : {Layer::os, Layer::allocator, Layer::engine}) {
+        if (!wants(options, layer)) continue;
+        switch (layer) {
+            case Layer::os: samplers.push_back(make_os_sampler()); break;
+            case Layer::allocator: samplers.push_back(make_allocator_sampler()); break;
+            case Layer::engine: samplers.push_back(make_engine_sampler(target)); break;
         }
     }
+    return samplers;
+}
+
+void check_budgets_in_ledger(const Scenario& scenario, const Ledger& ledger) {
+    for (std::size_t i = 0; i < scenario.budgets.size(); ++i) {
+        if (ledger.find(scenario.budgets[i]) == nullptr) {
+            throw Error(fmt::format("{}: $.budgets[{}]: budget \"{}\" is not in the ledger {}", scenario.file, i,
+                                    scenario.budgets[i], ledger.file));
+        }
+    }
+}
+
+}  // namespace
+
+void check_run_setup(const Scenario& scenario, const Ledger& ledger, Target& target, const RunOptions& options) {
+    check_budgets_in_ledger(scenario, ledger);
+    check_limit_metrics(scenario, ledger, make_samplers(options, target));
+}
+
+RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& target, const RunOptions& options) {
+    check_budgets_in_ledger(scenario, ledger);
 
     RunResult result;
     RunInfo& info = result.info;
@@ -253,16 +279,8 @@ RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& t
     info.started_at = utc_now_iso8601();
     info.warnings = scenario_warnings(scenario, ledger);
 
-    std::vector<std::unique_ptr<Sampler>> samplers;
-    for (Layer layer : {Layer::os, Layer::allocator, Layer::engine}) {
-        if (!wants(options, layer)) continue;
-        info.layers.emplace_back(to_string(layer));
-        switch (layer) {
-            case Layer::os: samplers.push_back(make_os_sampler()); break;
-            case Layer::allocator: samplers.push_back(make_allocator_sampler()); break;
-            case Layer::engine: samplers.push_back(make_engine_sampler(target)); break;
-        }
-    }
+    std::vector<std::unique_ptr<Sampler>> samplers = make_samplers(options, target);
+    for (const auto& sampler : samplers) info.layers.emplace_back(to_string(sampler->layer()));
     check_limit_metrics(scenario, ledger, samplers);
     const auto expected_samples =
         static_cast<std::size_t>(scenario.duration / scenario.sample_interval) + 1;

@@ -1,5 +1,6 @@
 #include "memsoak/harness/scenario.hpp"
 
+#include "memsoak/engine/input_file.hpp"
 #include "memsoak/harness/calibration.hpp"
 
 #include <algorithm>
@@ -22,6 +23,9 @@ using Json = nlohmann::json;
 namespace json_input {
 namespace {
 
+// Deeper nesting is refused before anything recursive (copying, printing, comparing a value) meets it.
+constexpr std::size_t kMaxJsonDepth = 64;
+
 struct TextPosition {
     std::size_t line = 1;
     std::size_t column = 1;
@@ -31,7 +35,8 @@ struct TextPosition {
 // truncated document); line and column are what an editor shows for that byte.
 TextPosition position_of_byte(const std::string& text, std::size_t byte) {
     const std::size_t offset = std::min(byte == 0 ? 0 : byte - 1, text.size());
-    const std::size_t line_start = text.rfind('\n', offset == 0 ? std::string::npos : offset - 1);
+    // rfind from npos would search the whole text: at the first byte there is no line before.
+    const std::size_t line_start = offset == 0 ? std::string::npos : text.rfind('\n', offset - 1);
     TextPosition position;
     position.line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + offset, '\n'));
     position.column = line_start == std::string::npos ? offset + 1 : offset - line_start;
@@ -41,7 +46,7 @@ TextPosition position_of_byte(const std::string& text, std::size_t byte) {
 // nlohmann's messages read "[json.exception.parse_error.101] parse error at line 1, column 2: <reason>" or
 // "[json.exception.out_of_range.406] number overflow parsing '1e400'"; the file position is given separately, so
 // only the reason is kept.
-std::string_view error_reason(std::string_view message) {
+std::string error_reason(std::string_view message) {
     if (message.starts_with("[json.exception.")) {
         const std::size_t end = message.find("] ");
         if (end != std::string_view::npos) message.remove_prefix(end + 2);
@@ -50,7 +55,18 @@ std::string_view error_reason(std::string_view message) {
         const std::size_t colon = message.find(": ");
         if (colon != std::string_view::npos) message.remove_prefix(colon + 2);
     }
-    return message;
+    // The token quoted at the end may be megabytes long (a string that never closes).
+    constexpr std::string_view kLastRead = "; last read: '";
+    if (const std::size_t at = message.find(kLastRead); at != std::string_view::npos) {
+        const std::string_view rest = message.substr(at + kLastRead.size());
+        // The token ends at its closing quote, before what nlohmann expected ("'; expected '[', '{', ...").
+        std::size_t end = rest.find("'; expected");
+        if (end == std::string_view::npos) end = rest.rfind('\'');
+        if (end == std::string_view::npos) end = rest.size();
+        return fmt::format("{}{}{}{}", message.substr(0, at), kLastRead, engine::excerpt(rest.substr(0, end)),
+                           rest.substr(end));
+    }
+    return std::string(message);
 }
 
 // One pass over the text that builds nothing and finds what nlohmann's DOM parser does not say: where a syntax
@@ -66,10 +82,7 @@ public:
     bool number_float(number_float_t, const string_t&) override { return value(); }
     bool string(string_t&) override { return value(); }
     bool binary(binary_t&) override { return value(); }
-    bool start_object(std::size_t) override {
-        frames_.push_back(Frame{true, {}, {}, 0});
-        return true;
-    }
+    bool start_object(std::size_t) override { return open(true); }
     bool key(string_t& name) override {
         Frame& frame = frames_.back();
         frame.key = name;
@@ -78,10 +91,7 @@ public:
         return false;
     }
     bool end_object() override { return end(); }
-    bool start_array(std::size_t) override {
-        frames_.push_back(Frame{false, {}, {}, 0});
-        return true;
-    }
+    bool start_array(std::size_t) override { return open(false); }
     bool end_array() override { return end(); }
     bool parse_error(std::size_t position, const std::string& last_token, const Json::exception& error) override {
         // A syntax error is placed where reading stopped, as nlohmann places it; a number out of range at its
@@ -92,6 +102,7 @@ public:
     }
 
     std::string duplicate;  // the JSON path of the repeated field; empty when there is none
+    std::string too_deep;   // the JSON path where nesting passed kMaxJsonDepth; empty when it did not
     std::size_t error_byte = 0;
     std::string error_message;  // empty when the text parsed
 
@@ -105,6 +116,14 @@ private:
     };
     bool value() {
         if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+        return true;
+    }
+    bool open(bool object) {
+        if (frames_.size() == kMaxJsonDepth) {
+            too_deep = path();
+            return false;
+        }
+        frames_.push_back(Frame{object, {}, {}, 0});
         return true;
     }
     bool end() {
@@ -126,6 +145,11 @@ private:
 Json parse_text(const std::string& text, const std::string& source) {
     JsonChecker checker;
     Json::sax_parse(text, &checker);
+    if (!checker.too_deep.empty()) {
+        throw Error(fmt::format("{}: {}: nested deeper than {} levels; expected at most {} (no memsoak file needs more "
+                                "than 6)",
+                                source, engine::excerpt(checker.too_deep), kMaxJsonDepth, kMaxJsonDepth));
+    }
     if (!checker.duplicate.empty()) {
         throw Error(fmt::format("{}: {}: a field given twice; expected each field once", source, checker.duplicate));
     }
@@ -138,20 +162,15 @@ Json parse_text(const std::string& text, const std::string& source) {
 }
 
 Json read_file(const std::filesystem::path& file) {
-    // An ifstream opens a folder and then throws from the read, a message with no file name.
-    std::error_code ec;
-    if (std::filesystem::is_directory(file, ec)) {
-        throw Error(fmt::format("{}: expected a JSON file, got a folder", file.string()));
+    try {
+        return parse_text(engine::read_input_file(file, engine::kMaxConfigFileBytes), file.string());
+    } catch (const engine::Error& e) {
+        throw Error(e.what());
     }
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw Error(fmt::format("{}: cannot open file: {}", file.string(), std::strerror(errno)));
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw Error(fmt::format("{}: cannot read file: {}", file.string(), std::strerror(errno)));
-    return parse_text(text, file.string());
 }
 
 void fail(const std::string& file, std::string_view path, std::string_view expected, const Json& got) {
-    throw Error(fmt::format("{}: {}: expected {}, got {}", file, path, expected, got.dump()));
+    throw Error(fmt::format("{}: {}: expected {}, got {}", file, path, expected, engine::excerpt(got.dump())));
 }
 
 void check_object(const Json& value, std::initializer_list<std::string_view> known, std::string_view expected,
@@ -229,11 +248,17 @@ public:
         }
         scenario.duration = read_positive_duration(
             require(document, "duration", "a duration such as \"24h\"", file_, "$"), "$.duration", "24h");
-        duration_ = scenario.duration;
-        if (const auto found = document.find("seed"); found != document.end()) {
-            if (!found->is_number_unsigned()) fail(file_, "$.seed", "a non-negative integer", *found);
-            scenario.seed = found->get<std::uint64_t>();
+        if (scenario.duration > engine::kMaxRunDuration) {
+            fail(file_, "$.duration",
+                 fmt::format("at most {} (ten years of virtual time: the engine's calendar ends in 2199)",
+                             engine::format_duration(engine::kMaxRunDuration)),
+                 document.at("duration"));
         }
+        duration_ = scenario.duration;
+        // Required, as docs/scenarios.md says: a run must say which random arrivals it made.
+        const Json& seed = require(document, "seed", "a non-negative integer", file_, "$");
+        if (!seed.is_number_unsigned()) fail(file_, "$.seed", "a non-negative integer", seed);
+        scenario.seed = seed.get<std::uint64_t>();
         scenario.sample_interval = read_sample_interval(document);
         scenario.warmup = read_warmup(document);
         if (const auto found = document.find("purge_interval"); found != document.end()) {
@@ -304,8 +329,10 @@ private:
     }
 
     VirtualDuration read_warmup(const Json& document) const {
-        const auto found = document.find("warmup");
-        if (found == document.end()) return VirtualDuration{};
+        // Required, as docs/scenarios.md says: "0s" states that every sample is judged.
+        const Json& value = require(document, "warmup", "a duration such as \"1h\" (\"0s\" judges every sample)", file_,
+                                    "$");
+        const auto found = &value;
         const VirtualDuration warmup = read_duration(*found, "$.warmup", "1h");
         if (warmup >= duration_) {
             fail(file_, "$.warmup",
@@ -331,7 +358,68 @@ private:
         std::vector<WorkloadItem> items;
         items.reserve(value.size());
         for (std::size_t i = 0; i < value.size(); ++i) items.push_back(read_item(value[i], index_path("$.workload", i)));
+        check_freezes(value, items);
+        check_work(items);
         return items;
+    }
+
+    // The engine's CPU time per action, rounded up from docs/performance.md (an analysis 1.7 ms, a redraw 1.5 ms, a
+    // log message 0.15 us, a GUI pump 1.4 us) plus the scheduler's 50 ns an event.
+    static double seconds_per_event(ActionKind kind) {
+        switch (kind) {
+            case ActionKind::analyze:
+            case ActionKind::refresh_chart:
+            case ActionKind::toggle_indicator: return 2e-3;
+            case ActionKind::gui_pump: return 2e-6;
+            default: return 1e-6;
+        }
+    }
+
+    // The per-item bound lets through typos that cost hours ("every": "1ms" on analyze is 86 million analyses a
+    // day, about 40 h): the whole workload's estimated work is bounded too.
+    void check_work(const std::vector<WorkloadItem>& items) const {
+        constexpr double kMaxWorkSeconds = 3600;
+        double total = 0;
+        std::size_t heaviest = 0;
+        double heaviest_seconds = 0;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            const double seconds = expected_events(items[i]) * seconds_per_event(items[i].action.kind);
+            total += seconds;
+            if (seconds > heaviest_seconds) {
+                heaviest_seconds = seconds;
+                heaviest = i;
+            }
+        }
+        if (total <= kMaxWorkSeconds) return;
+        throw Error(fmt::format("{}: {}: expected a workload of at most {:.0f} s of engine work in a run, got about "
+                                "{:.1f} h, {:.1f} h of it {:.3g} {} events (a longer \"every\", a lower \"rate\", a "
+                                "\"count\" or a shorter window bounds it)",
+                                file_, index_path("$.workload", heaviest), kMaxWorkSeconds, total / 3600,
+                                heaviest_seconds / 3600, expected_events(items[heaviest]),
+                                to_string(items[heaviest].action.kind)));
+    }
+
+    // A thaw ends whichever freeze is on: freezes must never overlap. One item's own times are checked with its
+    // "for"; two items, or random arrivals, could overlap whatever their settings.
+    void check_freezes(const Json& value, const std::vector<WorkloadItem>& items) const {
+        std::optional<std::size_t> first;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            if (items[i].action.kind != ActionKind::gui_freeze) continue;
+            const std::string path = index_path("$.workload", i);
+            if (items[i].timing == Timing::rate) {
+                fail(file_, field_path(path, "rate"),
+                     "\"every\" or \"at\" for gui_freeze (freezes arriving at random could overlap)",
+                     value[i].at("rate"));
+            }
+            if (first) {
+                fail(file_, path,
+                     fmt::format("one gui_freeze item per scenario (the freezes of {} and this one could overlap; "
+                                 "list every freeze time in one item's \"at\")",
+                                 index_path("$.workload", *first)),
+                     value[i]);
+            }
+            first = i;
+        }
     }
 
     WorkloadItem read_item(const Json& value, const std::string& path) const {
@@ -427,14 +515,21 @@ private:
     // Every event is real work for the engine (a log message about a microsecond, an analysis milliseconds): a
     // bound keeps a typo such as "every": "1us" from running for hours. Counted over the item's window, within
     // its count.
-    void check_event_count(const Json& value, const std::string& path, const WorkloadItem& item) const {
-        constexpr double kMaxEventsPerItem = 100'000'000;
+    // How many times an item fires in the run (the expectation, for random arrivals).
+    double expected_events(const WorkloadItem& item) const {
+        if (item.timing == Timing::at) return static_cast<double>(item.at.size());
         const VirtualTime until = item.until.value_or(engine::virtual_epoch + duration_);
         const double window_seconds = std::chrono::duration<double>(until - item.from).count();
         double events = item.timing == Timing::every
                             ? window_seconds / std::chrono::duration<double>(item.every).count()
                             : window_seconds * item.rate_per_second;
         if (item.count) events = std::min(events, static_cast<double>(*item.count));
+        return events;
+    }
+
+    void check_event_count(const Json& value, const std::string& path, const WorkloadItem& item) const {
+        constexpr double kMaxEventsPerItem = 100'000'000;
+        const double events = expected_events(item);
         if (events <= kMaxEventsPerItem) return;
         const std::string_view field = item.timing == Timing::every ? "every" : "rate";
         fail(file_, field_path(path, field),

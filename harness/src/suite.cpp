@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "memsoak/engine/input_file.hpp"
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/scenario.hpp"
 
@@ -25,7 +26,7 @@ namespace {
 using Json = nlohmann::json;
 
 [[noreturn]] void bad(const std::string& file, std::string_view path, std::string_view expected, const Json& got) {
-    throw Error(fmt::format("{}: {}: expected {}, got {}", file, path, expected, got.dump()));
+    throw Error(fmt::format("{}: {}: expected {}, got {}", file, path, expected, engine::excerpt(got.dump())));
 }
 
 // Runs one child with its output in `log`; returns its wait status.

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "memsoak/engine/error.hpp"
+#include "memsoak/engine/input_file.hpp"
 #include "memsoak/engine/time.hpp"
 #include "memsoak/harness/error.hpp"
 
@@ -27,6 +28,9 @@ constexpr SizeUnit kSizeUnits[] = {
 };
 
 constexpr double kSecondsPerHour = 3600.0;
+// No memory size or growth rate memsoak judges comes near it; beyond it a typo ("1e308 GB") would make a limit that
+// can never fail.
+constexpr double kMaxSizeBytes = 1024.0 * 1024.0 * 1024.0 * 1024.0;
 
 std::string_view trim(std::string_view text) {
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
@@ -45,12 +49,12 @@ std::optional<double> leading_number(std::string_view text, std::string_view& re
     return value;
 }
 
+// A bare number is refused: "100" for --max-rss meant 100 MiB, not 100 bytes. "100 B" says bytes.
 std::optional<double> try_parse_size(std::string_view text) {
     std::string_view unit;
     const std::optional<double> value = leading_number(trim(text), unit);
     if (!value) return std::nullopt;
     unit = trim(unit);
-    if (unit.empty()) return value;
     for (const SizeUnit& candidate : kSizeUnits) {
         if (candidate.name == unit) return *value * candidate.bytes;
     }
@@ -87,10 +91,14 @@ std::optional<Ratio> split_ratio(std::string_view text) {
 }  // namespace
 
 double parse_size(std::string_view text) {
-    if (const std::optional<double> bytes = try_parse_size(text)) return *bytes;
-    throw Error(fmt::format("expected a size such as \"50 MiB\" or \"512KiB\" (units B, KB, MB, GB, KiB, MiB, GiB), "
-                            "got \"{}\"",
-                            text));
+    const std::optional<double> bytes = try_parse_size(text);
+    if (bytes && *bytes <= kMaxSizeBytes) return *bytes;
+    if (bytes) {
+        throw Error(fmt::format("expected a size of at most 1 TiB, got \"{}\"", engine::excerpt(text)));
+    }
+    throw Error(fmt::format("expected a size with its unit such as \"50 MiB\", \"512KiB\" or \"4096 B\" (units B, KB, "
+                            "MB, GB, KiB, MiB, GiB), got \"{}\"",
+                            engine::excerpt(text)));
 }
 
 double parse_rate(std::string_view text) {
@@ -98,21 +106,25 @@ double parse_rate(std::string_view text) {
         std::string_view rest;
         const std::optional<double> count = leading_number(trim(ratio->amount), rest);
         const std::optional<double> seconds = try_parse_period_seconds(ratio->period);
-        if (count && rest.empty() && seconds) return *count / *seconds;
+        if (count && rest.empty() && seconds && std::isfinite(*count / *seconds)) return *count / *seconds;
     }
     throw Error(fmt::format("expected a rate such as \"10/s\", \"4/h\" or \"1/15m\" (events per period), got \"{}\"",
-                            text));
+                            engine::excerpt(text)));
 }
 
 double parse_size_rate(std::string_view text) {
     if (const std::optional<Ratio> ratio = split_ratio(text)) {
         const std::optional<double> bytes = try_parse_size(ratio->amount);
         const std::optional<double> seconds = try_parse_period_seconds(ratio->period);
-        if (bytes && seconds) return *bytes * (kSecondsPerHour / *seconds);
+        if (bytes && seconds) {
+            const double per_hour = *bytes * (kSecondsPerHour / *seconds);
+            if (per_hour <= kMaxSizeBytes) return per_hour;
+            throw Error(fmt::format("expected a growth rate of at most 1 TiB/h, got \"{}\"", engine::excerpt(text)));
+        }
     }
     throw Error(fmt::format("expected a growth rate such as \"1 MiB/h\" or \"500 KiB/d\" (a size per period), "
                             "got \"{}\"",
-                            text));
+                            engine::excerpt(text)));
 }
 
 std::string format_bytes(double bytes) {

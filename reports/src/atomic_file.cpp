@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <string>
 #include <unistd.h>
 
@@ -86,6 +87,15 @@ void write_all(int fd, std::string_view content, const fs::path& target) {
 
 void write_file_atomically(const std::filesystem::path& target, std::string_view content) {
     const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    // The rename below would replace a FIFO or a device node as readily as a file: only a regular file is ours.
+    struct stat status {};
+    if (::stat(target.c_str(), &status) == 0 && !S_ISREG(status.st_mode)) {
+        throw Error(fmt::format("{}: not a regular file; memsoak replaces only regular files", target.string()));
+    }
+    // An output may lie in a folder the command creates (--html out/index.html beside --out-dir out).
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    if (ec) throw Error(fmt::format("{}: cannot create the folder {}: {}", target.string(), folder.string(), ec.message()));
     TemporaryFile temporary(folder, target);
     write_all(temporary.fd(), content, target);
     if (::fsync(temporary.fd()) != 0) fail(target, "cannot flush the temporary file to disk", errno);

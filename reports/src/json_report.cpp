@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "memsoak/engine/error.hpp"
+#include "memsoak/engine/input_file.hpp"
 #include "memsoak/harness/diagnosis.hpp"
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/scenario.hpp"
@@ -206,10 +208,7 @@ public:
 
     [[noreturn]] void fail(const std::string& path, std::string_view expected, const Json& got) const {
         // A mistyped array of thousands of samples would drown the message: its start is enough to recognise it.
-        constexpr std::size_t kMaxQuoted = 60;
-        std::string quoted = got.dump();
-        if (quoted.size() > kMaxQuoted) quoted = quoted.substr(0, kMaxQuoted) + "...";
-        throw Error(fmt::format("{}: {}: expected {}, got {}", source_, path, expected, quoted));
+        throw Error(fmt::format("{}: {}: expected {}, got {}", source_, path, expected, engine::excerpt(got.dump())));
     }
 
     // For problems that are not a value of the wrong type: a missing field, a column of the wrong length.
@@ -710,14 +709,11 @@ harness::RunResult run_result_from_json(const nlohmann::json& document, const st
 
 harness::RunResult load_report(const std::filesystem::path& file) {
     const std::string source = file.string();
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw Error(fmt::format("{}: cannot open file: {}", source, std::strerror(errno)));
-    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    if (in.bad()) throw Error(fmt::format("{}: cannot read file: {}", source, std::strerror(errno)));
-
     Json document;
     try {
-        document = harness::json_input::parse_text(text, source);
+        document = harness::json_input::parse_text(engine::read_input_file(file, engine::kMaxReportFileBytes), source);
+    } catch (const memsoak::engine::Error& e) {
+        throw Error(e.what());
     } catch (const harness::Error& e) {
         throw Error(e.what());
     }

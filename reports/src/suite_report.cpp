@@ -9,6 +9,7 @@
 #include <fmt/color.h>
 #include <fmt/format.h>
 
+#include "memsoak/engine/input_file.hpp"
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/scenario.hpp"
 #include "memsoak/reports/error.hpp"
@@ -35,7 +36,7 @@ public:
     explicit Reader(const std::string& source) : source_(source) {}
 
     [[noreturn]] void fail(const std::string& path, std::string_view expected, const Json& got) const {
-        throw Error(fmt::format("{}: {}: expected {}, got {}", source_, path, expected, got.dump()));
+        throw Error(fmt::format("{}: {}: expected {}, got {}", source_, path, expected, engine::excerpt(got.dump())));
     }
 
     const Json& member(const Json& object, const std::string& path, std::string_view key,
@@ -166,7 +167,7 @@ SuiteReport suite_report_from_json(const Json& document, const std::string& sour
     if (version != kSuiteReportSchemaVersion) {
         throw Error(fmt::format("{}: $.schema_version: unsupported suite report schema version {}; this memsoak "
                                 "reads version {} (docs/reports.md)",
-                                source, version.dump(), kSuiteReportSchemaVersion));
+                                source, engine::excerpt(version.dump()), kSuiteReportSchemaVersion));
     }
     SuiteReport report;
     const Json& suite = r.typed(document, "$", "suite", "an object", &Json::is_object);

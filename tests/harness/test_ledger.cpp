@@ -174,8 +174,8 @@ TEST(LedgerErrors, LimitsHaveExactlyOneBound) {
 
 TEST(LedgerErrors, BoundsMustBeSizesRatesOrCounts) {
     EXPECT_EQ(error_of(with_limit(R"({"metric": "os.rss_bytes", "peak": "big"})")),
-              "scenarios/budgets.json: $.budgets.process.limits[0].peak: expected a size such as \"50 MiB\" or "
-              "\"512KiB\" (units B, KB, MB, GB, KiB, MiB, GiB), got \"big\"");
+              "scenarios/budgets.json: $.budgets.process.limits[0].peak: expected a size with its unit such as "
+              "\"50 MiB\", \"512KiB\" or \"4096 B\" (units B, KB, MB, GB, KiB, MiB, GiB), got \"big\"");
     EXPECT_EQ(error_of(with_limit(R"({"metric": "os.rss_bytes", "peak": 52428800})")),
               "scenarios/budgets.json: $.budgets.process.limits[0].peak: expected a size such as \"50 MiB\" (a "
               "string), got 52428800");

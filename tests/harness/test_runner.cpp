@@ -149,7 +149,7 @@ TEST(Runner, ABudgetMissingFromTheLedgerIsAnError) {
         run_scenario(scenario, growth_ledger(), target, engine_only());
         FAIL() << "expected harness::Error";
     } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "test.json: $.budgets: budget \"issue-9\" is not in the ledger budgets.json");
+        EXPECT_STREQ(e.what(), "test.json: $.budgets[0]: budget \"issue-9\" is not in the ledger budgets.json");
     }
 }
 

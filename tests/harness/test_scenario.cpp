@@ -19,7 +19,7 @@ const std::string kDataDir = MEMSOAK_SOURCE_DIR "/tests/harness/data";
 // The smallest valid scenario; each error test breaks one thing in it.
 Json minimal() {
     return Json::parse(R"({
-        "schema_version": 1, "name": "x", "duration": "24h", "sample_interval": "1m",
+        "schema_version": 1, "name": "x", "duration": "24h", "seed": 1, "sample_interval": "1m", "warmup": "0s",
         "workload": [{"action": "tick", "every": "1m"}], "budgets": ["process"]
     })");
 }
@@ -119,10 +119,19 @@ TEST(Scenario, AFullFileParsesIntoTheExpectedStructs) {
 TEST(Scenario, OptionalFieldsTakeTheirDefaults) {
     const Scenario s = parse_scenario(minimal(), kFile);
     EXPECT_EQ(s.description, "");
-    EXPECT_EQ(s.seed, 1u);
-    EXPECT_EQ(s.warmup, 0s);
     EXPECT_EQ(s.purge_interval, 0s);  // never purge
     EXPECT_EQ(s.engine, Json::object());
+}
+
+TEST(ScenarioErrors, SeedAndWarmupAreRequiredAsDocumented) {
+    // A run must state its random arrivals and which samples it judges: no silent default.
+    Json without_seed = minimal();
+    without_seed.erase("seed");
+    EXPECT_EQ(error_of(without_seed), std::string(kFile) + ": $.seed: missing; expected a non-negative integer");
+    Json without_warmup = minimal();
+    without_warmup.erase("warmup");
+    EXPECT_EQ(error_of(without_warmup),
+              std::string(kFile) + ": $.warmup: missing; expected a duration such as \"1h\" (\"0s\" judges every sample)");
 }
 
 TEST(ScenarioErrors, InvalidJsonNamesLineAndColumn) {

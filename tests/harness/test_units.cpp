@@ -23,9 +23,9 @@ std::string size_error(std::string_view text) { return error_of(parse_size, text
 std::string rate_error(std::string_view text) { return error_of(parse_rate, text); }
 std::string size_rate_error(std::string_view text) { return error_of(parse_size_rate, text); }
 
-TEST(ParseSize, ReadsBareBytesAndEveryUnit) {
-    EXPECT_EQ(parse_size("2048"), 2048.0);
-    EXPECT_EQ(parse_size("0"), 0.0);
+TEST(ParseSize, ReadsEveryUnit) {
+    EXPECT_EQ(parse_size("2048 B"), 2048.0);
+    EXPECT_EQ(parse_size("0 B"), 0.0);
     EXPECT_EQ(parse_size("7 B"), 7.0);
     EXPECT_EQ(parse_size("1 KB"), 1000.0);
     EXPECT_EQ(parse_size("1kB"), 1000.0);
@@ -38,7 +38,7 @@ TEST(ParseSize, ReadsBareBytesAndEveryUnit) {
 }
 
 TEST(ParseSize, RejectsWhatIsNotASize) {
-    const std::string expected = "expected a size such as \"50 MiB\" or \"512KiB\" (units B, KB, MB, GB, KiB, MiB, GiB)";
+    const std::string expected = "expected a size with its unit such as \"50 MiB\", \"512KiB\" or \"4096 B\" (units B, KB, MB, GB, KiB, MiB, GiB)";
     EXPECT_EQ(size_error("fast"), expected + ", got \"fast\"");
     EXPECT_EQ(size_error(""), expected + ", got \"\"");
     EXPECT_EQ(size_error("MiB"), expected + ", got \"MiB\"");
@@ -47,6 +47,12 @@ TEST(ParseSize, RejectsWhatIsNotASize) {
     EXPECT_EQ(size_error("1 MiB extra"), expected + ", got \"1 MiB extra\"");
     EXPECT_EQ(size_error("inf B"), expected + ", got \"inf B\"");
     EXPECT_EQ(size_error("1 TiB"), expected + ", got \"1 TiB\"");
+    // A bare number: bytes or MiB? "--max-rss 100" meant the latter.
+    EXPECT_EQ(size_error("2048"), expected + ", got \"2048\"");
+    // Finite but beyond any memory: a limit that could never fail.
+    EXPECT_EQ(size_error("1e308 GB"), "expected a size of at most 1 TiB, got \"1e308 GB\"");
+    EXPECT_EQ(size_error("1025 GiB"), "expected a size of at most 1 TiB, got \"1025 GiB\"");
+    EXPECT_EQ(parse_size("1024 GiB"), 1024.0 * 1024 * 1024 * 1024);
 }
 
 TEST(ParseRate, ReadsEventsPerSecond) {

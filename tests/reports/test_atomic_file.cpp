@@ -82,21 +82,25 @@ TEST_F(AtomicFile, ReplacesAnExistingFileByRenameNotInPlace) {
     EXPECT_EQ(entries(), std::set<std::string>{"report.json"});
 }
 
-TEST_F(AtomicFile, FailsInAMissingFolderWithAnExactMessage) {
-    const fs::path target = folder_ / "missing" / "report.json";
-    EXPECT_EQ(error_of(target, "x"), target.string() + ": cannot create a temporary file in " +
-                                         (folder_ / "missing").string() + ": No such file or directory");
-    EXPECT_TRUE(entries().empty());
+TEST_F(AtomicFile, CreatesMissingFolders) {
+    // --html out/index.html beside --out-dir out: the folder may not exist yet.
+    const fs::path target = folder_ / "missing" / "deeper" / "report.json";
+    EXPECT_EQ(error_of(target, "x"), "no error");
+    EXPECT_EQ(read(target), "x");
 }
 
-TEST_F(AtomicFile, RemovesTheTemporaryWhenTheRenameFails) {
-    // A target that is a folder: the temporary gets written, then the rename over it fails.
-    const fs::path target = folder_ / "report.json";
-    fs::create_directory(target);
-    std::ofstream(target / "kept") << "kept";
-    EXPECT_EQ(error_of(target, "x"), target.string() + ": cannot replace it with the temporary file: Is a directory");
-    EXPECT_EQ(entries(), std::set<std::string>{"report.json"});
-    EXPECT_EQ(read(target / "kept"), "kept");
+TEST_F(AtomicFile, ReplacesNothingButARegularFile) {
+    // A folder, or a FIFO: the rename would replace the FIFO as readily as a file.
+    const fs::path folder = folder_ / "report.json";
+    fs::create_directory(folder);
+    std::ofstream(folder / "kept") << "kept";
+    EXPECT_EQ(error_of(folder, "x"), folder.string() + ": not a regular file; memsoak replaces only regular files");
+    EXPECT_EQ(read(folder / "kept"), "kept");
+    const fs::path fifo = folder_ / "pipe";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    EXPECT_EQ(error_of(fifo, "x"), fifo.string() + ": not a regular file; memsoak replaces only regular files");
+    EXPECT_TRUE(fs::is_fifo(fifo));
+    EXPECT_EQ(entries(), (std::set<std::string>{"pipe", "report.json"})) << "a temporary was left behind";
 }
 
 TEST_F(AtomicFile, FailsInAnUnwritableFolderAndLeavesTheOldFile) {

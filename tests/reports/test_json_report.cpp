@@ -283,7 +283,7 @@ TEST(JsonReport, NamesTheBadSample) {
 
 TEST(JsonReport, ShortensALongMistypedValueInTheMessage) {
     EXPECT_EQ(error_of([] { read_with("/samples/t_s"_json_pointer, std::string(100, 'x')); }),
-              "day.json: $.samples.t_s: expected an array, got \"" + std::string(59, 'x') + "...");
+              "day.json: $.samples.t_s: expected an array, got \"" + std::string(59, 'x') + "... (102 bytes)");
 }
 
 TEST(JsonReport, ReadsTheExampleInTheSchemaDocument) {

@@ -42,6 +42,11 @@ struct RunOptions {
     std::size_t probe_rounds = 8;
 };
 
+// What run_scenario refuses before its first event, checked without running: every budget of the scenario is in the
+// ledger, and every limit's metric is one that a sampled layer has. `validate` calls it, so that its "ok" means
+// the run will start. Throws harness::Error naming the file and place.
+void check_run_setup(const Scenario& scenario, const Ledger& ledger, Target& target, const RunOptions& options);
+
 // Fills everything in RunResult but the tool's identity (version, commit, build type), which the caller knows:
 // samples, budgets, attribution, the layer diagnosis (diagnosis.hpp), when asked the heap profile findings, and
 // after a failed whole-process limit the retained bytes per action.

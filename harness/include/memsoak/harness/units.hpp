@@ -1,9 +1,10 @@
 #pragma once
 // Human-readable quantities in scenario and ledger files: sizes, event rates and growth rates.
 //
-// Sizes: a non-negative number and an optional unit, with or without a space: "2048" (bytes), "512KiB",
+// Sizes: a non-negative number and its unit, with or without a space: "2048 B", "512KiB",
 // "50 MiB", "1.5 GB". Decimal units are powers of 1000 as in SI: B, KB (also kB), MB, GB; so "MB" is 10^6 bytes,
 // not 2^20. Binary units are powers of 1024: KiB, MiB, GiB. Units are case-sensitive ("mb" would be millibits).
+// The unit is required ("100" is refused: bytes or MiB?), and sizes and growth rates are at most 1 TiB (per hour).
 //
 // Each parser throws harness::Error whose message says what was expected and quotes the text:
 // "expected a size such as \"50 MiB\" ..., got \"fast\"". Callers prefix the file and the JSON path.
