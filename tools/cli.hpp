@@ -4,16 +4,22 @@
 
 #include <atomic>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
 
+#include "memsoak/engine/config.hpp"
 #include "memsoak/harness/ledger.hpp"
 #include "memsoak/harness/result.hpp"
 #include "memsoak/harness/scenario.hpp"
+#include "memsoak/harness/suite.hpp"
+#include "memsoak/harness/target.hpp"
 
 namespace memsoak::cli {
 
@@ -32,12 +38,31 @@ struct UsageError : std::runtime_error {
 extern std::atomic<bool> g_stop_requested;
 extern std::atomic<int> g_stop_signal;
 
-// Parses a command's arguments, then checks that each output file option present (--out, --html, --junit,
-// --markdown) names a file in an existing folder: refused before any work, as a usage error.
+// Parses a command's arguments, then checks every output file option present (--out, --html, --junit,
+// --markdown) with check_output_files: refused before any work, as a usage error.
 boost::program_options::variables_map parse(const std::vector<std::string>& args,
                                             const boost::program_options::options_description& options,
                                             const boost::program_options::positional_options_description& positional);
 bool wants_help(const std::vector<std::string>& args);
+
+// An output a command will write: the option that names it ("out") and its path.
+struct OutputFile {
+    std::string option;
+    std::filesystem::path path;
+};
+// Outputs never destroy what they name (docs/reliability.md, "Outputs"): each is a non-empty path that names
+// nothing or a regular file (never a folder, FIFO, device or socket); its nearest existing folder is a writable
+// folder (missing folders below it are created when it is written); no two outputs name one file. Throws
+// UsageError naming the option.
+void check_output_files(const std::vector<OutputFile>& outputs);
+// An output naming one of the command's inputs (the scenario, its ledger, a report being compared) would replace
+// it: throws UsageError naming both.
+void check_outputs_spare_inputs(const std::vector<OutputFile>& outputs,
+                                const std::vector<std::filesystem::path>& inputs);
+// The files that `paths` name: each regular file, and the regular files directly inside each folder.
+std::vector<std::filesystem::path> files_named_by(const std::vector<std::filesystem::path>& paths);
+// The output file options present in `vm` (out, html, junit, markdown).
+std::vector<OutputFile> output_files(const boost::program_options::variables_map& vm);
 
 // budgets.json beside the scenario: where a scenario's ledger is unless --ledger says otherwise.
 std::filesystem::path default_ledger_for(const std::filesystem::path& scenario);
@@ -55,6 +80,37 @@ double parse_max_rss(const std::string& text);
 // calibration file (harness/calibration.hpp); throws harness::Error when it is missing or stale. Under a sanitizer
 // nothing is applied and those limits are judged not_measured.
 void apply_calibration(harness::Ledger& ledger, const harness::Scenario& scenario);
+// What a memsoak JSON file holds, from its content: a ledger's "budgets" is an object (a scenario's is a list), a
+// suite lists "scenarios", a calibration file has a "false_alarm_rate"; anything else is read as a scenario, so
+// that a scenario with a misspelt field is reported as one.
+enum class FileKind { scenario, suite, ledger, calibration };
+FileKind kind_of(const nlohmann::json& document);
+std::string_view to_string(FileKind kind);
+
+// What a run reads and checks before its first event. `run`, `suite` (every entry, before any runs), `fixcheck`,
+// `probe` and `validate` share it, so that validate's "ok" means the run will start.
+struct RunRequest {
+    std::filesystem::path scenario_file;
+    std::optional<std::filesystem::path> ledger_file;  // default: budgets.json beside the scenario
+    std::optional<std::uint64_t> seed;                  // default: the scenario's
+    std::vector<std::string> leaks;                     // study issues switched back on
+    std::vector<std::string> injections;                // --inject values
+    std::vector<harness::Layer> layers{harness::Layer::os, harness::Layer::allocator, harness::Layer::engine};
+    bool calibrating = false;                           // calibrated limits not applied
+};
+struct RunSetup {
+    harness::Scenario scenario;
+    harness::Ledger ledger;
+    engine::Config config;
+    std::vector<std::string> injected;                  // every injected leak, in canonical form
+    std::vector<std::filesystem::path> inputs;          // every file the run reads: none may be an output
+    std::unique_ptr<harness::Target> target;            // the engine, built (a replay CSV read and checked)
+};
+RunSetup prepare_run(const RunRequest& request);
+// prepare_run for every scenario of a suite, before any runs (a later entry's error must not come after the
+// earlier entries' work); errors name the suite entry. Returns every file the suite's runs read.
+std::vector<std::filesystem::path> check_suite_runs(const harness::Suite& suite, const RunRequest& request);
+
 // The tool's identity (version, commit, build type) in a result.
 void stamp_tool(harness::RunResult& result);
 // 0 pass, 1 a budget failed, 128+signal when interrupted.

@@ -1,12 +1,20 @@
 #include "cli.hpp"
 
+#include "memsoak/engine/error.hpp"
 #include "memsoak/harness/calibration.hpp"
+#include "memsoak/harness/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
+#include "memsoak/harness/runner.hpp"
 #include "memsoak/harness/samplers.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <csignal>
+#include <cstring>
 #include <fmt/format.h>
 
 #include "memsoak/harness/error.hpp"
@@ -14,6 +22,7 @@
 #include "memsoak_version.hpp"
 
 namespace po = boost::program_options;
+namespace fs = std::filesystem;
 
 namespace memsoak::cli {
 
@@ -22,28 +31,120 @@ std::atomic<int> g_stop_signal{0};
 
 namespace {
 
+std::string kind_of(const struct stat& status) {
+    if (S_ISDIR(status.st_mode)) return "a folder";
+    if (S_ISFIFO(status.st_mode)) return "a FIFO";
+    if (S_ISCHR(status.st_mode)) return "a character device";
+    if (S_ISBLK(status.st_mode)) return "a block device";
+    if (S_ISSOCK(status.st_mode)) return "a socket";
+    return "not a regular file";
+}
+
+// The folder nearest to `file` that exists: where its missing folders will be created.
+fs::path nearest_existing_folder(const fs::path& file) {
+    fs::path folder = file.parent_path();
+    std::error_code ec;
+    while (!folder.empty() && !fs::exists(folder, ec)) folder = folder.parent_path();
+    return folder.empty() ? fs::path(".") : folder;
+}
+
 // An output file must be writable where it is named, checked before any work: a typo must not cost a soak, nor
-// leave some outputs written and others not.
-void check_output_file(std::string_view option, const std::filesystem::path& file) {
-    const std::filesystem::path folder = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
-    if (!std::filesystem::is_directory(folder)) {
-        throw UsageError(fmt::format("--{} {}: the folder {} does not exist", option, file.string(), folder.string()));
+// leave some outputs written and others not; and it must not replace anything but a regular file.
+void check_output_file(const OutputFile& output) {
+    const fs::path& file = output.path;
+    if (file.empty()) throw UsageError(fmt::format("--{}: expected a file name, got an empty path", output.option));
+    const std::string name = file.filename().string();
+    if (name.empty() || name == "." || name == "..") {
+        throw UsageError(fmt::format("--{} {}: expected a file name, got a folder", output.option, file.string()));
     }
-    if (std::filesystem::is_directory(file)) {
-        throw UsageError(fmt::format("--{} {}: expected a file name, got a folder", option, file.string()));
+    struct stat status {};
+    if (::stat(file.c_str(), &status) == 0) {
+        if (S_ISDIR(status.st_mode)) {
+            throw UsageError(fmt::format("--{} {}: expected a file name, got a folder", output.option, file.string()));
+        }
+        if (!S_ISREG(status.st_mode)) {
+            throw UsageError(fmt::format("--{} {}: expected a new name or a regular file to replace, got {} "
+                                         "(memsoak replaces only regular files)",
+                                         output.option, file.string(), kind_of(status)));
+        }
+    }
+    const fs::path folder = nearest_existing_folder(file);
+    if (::stat(folder.c_str(), &status) != 0 || !S_ISDIR(status.st_mode)) {
+        throw UsageError(fmt::format("--{} {}: {} is a file, not a folder", output.option, file.string(),
+                                     folder.string()));
+    }
+    if (::access(folder.c_str(), W_OK | X_OK) != 0) {
+        throw UsageError(fmt::format("--{} {}: cannot write in the folder {}: {}", output.option, file.string(),
+                                     folder.string(), std::strerror(errno)));
     }
 }
 
+// Two paths name one file: the same file on disk, or the same place once "..", "." and links are resolved.
+bool same_file(const fs::path& a, const fs::path& b) {
+    struct stat sa {}, sb {};
+    if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0) {
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    }
+    std::error_code ec_a, ec_b;
+    const fs::path ca = fs::weakly_canonical(fs::absolute(a), ec_a);
+    const fs::path cb = fs::weakly_canonical(fs::absolute(b), ec_b);
+    return !ec_a && !ec_b && ca == cb;
+}
+
 }  // namespace
+
+void check_output_files(const std::vector<OutputFile>& outputs) {
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+        check_output_file(outputs[i]);
+        for (std::size_t j = 0; j < i; ++j) {
+            if (same_file(outputs[i].path, outputs[j].path)) {
+                throw UsageError(fmt::format("--{} and --{} name the same file {}: one would replace the other",
+                                             outputs[j].option, outputs[i].option, outputs[i].path.string()));
+            }
+        }
+    }
+}
+
+void check_outputs_spare_inputs(const std::vector<OutputFile>& outputs, const std::vector<fs::path>& inputs) {
+    for (const OutputFile& output : outputs) {
+        for (const fs::path& input : inputs) {
+            if (!input.empty() && same_file(output.path, input)) {
+                throw UsageError(fmt::format("--{} {}: is {}, an input of this command; choose another file",
+                                             output.option, output.path.string(), input.string()));
+            }
+        }
+    }
+}
+
+std::vector<fs::path> files_named_by(const std::vector<fs::path>& paths) {
+    std::vector<fs::path> files;
+    for (const fs::path& path : paths) {
+        std::error_code ec;
+        if (fs::is_directory(path, ec)) {
+            for (const auto& entry : fs::directory_iterator(path, ec)) {
+                if (entry.is_regular_file(ec)) files.push_back(entry.path());
+            }
+        } else if (fs::is_regular_file(path, ec)) {
+            files.push_back(path);
+        }
+    }
+    return files;
+}
+
+std::vector<OutputFile> output_files(const po::variables_map& vm) {
+    std::vector<OutputFile> outputs;
+    for (const char* option : {"out", "html", "junit", "markdown"}) {
+        if (vm.count(option)) outputs.push_back({option, vm[option].as<std::string>()});
+    }
+    return outputs;
+}
 
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& options,
                         const po::positional_options_description& positional) {
     po::variables_map vm;
     po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
     po::notify(vm);
-    for (const char* output : {"out", "html", "junit", "markdown"}) {
-        if (vm.count(output)) check_output_file(output, vm[output].as<std::string>());
-    }
+    check_output_files(output_files(vm));
     return vm;
 }
 
@@ -90,6 +191,66 @@ void apply_calibration(harness::Ledger& ledger, const harness::Scenario& scenari
                                        harness::load_calibration(ledger.calibration_file));
 }
 
+FileKind kind_of(const nlohmann::json& document) {
+    if (!document.is_object()) return FileKind::scenario;
+    if (document.contains("budgets") && document["budgets"].is_object()) return FileKind::ledger;
+    if (document.contains("false_alarm_rate")) return FileKind::calibration;
+    if (document.contains("scenarios")) return FileKind::suite;
+    return FileKind::scenario;
+}
+
+std::string_view to_string(FileKind kind) {
+    switch (kind) {
+        case FileKind::scenario: return "a scenario";
+        case FileKind::suite: return "a suite";
+        case FileKind::ledger: return "a budget ledger";
+        case FileKind::calibration: return "a calibration file";
+    }
+    return "?";
+}
+
+RunSetup prepare_run(const RunRequest& request) {
+    RunSetup setup;
+    // Command-line values first: a typo must not be reported as a problem of a file.
+    engine::Config injections;
+    try {
+        harness::apply_injections(injections, request.injections);
+    } catch (const harness::Error& e) {
+        throw UsageError(e.what());
+    }
+    harness::check_leak_names(request.leaks);
+
+    setup.scenario = harness::load_scenario(request.scenario_file);
+    harness::check_workload_for_engine(setup.scenario);
+    if (request.seed) setup.scenario.seed = *request.seed;
+    const fs::path ledger_file = request.ledger_file.value_or(default_ledger_for(request.scenario_file));
+    setup.ledger = harness::load_ledger(ledger_file);
+    setup.config = harness::engine_config_for_run(setup.scenario.engine, setup.scenario.file + ": $.engine",
+                                                  request.scenario_file.parent_path(), setup.scenario.seed,
+                                                  request.leaks);
+    setup.config.injected_leaks.insert(setup.config.injected_leaks.end(), injections.injected_leaks.begin(),
+                                       injections.injected_leaks.end());
+    // The scenario's own "inject" leaks are recorded too: the report says every leak that was put in.
+    for (const engine::InjectedLeak& leak : setup.config.injected_leaks) {
+        setup.injected.push_back(engine::to_string(leak));
+    }
+    setup.inputs = {request.scenario_file, ledger_file};
+    if (!setup.ledger.calibration_file.empty()) setup.inputs.push_back(setup.ledger.calibration_file);
+    if (!setup.config.replay_csv.empty()) setup.inputs.push_back(setup.config.replay_csv);
+    // Built here, not when the run starts: a replay CSV is read and checked now.
+    try {
+        setup.target = harness::make_engine_target(setup.config);
+    } catch (const engine::Error& e) {
+        throw harness::Error(e.what());
+    }
+    harness::RunOptions options;
+    options.layers = request.layers;
+    harness::check_run_setup(setup.scenario, setup.ledger, *setup.target, options);
+    // After every other input check: a bad option or CSV is reported as such, not as a missing calibration.
+    if (!request.calibrating) apply_calibration(setup.ledger, setup.scenario);
+    return setup;
+}
+
 void stamp_tool(harness::RunResult& result) {
     result.info.tool_version = MEMSOAK_VERSION;
     result.info.git_commit = MEMSOAK_GIT_COMMIT;
@@ -129,8 +290,12 @@ double parse_max_rss(const std::string& text) {
     } catch (const harness::Error& e) {
         throw UsageError(fmt::format("--max-rss: {}", e.what()));
     }
-    // At least a byte: "0.1 B" would otherwise stop every run at its first sample, as "0" would.
-    if (!(bytes >= 1)) throw UsageError(fmt::format("--max-rss: expected a positive size, got \"{}\"", text));
+    // memsoak and the engine take more than this at their start: a smaller limit would stop every run at its first
+    // sample, which is a typo ("1 B"), not a limit.
+    constexpr double kLeastMaxRss = 1024.0 * 1024.0;
+    if (!(bytes >= kLeastMaxRss)) {
+        throw UsageError(fmt::format("--max-rss: expected at least 1 MiB (memsoak itself takes more), got \"{}\"", text));
+    }
     return bytes;
 }
 

@@ -97,6 +97,9 @@ int compare_command(const std::vector<std::string>& args) {
     if (!vm.count("baseline") || !vm.count("candidate")) {
         throw UsageError("name the baseline and the candidate (two reports or two folders)");
     }
+    // A rendering must not replace a report being compared.
+    check_outputs_spare_inputs(output_files(vm), files_named_by({vm["baseline"].as<std::string>(),
+                                                                 vm["candidate"].as<std::string>()}));
     reports::CompareOptions compare_options;
     compare_options.peak_tolerance_bytes = parse_quantity(vm, "peak-tolerance", harness::parse_size);
     compare_options.items_tolerance = parse_count(vm["count-tolerance"].as<std::string>());

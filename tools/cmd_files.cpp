@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "memsoak/engine/error.hpp"
 #include "memsoak/harness/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/calibration.hpp"
@@ -21,22 +22,6 @@ namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
 namespace memsoak::cli {
-
-namespace {
-
-enum class FileKind { scenario, suite, ledger, calibration };
-
-// What a file holds, from its content: a ledger's "budgets" is an object (a scenario's is a list), a suite lists
-// "scenarios", a calibration file has a "false_alarm_rate"; anything else is read as a scenario, so that a
-// scenario with a misspelt field is reported as one.
-FileKind kind_of(const nlohmann::json& document) {
-    if (document.is_object() && document.contains("budgets") && document["budgets"].is_object()) return FileKind::ledger;
-    if (document.is_object() && document.contains("false_alarm_rate")) return FileKind::calibration;
-    if (document.is_object() && document.contains("scenarios")) return FileKind::suite;
-    return FileKind::scenario;
-}
-
-}  // namespace
 
 int validate_command(const std::vector<std::string>& args) {
     po::options_description options("memsoak validate FILE... [options]");
@@ -58,27 +43,21 @@ int validate_command(const std::vector<std::string>& args) {
         try {
             const FileKind kind = kind_of(harness::json_input::read_file(name));
             if (kind == FileKind::scenario) {
-                const harness::Scenario scenario = harness::load_scenario(name);
-                harness::check_workload_for_engine(scenario);
-                harness::engine_config_for_run(scenario.engine, scenario.file + ": $.engine",
-                                               fs::path(name).parent_path(), scenario.seed, {});
-                const fs::path ledger_file =
-                    vm.count("ledger") ? fs::path(vm["ledger"].as<std::string>()) : default_ledger_for(name);
-                harness::Ledger ledger = harness::load_ledger(ledger_file);
-                for (std::size_t i = 0; i < scenario.budgets.size(); ++i) {
-                    if (ledger.find(scenario.budgets[i]) == nullptr) {
-                        throw harness::Error(fmt::format("{}: $.budgets[{}]: budget \"{}\" is not in the ledger {}",
-                                                         name, i, scenario.budgets[i], ledger.file));
-                    }
-                }
-                // As `run` does before it starts: calibrated limits for this scenario and allocator.
-                apply_calibration(ledger, scenario);
-                std::cout << fmt::format("{}: ok (scenario {})\n", name, scenario.name);
-                for (const std::string& warning : harness::scenario_warnings(scenario, ledger)) {
+                // Exactly what `run` checks before its first event, with every layer sampled.
+                RunRequest request;
+                request.scenario_file = name;
+                if (vm.count("ledger")) request.ledger_file = vm["ledger"].as<std::string>();
+                const RunSetup setup = prepare_run(request);
+                std::cout << fmt::format("{}: ok (scenario {})\n", name, setup.scenario.name);
+                for (const std::string& warning : harness::scenario_warnings(setup.scenario, setup.ledger)) {
                     std::cout << "  warning: " << warning << "\n";
                 }
             } else if (kind == FileKind::suite) {
+                // Exactly what `suite` checks before its first run: every entry as `run` checks it.
                 const harness::Suite suite = harness::load_suite(name);
+                RunRequest request;
+                if (vm.count("ledger")) request.ledger_file = vm["ledger"].as<std::string>();
+                check_suite_runs(suite, request);
                 std::cout << fmt::format("{}: ok (suite {}, {} scenarios)\n", name, suite.name, suite.scenarios.size());
             } else if (kind == FileKind::calibration) {
                 const harness::CalibrationFile calibration = harness::load_calibration(name);
@@ -89,6 +68,9 @@ int validate_command(const std::vector<std::string>& args) {
                 std::cout << fmt::format("{}: ok (ledger, {} budgets)\n", name, ledger.budgets.size());
             }
         } catch (const harness::Error& e) {
+            std::cerr << "memsoak: error: " << e.what() << "\n";
+            code = kExitBadInput;
+        } catch (const engine::Error& e) {
             std::cerr << "memsoak: error: " << e.what() << "\n";
             code = kExitBadInput;
         }

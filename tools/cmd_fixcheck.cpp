@@ -143,21 +143,20 @@ int fixcheck_command(const std::vector<std::string>& args) {
     }
     std::vector<std::string> common;
     if (vm.count("measure")) {
-        parse_layers(vm["measure"].as<std::string>());  // a bad layer is a usage error here, not in a child
         common.insert(common.end(), {"--measure", vm["measure"].as<std::string>()});
     }
     if (vm.count("ledger")) common.insert(common.end(), {"--ledger", vm["ledger"].as<std::string>()});
     std::optional<std::uint64_t> seed;
-    if (vm.count("seed")) {
-        // Digits only: boost would read "-1" as 2^64 - 1.
-        const std::string text = vm["seed"].as<std::string>();
-        std::uint64_t value = 0;
-        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
-            throw UsageError(fmt::format("--seed: expected a non-negative integer below 2^64, got \"{}\"", text));
-        }
-        seed = value;
-    }
+    if (vm.count("seed")) seed = parse_seed(vm["seed"].as<std::string>());
+    // Both runs' checks, before either starts: what the leaky run would refuse (an unknown leak, a missing ledger,
+    // a broken CSV) is refused now rather than after the fixed run's soak.
+    RunRequest request;
+    request.scenario_file = scenario_file;
+    if (vm.count("ledger")) request.ledger_file = vm["ledger"].as<std::string>();
+    request.seed = seed;
+    request.leaks = leaks;
+    if (vm.count("measure")) request.layers = parse_layers(vm["measure"].as<std::string>());
+    check_outputs_spare_inputs(output_files(vm), prepare_run(request).inputs);
 
     Side with_leaks{"with-leaks", common, {}, {}};
     for (const std::string& leak : leaks) with_leaks.run_args.insert(with_leaks.run_args.end(), {"--leak", leak});

@@ -50,6 +50,16 @@ int merge_command(const std::vector<std::string>& args) {
     const fs::path out_dir = vm["out-dir"].as<std::string>();
     std::vector<fs::path> shard_dirs;
     for (const std::string& dir : vm["shard-dir"].as<std::vector<std::string>>()) shard_dirs.emplace_back(dir);
+    if (out_dir.empty()) throw UsageError("expected an output folder name, got an empty path");
+    if (fs::exists(out_dir) && !fs::is_directory(out_dir)) {
+        throw UsageError(fmt::format("{}: expected an output folder or a new name, got a file", out_dir.string()));
+    }
+    // Renderings must replace neither a shard's file nor one the merge copies into the output folder.
+    std::vector<fs::path> inputs = files_named_by(shard_dirs);
+    for (std::size_t i = 0, shard_files = inputs.size(); i < shard_files; ++i) {
+        inputs.push_back(out_dir / inputs[i].filename());
+    }
+    check_outputs_spare_inputs(output_files(vm), inputs);
 
     reports::SuiteReport merged;
     try {

@@ -100,23 +100,21 @@ int probe_command(const std::vector<std::string>& args) {
     const std::size_t rounds = parse_rounds(vm["rounds"].as<std::string>());
     const double threshold = parse_threshold(vm["threshold"].as<std::string>());
 
-    const fs::path scenario_file = vm["scenario"].as<std::string>();
-    harness::Scenario scenario = harness::load_scenario(scenario_file);
-    harness::check_workload_for_engine(scenario);
-    if (vm.count("seed")) scenario.seed = parse_seed(vm["seed"].as<std::string>());
-    const fs::path ledger_file =
-        vm.count("ledger") ? fs::path(vm["ledger"].as<std::string>()) : default_ledger_for(scenario_file);
-    const harness::Ledger ledger = harness::load_ledger(ledger_file);
+    RunRequest request;
+    request.scenario_file = vm["scenario"].as<std::string>();
+    if (vm.count("ledger")) request.ledger_file = vm["ledger"].as<std::string>();
+    if (vm.count("seed")) request.seed = parse_seed(vm["seed"].as<std::string>());
+    if (vm.count("leak")) request.leaks = vm["leak"].as<std::vector<std::string>>();
+    RunSetup setup = prepare_run(request);
+    check_outputs_spare_inputs(output_files(vm), setup.inputs);
+    const harness::Scenario& scenario = setup.scenario;
+    harness::Target* const target = setup.target.get();
 
     harness::RunOptions run_options;
-    if (vm.count("leak")) run_options.leaks = vm["leak"].as<std::vector<std::string>>();
+    run_options.leaks = request.leaks;
     run_options.stop_requested = &g_stop_requested;
     run_options.probe_on_failure = false;  // probed below, whatever the verdicts
-    const engine::Config config = harness::engine_config_for_run(scenario.engine, scenario.file + ": $.engine",
-                                                                 scenario_file.parent_path(), scenario.seed,
-                                                                 run_options.leaks);
-    auto target = harness::make_engine_target(config);
-    harness::RunResult result = harness::run_scenario(scenario, ledger, *target, run_options);
+    harness::RunResult result = harness::run_scenario(scenario, setup.ledger, *target, run_options);
     stamp_tool(result);
     if (!result.info.interrupted) {
         harness::ProbeOptions probe;

@@ -82,6 +82,16 @@ harness::HeapProfileRequest heap_profile_request(const po::variables_map& vm, co
     if (request.interval.count() <= 0) {
         throw UsageError(fmt::format("--heap-profile: expected a positive interval, got \"{}\"", interval));
     }
+    // Each profile is a file of up to megabytes: a typo such as "1us" must not fill the disk.
+    constexpr std::int64_t kMaxHeapProfiles = 1000;
+    const engine::VirtualDuration profiled = scenario.duration - scenario.warmup;
+    if (profiled / request.interval > kMaxHeapProfiles) {
+        const engine::VirtualDuration shortest((profiled.count() + kMaxHeapProfiles - 1) / kMaxHeapProfiles);
+        throw UsageError(fmt::format("--heap-profile: expected an interval of at least {} (at most {} profiles over "
+                                     "the {} after the warm-up), got \"{}\"",
+                                     engine::format_duration(shortest), kMaxHeapProfiles,
+                                     engine::format_duration(profiled), interval));
+    }
     request.prefix = scenario.name;
     if (vm.count("heap-profile-dir")) {
         request.directory = vm["heap-profile-dir"].as<std::string>();
@@ -141,54 +151,35 @@ int run_command(const std::vector<std::string>& args) {
                                      vm["heap-profile"].as<std::string>()));
     }
     if (!vm.count("scenario")) throw UsageError("missing the scenario file");
-    // Parsed before the scenario is even read: a typo must not cost a run.
-    engine::Config injections;
-    std::vector<std::string> injected;
-    if (vm.count("inject")) {
-        try {
-            injected = harness::apply_injections(injections, vm["inject"].as<std::vector<std::string>>());
-        } catch (const harness::Error& e) {
-            throw UsageError(e.what());
-        }
-    }
-
-    const fs::path scenario_file = vm["scenario"].as<std::string>();
-    harness::Scenario scenario = harness::load_scenario(scenario_file);
-    harness::check_workload_for_engine(scenario);
-    if (vm.count("seed")) scenario.seed = parse_seed(vm["seed"].as<std::string>());
-    const fs::path ledger_file =
-        vm.count("ledger") ? fs::path(vm["ledger"].as<std::string>()) : default_ledger_for(scenario_file);
-    harness::Ledger ledger = harness::load_ledger(ledger_file);
-
+    RunRequest request;
+    request.scenario_file = vm["scenario"].as<std::string>();
+    if (vm.count("ledger")) request.ledger_file = vm["ledger"].as<std::string>();
+    if (vm.count("seed")) request.seed = parse_seed(vm["seed"].as<std::string>());
+    if (vm.count("leak")) request.leaks = vm["leak"].as<std::vector<std::string>>();
+    if (vm.count("inject")) request.injections = vm["inject"].as<std::vector<std::string>>();
+    request.layers = parse_layers(vm["measure"].as<std::string>());
+    request.calibrating = vm.count("calibrating") > 0;
     harness::RunOptions run_options;
-    run_options.layers = parse_layers(vm["measure"].as<std::string>());
-    if (vm.count("leak")) run_options.leaks = vm["leak"].as<std::vector<std::string>>();
+    run_options.layers = request.layers;
+    run_options.leaks = request.leaks;
     if (vm.count("max-rss")) run_options.max_rss_bytes = parse_max_rss(vm["max-rss"].as<std::string>());
-    std::optional<fs::path> out;
-    if (vm.count("out")) {
-        out = vm["out"].as<std::string>();
-    }
-    if (vm.count("heap-profile")) {
-        run_options.heap_profile = heap_profile_request(vm, scenario, out);
-    } else if (vm.count("heap-profile-dir")) {
+    if (vm.count("heap-profile-dir") && !vm.count("heap-profile")) {
         throw UsageError("--heap-profile-dir: only with --heap-profile");
     }
-    engine::Config config = harness::engine_config_for_run(scenario.engine, scenario.file + ": $.engine",
-                                                                 scenario_file.parent_path(), scenario.seed,
-                                                                 run_options.leaks);
-    config.injected_leaks.insert(config.injected_leaks.end(), injections.injected_leaks.begin(),
-                                 injections.injected_leaks.end());
-    // The scenario's own "inject" leaks are recorded too: the report says every leak that was put in.
-    for (const engine::InjectedLeak& leak : config.injected_leaks) run_options.injected.push_back(engine::to_string(leak));
-    // After every other input check: a bad option or CSV is reported as such, not as a missing calibration.
-    if (!vm.count("calibrating")) apply_calibration(ledger, scenario);
+
+    RunSetup setup = prepare_run(request);
+    const std::vector<OutputFile> outputs = output_files(vm);
+    check_outputs_spare_inputs(outputs, setup.inputs);
+    std::optional<fs::path> out;
+    if (vm.count("out")) out = vm["out"].as<std::string>();
+    if (vm.count("heap-profile")) run_options.heap_profile = heap_profile_request(vm, setup.scenario, out);
+    run_options.injected = setup.injected;
     const bool quiet = vm.count("quiet") > 0;
     ProgressLine progress(!quiet && ::isatty(STDERR_FILENO));
     run_options.on_progress = [&progress](const harness::Progress& p) { progress.update(p); };
     run_options.stop_requested = &g_stop_requested;
 
-    auto target = harness::make_engine_target(config);
-    harness::RunResult result = harness::run_scenario(scenario, ledger, *target, run_options);
+    harness::RunResult result = harness::run_scenario(setup.scenario, setup.ledger, *setup.target, run_options);
     progress.finish();
     stamp_tool(result);
 

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
+#include "memsoak/engine/input_file.hpp"
 #include "memsoak/harness/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/ledger.hpp"
@@ -96,7 +97,58 @@ private:
     bool drawn_ = false;
 };
 
+
+// The folder and files a suite writes, checked before any run: the out-dir is a folder or a new name, no report
+// or log it will hold is one of the suite's inputs (an out-dir that is the scenarios' folder would replace a
+// scenario with its report), and --html/--junit/--markdown name none of them.
+void check_suite_outputs(const po::variables_map& vm, const harness::Suite& suite,
+                         const harness::SuiteOptions& options, const std::vector<fs::path>& inputs) {
+    const fs::path& out_dir = options.out_dir;
+    if (out_dir.empty()) throw UsageError("--out-dir: expected a folder name, got an empty path");
+    if (const std::string kind = engine::describe_non_regular(out_dir); fs::exists(out_dir) && kind != "a folder") {
+        throw UsageError(fmt::format("--out-dir {}: expected a folder or a new name, got {}", out_dir.string(),
+                                     kind.empty() ? "a file" : kind));
+    }
+    std::vector<OutputFile> written{{"out-dir", out_dir / reports::kSuiteReportFile}};
+    for (const harness::SuiteJob& job : harness::select_shard(harness::plan_suite(suite, options.seeds),
+                                                              options.shard)) {
+        written.push_back({"out-dir", out_dir / (job.name + ".json")});
+        written.push_back({"out-dir", out_dir / (job.name + ".log")});
+    }
+    check_outputs_spare_inputs(written, inputs);
+    const std::vector<OutputFile> renderings = output_files(vm);
+    check_outputs_spare_inputs(renderings, inputs);
+    for (const OutputFile& rendering : renderings) {
+        for (const OutputFile& file : written) {
+            if (fs::weakly_canonical(fs::absolute(rendering.path)) == fs::weakly_canonical(fs::absolute(file.path))) {
+                throw UsageError(fmt::format("--{} {}: the suite writes {} there itself; choose another file",
+                                             rendering.option, rendering.path.string(), file.path.filename().string()));
+            }
+        }
+    }
+}
+
 }  // namespace
+
+std::vector<fs::path> check_suite_runs(const harness::Suite& suite, const RunRequest& request) {
+    std::vector<fs::path> inputs{suite.file};
+    for (std::size_t i = 0; i < suite.scenarios.size(); ++i) {
+        RunRequest entry = request;
+        entry.scenario_file = suite.scenarios[i];
+        try {
+            const FileKind kind = kind_of(harness::json_input::read_file(entry.scenario_file));
+            if (kind != FileKind::scenario) {
+                throw harness::Error(fmt::format("expected a scenario file, got {} ({})", to_string(kind),
+                                                 entry.scenario_file.string()));
+            }
+            const RunSetup setup = prepare_run(entry);
+            inputs.insert(inputs.end(), setup.inputs.begin(), setup.inputs.end());
+        } catch (const harness::Error& e) {
+            throw harness::Error(fmt::format("{}: $.scenarios[{}]: {}", suite.file, i, e.what()));
+        }
+    }
+    return inputs;
+}
 
 int suite_command(const std::vector<std::string>& args) {
     po::options_description options("memsoak suite SUITE [options]");
@@ -150,18 +202,23 @@ int suite_command(const std::vector<std::string>& args) {
         }
     }
     // What every run would refuse is refused here, before the output folder or any run: no half-made suite.
-    if (vm.count("leak")) harness::check_leak_names(vm["leak"].as<std::vector<std::string>>());
-    if (vm.count("inject")) {
-        engine::Config unused;
-        try {
-            harness::apply_injections(unused, vm["inject"].as<std::vector<std::string>>());
-        } catch (const harness::Error& e) {
-            throw UsageError(e.what());
-        }
-    }
-    if (vm.count("measure")) parse_layers(vm["measure"].as<std::string>());
+    RunRequest request;
+    if (vm.count("leak")) request.leaks = vm["leak"].as<std::vector<std::string>>();
+    if (vm.count("inject")) request.injections = vm["inject"].as<std::vector<std::string>>();
+    if (vm.count("measure")) request.layers = parse_layers(vm["measure"].as<std::string>());
     if (vm.count("max-rss")) parse_max_rss(vm["max-rss"].as<std::string>());
-    if (vm.count("ledger")) harness::load_ledger(vm["ledger"].as<std::string>());
+    if (vm.count("ledger")) request.ledger_file = vm["ledger"].as<std::string>();
+    // The command line's own values first, named as such rather than as a problem of the suite's first entry.
+    harness::check_leak_names(request.leaks);
+    try {
+        engine::Config unused;
+        harness::apply_injections(unused, request.injections);
+    } catch (const harness::Error& e) {
+        throw UsageError(e.what());
+    }
+    if (request.ledger_file) harness::load_ledger(*request.ledger_file);
+    std::vector<fs::path> inputs = check_suite_runs(suite, request);
+    check_suite_outputs(vm, suite, suite_options, inputs);
     if (vm.count("leak")) {
         for (const auto& leak : vm["leak"].as<std::vector<std::string>>()) {
             suite_options.run_args.insert(suite_options.run_args.end(), {"--leak", leak});

@@ -53,8 +53,8 @@ TEST(Cli, ListAlignsScenariosSuitesAndBudgetsInColumns) {
         "a-rather-long-budget": {"description": "first", "limits": [{"metric": "os.rss_bytes", "peak": "1 GiB"}]},
         "b": {"description": "second", "limits": [{"metric": "os.rss_bytes", "peak": "2 GiB"}]}}})");
     for (const std::string name : {"short", "a-much-longer-name"}) {
-        write_text(dir.file(name + ".json"), R"({"schema_version": 1, "name": ")" + name + R"(", "duration": "2h",
-            "sample_interval": "1m", "workload": [{"action": "tick", "every": "1h"}], "budgets": ["b"]})");
+        write_text(dir.file(name + ".json"), R"({"schema_version": 1, "name": ")" + name + R"(", "duration": "2h", "seed": 1,
+            "sample_interval": "1m", "warmup": "0s", "workload": [{"action": "tick", "every": "1h"}], "budgets": ["b"]})");
     }
     write_text(dir.file("suite.json"), R"({"schema_version": 1, "name": "both",
         "scenarios": ["short.json", "a-much-longer-name.json"]})");

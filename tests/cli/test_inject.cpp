@@ -36,7 +36,7 @@ TEST(CliInject, ABadInjectIsBadUsageNamingWhatWasExpected) {
         {"analyze:per_call", "--inject analyze:per_call: expected ACTION:SHAPE:BYTES[:CAPACITY][@UNTIL]"},
         {"click:per_call:1KiB", "--inject click:per_call:1KiB: ACTION: expected one of tick, analyze,"},
         {"log:leaky:1KiB", "--inject log:leaky:1KiB: SHAPE: expected one of per_call, staircase, bounded, mmap"},
-        {"log:per_call:lots", "--inject log:per_call:lots: BYTES: expected a size such as"},
+        {"log:per_call:lots", "--inject log:per_call:lots: BYTES: expected a size with its unit such as"},
         {"log:per_call:0", "--inject log:per_call:0: BYTES: expected a positive whole number of bytes"},
         {"log:bounded:256", "--inject log:bounded:256: CAPACITY: required by shape bounded"},
         {"log:per_call:256:5MiB", "--inject log:per_call:256:5MiB: CAPACITY: only shape bounded takes one"},

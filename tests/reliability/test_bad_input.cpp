@@ -51,8 +51,8 @@ protected:
     // A two-hour scenario whose engine object is `engine`, with the shipped ledger beside it.
     fs::path scenario_with_engine(const std::string& engine) const {
         write_text(dir_ / "budgets.json", read_text(kShippedLedger));
-        write_text(dir_ / "s.json", R"({"schema_version": 1, "name": "s", "duration": "2h", "sample_interval": "1m",
-            "engine": )" + engine + R"(, "workload": [{"action": "tick", "every": "1h"}], "budgets": ["process"]})");
+        write_text(dir_ / "s.json", R"({"schema_version": 1, "name": "s", "duration": "2h", "seed": 1, "sample_interval": "1m",
+            "warmup": "0s", "engine": )" + engine + R"(, "workload": [{"action": "tick", "every": "1h"}], "budgets": ["process"]})");
         return dir_ / "s.json";
     }
 
@@ -120,19 +120,20 @@ TEST_F(BadInput, AnalysisFrameOfMoreThanAMillionCandles) {
 
 TEST_F(BadInput, MoreThanAMillionSampleIntervals) {
     write_text(dir_ / "budgets.json", read_text(kShippedLedger));
-    write_text(dir_ / "s.json", R"({"schema_version": 1, "name": "s", "duration": "24h", "sample_interval": "1us",
+    write_text(dir_ / "s.json", R"({"schema_version": 1, "name": "s", "duration": "24h", "seed": 1, "sample_interval": "1us",
+        "warmup": "0s",
         "workload": [{"action": "tick", "every": "1h"}], "budgets": ["process"]})");
     expect_run_refused({path("s.json")}, "memsoak: error: " + path("s.json") +
                                              ": $.sample_interval: expected at least 86ms400us (at most 1000000 "
                                              "sample intervals in a run), got \"1us\"\n");
 }
 
-TEST_F(BadInput, StartTimestampBeyondTheYear9999) {
+TEST_F(BadInput, StartTimestampBeyondTheEnginesCalendar) {
     // The synthetic feed adds each candle's interval to it: near 2^63 that would overflow (undefined behaviour).
     const fs::path s = scenario_with_engine(R"({"start_timestamp": 9223372036854775000})");
     expect_run_refused({s.string()}, "memsoak: error: " + s.string() +
-                                         ": $.engine.start_timestamp: expected Unix seconds within the years 0000 to "
-                                         "9999, got 9223372036854775000\n");
+                                         ": $.engine.start_timestamp: expected Unix seconds within the years 1970 to "
+                                         "2199, got 9223372036854775000\n");
 }
 
 TEST_F(BadInput, NotANumberIsNotADuration) {
@@ -175,7 +176,7 @@ TEST_F(BadInput, MalformedReplayCsvRowNamesItsLineAndColumn) {
                        "memsoak: error: " + path("prices.csv") + ":3: column 'close': expected a number, got 'abc'\n");
 }
 
-TEST_F(BadInput, ReplayCsvTimestampsBeyondTheYear9999) {
+TEST_F(BadInput, ReplayCsvTimestampsBeyondTheEnginesCalendar) {
     // Replaying shifts times by the recording's span: 9e18 - -9e18 overflowed (UBSan, fuzz_csv).
     write_text(dir_ / "prices.csv", "timestamp,open,high,low,close,volume\n"
                                     "-9000000000000000000,1,2,0.5,1.5,10\n"
@@ -183,7 +184,7 @@ TEST_F(BadInput, ReplayCsvTimestampsBeyondTheYear9999) {
     const fs::path s = scenario_with_engine(R"({"replay_csv": "prices.csv"})");
     expect_run_refused({s.string()}, "memsoak: error: " + path("prices.csv") +
                                          ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix "
-                                         "seconds, got '-9000000000000000000'\n");
+                                         "seconds, from 1970 to 2199, got '-9000000000000000000'\n");
 }
 
 TEST_F(BadInput, MissingReplayCsvIsNamed) {
@@ -229,20 +230,22 @@ TEST_F(BadInput, SeedMustBeANonNegativeInteger) {
 TEST_F(BadInput, MaxRssMustBeAPositiveSize) {
     const fs::path s = scenario_with_engine("{}");
     expect_run_refused({s.string(), "--max-rss", "lots"},
-                       "memsoak run: --max-rss: expected a size such as \"50 MiB\" or \"512KiB\" (units B, KB, MB, "
+                       "memsoak run: --max-rss: expected a size with its unit such as \"50 MiB\", \"512KiB\" or \"4096 B\" (units B, KB, MB, "
                        "GB, KiB, MiB, GiB), got \"lots\"\n(see memsoak run --help)\n");
-    // A limit of 0 would stop every run at its first sample.
-    expect_run_refused({s.string(), "--max-rss", "0"},
-                       "memsoak run: --max-rss: expected a positive size, got \"0\"\n(see memsoak run --help)\n");
+    // A limit below memsoak's own size would stop every run at its first sample.
+    expect_run_refused({s.string(), "--max-rss", "0 B"},
+                       "memsoak run: --max-rss: expected at least 1 MiB (memsoak itself takes more), got \"0 B\"\n"
+                       "(see memsoak run --help)\n");
 }
 
 TEST_F(BadInput, ReportFolderIsCheckedBeforeTheRunNotAfterIt) {
     const fs::path s = scenario_with_engine("{}");
-    const CommandResult missing_folder =
-        memsoak({"run", s.string(), "--out", path("missing/report.json"), "--quiet"});
-    EXPECT_EQ(missing_folder.exit_code, 2);
-    EXPECT_EQ(missing_folder.output, "memsoak run: --out " + path("missing/report.json") + ": the folder " +
-                                         path("missing") + " does not exist\n(see memsoak run --help)\n");
+    write_text(dir_ / "plain", "x");
+    const CommandResult under_a_file =
+        memsoak({"run", s.string(), "--out", path("plain/report.json"), "--quiet"});
+    EXPECT_EQ(under_a_file.exit_code, 2);
+    EXPECT_EQ(under_a_file.output, "memsoak run: --out " + path("plain/report.json") + ": " + path("plain") +
+                                       " is a file, not a folder\n(see memsoak run --help)\n");
     const CommandResult folder = memsoak({"run", s.string(), "--out", dir_.path().string(), "--quiet"});
     EXPECT_EQ(folder.exit_code, 2);
     EXPECT_EQ(folder.output, "memsoak run: --out " + dir_.path().string() +
@@ -271,11 +274,13 @@ TEST_F(BadInput, SuiteOptionsAreCheckedBeforeAnyRunOrOutput) {
     const std::string suite = std::string(MEMSOAK_SOURCE_DIR) + "/scenarios/nightly.json";
     const std::vector<std::pair<std::string, std::string>> cases{
         {"--max-rss=12 parsecs",
-         "memsoak suite: --max-rss: expected a size such as \"50 MiB\" or \"512KiB\" (units B, KB, MB, GB, KiB, MiB, "
+         "memsoak suite: --max-rss: expected a size with its unit such as \"50 MiB\", \"512KiB\" or \"4096 B\" (units B, KB, MB, GB, KiB, MiB, "
          "GiB), got \"12 parsecs\"\n(see memsoak suite --help)\n"},
-        {"--max-rss=0", "memsoak suite: --max-rss: expected a positive size, got \"0\"\n(see memsoak suite --help)\n"},
+        {"--max-rss=0", "memsoak suite: --max-rss: expected a size with its unit such as \"50 MiB\", \"512KiB\" or "
+                        "\"4096 B\" (units B, KB, MB, GB, KiB, MiB, GiB), got \"0\"\n(see memsoak suite --help)\n"},
         {"--max-rss=0.1 B",
-         "memsoak suite: --max-rss: expected a positive size, got \"0.1 B\"\n(see memsoak suite --help)\n"},
+         "memsoak suite: --max-rss: expected at least 1 MiB (memsoak itself takes more), got \"0.1 B\"\n"
+         "(see memsoak suite --help)\n"},
         {"--leak=issue-9",
          "memsoak: error: --leak issue-9: expected one of issue-1, issue-2, issue-3, issue-4, issue-5\n"},
         {"--measure=heap",
@@ -373,30 +378,31 @@ TEST_F(BadInput, UnknownChartIndicatorIsRefusedWhenTheScenarioLoads) {
 TEST_F(BadInput, AFolderWhereAJsonFileIsExpected) {
     fs::create_directory(dir_ / "folder.json");
     expect_run_refused({path("folder.json")}, "memsoak: error: " + path("folder.json") +
-                                                  ": expected a JSON file, got a folder\n");
+                                                  ": expected a regular file, got a folder\n");
     const fs::path s = scenario_with_engine("{}");
     expect_run_refused({s.string(), "--ledger", path("folder.json")},
-                       "memsoak: error: " + path("folder.json") + ": expected a JSON file, got a folder\n");
+                       "memsoak: error: " + path("folder.json") + ": expected a regular file, got a folder\n");
     // validate goes on to the next file.
     const CommandResult result = memsoak({"validate", path("folder.json"), s.string()});
     EXPECT_EQ(result.exit_code, 2);
-    EXPECT_EQ(result.output, "memsoak: error: " + path("folder.json") + ": expected a JSON file, got a folder\n" +
+    EXPECT_EQ(result.output, "memsoak: error: " + path("folder.json") + ": expected a regular file, got a folder\n" +
                                  s.string() + ": ok (scenario s)\n");
 }
 
 TEST_F(BadInput, EveryOutputFileIsCheckedBeforeTheRun) {
     const fs::path s = scenario_with_engine("{}");
     fs::create_directory(dir_ / "folder");
-    expect_run_refused({s.string(), "--html", path("missing/page.html")},
-                       "memsoak run: --html " + path("missing/page.html") + ": the folder " + path("missing") +
-                           " does not exist\n(see memsoak run --help)\n");
+    write_text(dir_ / "plain", "x");
+    expect_run_refused({s.string(), "--html", path("plain/page.html")},
+                       "memsoak run: --html " + path("plain/page.html") + ": " + path("plain") +
+                           " is a file, not a folder\n(see memsoak run --help)\n");
     expect_run_refused({s.string(), "--junit", path("folder")},
                        "memsoak run: --junit " + path("folder") + ": expected a file name, got a folder\n"
                        "(see memsoak run --help)\n");
-    const CommandResult selftest = memsoak({"selftest", "--out", path("missing/matrix.json")});
+    const CommandResult selftest = memsoak({"selftest", "--out", path("plain/matrix.json")});
     EXPECT_EQ(selftest.exit_code, 2);
-    EXPECT_EQ(selftest.output, "memsoak selftest: --out " + path("missing/matrix.json") + ": the folder " +
-                                   path("missing") + " does not exist\n(see memsoak selftest --help)\n");
+    EXPECT_EQ(selftest.output, "memsoak selftest: --out " + path("plain/matrix.json") + ": " + path("plain") +
+                                   " is a file, not a folder\n(see memsoak selftest --help)\n");
 }
 
 TEST_F(BadInput, FixcheckWorkDirThatCannotBeAFolder) {
@@ -421,8 +427,8 @@ TEST_F(BadInput, ListNamesABrokenFileInsteadOfLeavingItOut) {
 
 TEST_F(BadInput, ValidateReportsAScenarioWithAMisspeltWorkloadAsAScenario) {
     write_text(dir_ / "budgets.json", read_text(kShippedLedger));
-    write_text(dir_ / "s.json", R"({"schema_version": 1, "name": "s", "duration": "2h", "sample_interval": "1m",
-        "wrokload": [{"action": "tick", "every": "1h"}], "budgets": ["process"]})");
+    write_text(dir_ / "s.json", R"({"schema_version": 1, "name": "s", "duration": "2h", "seed": 1, "sample_interval": "1m",
+        "warmup": "0s", "wrokload": [{"action": "tick", "every": "1h"}], "budgets": ["process"]})");
     const CommandResult result = memsoak({"validate", path("s.json")});
     EXPECT_EQ(result.exit_code, 2);
     EXPECT_EQ(result.output.rfind("memsoak: error: " + path("s.json") + ": $.wrokload: unknown field", 0), 0u)
