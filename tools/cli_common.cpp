@@ -5,6 +5,7 @@
 #include "memsoak/harness/samplers.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <csignal>
 #include <fmt/format.h>
@@ -92,7 +93,7 @@ void apply_calibration(harness::Ledger& ledger, const harness::Scenario& scenari
 
 void stamp_tool(harness::RunResult& result) {
     result.info.tool_version = MEMSOAK_VERSION;
-    result.info.git_commit = MEMSOAK_GIT_COMMIT;
+    result.info.git_commit = resolve_commit();
     result.info.build_type = MEMSOAK_BUILD_TYPE;
 }
 
@@ -131,7 +132,26 @@ double parse_max_rss(const std::string& text) {
     }
     // At least a byte: "0.1 B" would otherwise stop every run at its first sample, as "0" would.
     if (!(bytes >= 1)) throw UsageError(fmt::format("--max-rss: expected a positive size, got \"{}\"", text));
+    // "100" read as 100 bytes would stop every run at its first sample too: whoever typed it meant MiB or GiB.
+    const std::size_t last = text.find_last_not_of(" \t");
+    if (last != std::string::npos && (std::isdigit(static_cast<unsigned char>(text[last])) || text[last] == '.')) {
+        throw UsageError(fmt::format("--max-rss: \"{}\" has no unit; expected a size with one, such as \"512 MiB\" "
+                                     "or \"2 GiB\"",
+                                     text));
+    }
     return bytes;
+}
+
+std::string finished_run_line(std::string_view command, const harness::SuiteEntry& entry, std::size_t finished,
+                              std::size_t count) {
+    std::string outcome(harness::to_string(entry.outcome));
+    if (entry.signal != 0) {
+        outcome += fmt::format(" (signal {})", entry.signal);
+    } else if (entry.exit_code > 0) {
+        outcome += fmt::format(" (exit {})", entry.exit_code);
+    }
+    return fmt::format("memsoak {}: [{}/{}] {}: {}, {:.2f} s", command, finished, count, entry.name, outcome,
+                       entry.wall_seconds);
 }
 
 void print_aligned(std::ostream& out, const std::vector<std::vector<std::string>>& rows, std::size_t indent) {
