@@ -58,9 +58,10 @@ def make_workspace(path, source, build):
 
 
 def run_job(name, job, context, workspace, artifacts, workflow_env):
-    """Runs one job's steps; returns (success, {step name: exit code}, job summary text)."""
+    """Runs one job's steps; returns (success, {step name: exit code}, job summary text, {step name: output})."""
     summary_text = ""
     codes = {}
+    outputs = {}
     ok = True
     for index, step in enumerate(job["steps"]):
         label = step.get("name") or step.get("uses") or f"step {index + 1}"
@@ -109,13 +110,14 @@ def run_job(name, job, context, workspace, artifacts, workflow_env):
         result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=workspace,
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         codes[label] = result.returncode
+        outputs[label] = result.stdout
         summary_text += summary.read_text()
         print(f"  [{name}] '{label}': exit {result.returncode}")
         for line in result.stdout.splitlines()[-40:]:
             print(f"    | {line}")
         if result.returncode != 0:
             ok = False
-    return ok, codes, summary_text
+    return ok, codes, summary_text, outputs
 
 
 def failed_budgets(merged):
@@ -175,7 +177,7 @@ def simulate_workflow(args, source, build, work):
         name = f"soak {allocator} {shard}"
         workspace = work / f"soak-{allocator}-{shard}"
         make_workspace(workspace, source, build)
-        ok, codes, _ = run_job(name, soak, context, workspace, artifacts, workflow_env)
+        ok, codes, _, _ = run_job(name, soak, context, workspace, artifacts, workflow_env)
         check(ok, f"{name}: the job succeeds (a budget failure is the merge's to report)")
     names = sorted(p.name for p in artifacts.iterdir())
     for allocator in matrix["allocator"]:
@@ -189,8 +191,8 @@ def simulate_workflow(args, source, build, work):
         name = f"report {allocator}"
         workspace = work / f"report-{allocator}"
         make_workspace(workspace, source, build)
-        ok, codes, summary = run_job(name, report, {"matrix": {"allocator": allocator}}, workspace, artifacts,
-                                     workflow_env)
+        ok, codes, summary, outputs = run_job(name, report, {"matrix": {"allocator": allocator}}, workspace,
+                                              artifacts, workflow_env)
         (work / f"summary-{allocator}.md").write_text(summary)
         leaky = bool(args.leak) and allocator == args.leak_allocator
         merge_code = codes.get("merge the shards")
@@ -212,6 +214,16 @@ def simulate_workflow(args, source, build, work):
             check(shown in summary and all(b in summary for b in budgets),
                   f"{name}: the job summary names {shown} and its failed budgets {budgets}")
         check(bool(found) == leaky, f"{name}: {'some' if leaky else 'no'} run fails")
+        # Each failed budget is annotated on its line of the scenario file (the budget's name in "budgets").
+        annotations = outputs.get("annotate the failed budgets", "")
+        for run, budgets in found.items():
+            stem = run.rpartition("-seed")[0]
+            lines = (source / "scenarios" / f"{stem}.json").read_text().splitlines()
+            for budget in budgets:
+                line = next(i for i, text in enumerate(lines, 1) if f'"{budget}"' in text)
+                expected = f"::error file=scenarios/{stem}.json,line={line}::budget {budget} failed ({allocator})"
+                check(expected in annotations, f"{name}: annotation {expected}")
+        check(bool(annotations.strip()) == leaky, f"{name}: {'an' if leaky else 'no'} annotation")
         if allocator == "mimalloc":
             compare_code = codes.get("compare with the baseline")
             check("## Compared with reports/baselines" in summary, f"{name}: the job summary has the comparison")
