@@ -337,23 +337,30 @@ Comparison compare_paths(const fs::path& baseline, const fs::path& candidate, co
             if (!base_used[b] && run_key(base_runs[b].result) == run_key(cand_runs[c].result)) pair_up(b, c, nullptr);
         }
     }
-    // Then the runs of a scenario and allocator left on both sides (other seeds): in file order, the shorter side
-    // repeated, so that every report is compared; each limit's tolerance widens by its spread over the baseline's
-    // seeds of the scenario, as a seed alone moves a value that much.
-    std::map<std::string, std::pair<std::vector<std::size_t>, std::vector<std::size_t>>> leftovers;
+    // Then every run left over, compared across seeds with the other side's runs of its scenario and allocator:
+    // the leftovers of both sides with each other, in file order, the shorter side repeated; a side with nothing
+    // left over lends all its runs of the scenario (a night of seeds 1,2,3 against a baseline of seed 1 compares
+    // seeds 2 and 3 with it too). Each limit's tolerance widens by its spread over the baseline's seeds of the
+    // scenario, as a seed alone moves a value that much.
+    struct Group {
+        std::vector<std::size_t> bases, cands, left_bases, left_cands;
+    };
+    std::map<std::string, Group> groups;
     for (std::size_t b = 0; b < base_runs.size(); ++b) {
-        if (!base_used[b]) leftovers[group_key(base_runs[b].result)].first.push_back(b);
+        Group& group = groups[group_key(base_runs[b].result)];
+        group.bases.push_back(b);
+        if (!base_used[b]) group.left_bases.push_back(b);
     }
     for (std::size_t c = 0; c < cand_runs.size(); ++c) {
-        if (!cand_used[c]) leftovers[group_key(cand_runs[c].result)].second.push_back(c);
+        Group& group = groups[group_key(cand_runs[c].result)];
+        group.cands.push_back(c);
+        if (!cand_used[c]) group.left_cands.push_back(c);
     }
-    for (const auto& [group, sides] : leftovers) {
-        const auto& [bases, cands] = sides;
-        if (bases.empty() || cands.empty()) continue;
+    for (const auto& [key, group] : groups) {
+        if (group.bases.empty() || group.cands.empty()) continue;  // nothing to compare with: unpaired
+        if (group.left_bases.empty() && group.left_cands.empty()) continue;
         std::vector<const RunResult*> base_group;
-        for (const Found& f : base_runs) {
-            if (group_key(f.result) == group) base_group.push_back(&f.result);
-        }
+        for (std::size_t b : group.bases) base_group.push_back(&base_runs[b].result);
         const SeedSpreads spreads = spreads_of(base_group);
         const std::string note =
             base_group.size() < 2
@@ -361,7 +368,9 @@ Comparison compare_paths(const fs::path& baseline, const fs::path& candidate, co
                 : fmt::format("compared across seeds: tolerances widened by each limit's spread over the baseline's "
                               "{} seeds",
                               base_group.size());
-        const std::size_t count = std::max(bases.size(), cands.size());
+        const auto& bases = group.left_bases.empty() ? group.bases : group.left_bases;
+        const auto& cands = group.left_cands.empty() ? group.cands : group.left_cands;
+        const std::size_t count = std::max(group.left_bases.size(), group.left_cands.size());
         for (std::size_t k = 0; k < count; ++k) {
             pair_up(bases[k % bases.size()], cands[k % cands.size()], &spreads);
             comparison.scenarios.back().notes.push_back(note);

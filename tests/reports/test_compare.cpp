@@ -308,6 +308,30 @@ TEST(Compare, ComparesEverySeedOfAScenarioAndFailsOnWhatWasNotCompared) {
     EXPECT_TRUE(compare_paths(dir / "base", dir / "cand", allow).passed());
 }
 
+// A night of seeds 1,2,3 against a baseline of seed 1: seed 1 pairs exactly, and seeds 2 and 3 are compared with
+// the same baseline run across seeds, not left unpaired.
+TEST(Compare, SeedsBesideAnExactPairAreComparedWithTheSameBaseline) {
+    TempFolder dir("memsoak-compare");
+    const harness::Growth flat = slope(0, 0);
+    save(dir / "base/day.json", run_with(10 * kMiB, flat), "day", 1);
+    for (int seed : {1, 2, 3}) {
+        save(dir / fmt::format("cand/day-seed{}.json", seed), run_with(seed == 2 ? 40 * kMiB : 10 * kMiB, flat),
+             "day", seed);
+    }
+    const Comparison c = compare_paths(dir / "base", dir / "cand", CompareOptions{});
+    ASSERT_EQ(c.scenarios.size(), 3u);
+    EXPECT_EQ(c.unpaired(), 0u);
+    EXPECT_TRUE(c.scenarios[0].notes.empty());  // seed 1: the exact pair
+    EXPECT_EQ(c.scenarios[1].candidate.info.seed, 2u);
+    EXPECT_EQ(c.scenarios[1].regressions(), 1u);  // seed 2's leak is caught
+    EXPECT_EQ(c.scenarios[2].candidate.info.seed, 3u);
+    EXPECT_EQ(c.regressions(), 1u);
+    // And the other way round: baseline seeds left over are compared with the candidate's run.
+    const Comparison reverse = compare_paths(dir / "cand", dir / "base", CompareOptions{});
+    EXPECT_EQ(reverse.scenarios.size(), 3u);
+    EXPECT_EQ(reverse.unpaired(), 0u);
+}
+
 // Across seeds, a limit's tolerance widens by how far its value spreads over the baseline's seeds.
 TEST(Compare, TheSeedsSpreadWidensTheToleranceAcrossSeeds) {
     TempFolder dir("memsoak-compare");
