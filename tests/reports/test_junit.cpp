@@ -169,7 +169,11 @@ TEST(Junit, EscapesMarkupAndReplacesForbiddenCharacters) {
 }
 
 TEST(Junit, HasOneTestCasePerBudget) {
-    const std::string xml = render_run_junit(fixtures::sample_run());
+    harness::RunResult run = fixtures::sample_run();
+    // A scenario file that cannot be read from any working folder: no FILE:LINE in the failure text (the next
+    // test has one).
+    run.info.scenario_file = "no-such-folder/production-day.json";
+    const std::string xml = render_run_junit(run);
     EXPECT_TRUE(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"));
     const Element root = parse(xml);
     EXPECT_EQ(root.name, "testsuites");
@@ -181,7 +185,7 @@ TEST(Junit, HasOneTestCasePerBudget) {
     const Element& suite = *root.all("testsuite")[0];
     EXPECT_EQ(suite.at("name"), "production-day");
     EXPECT_EQ(suite.at("skipped"), "1");
-    EXPECT_EQ(suite.at("file"), "scenarios/production-day.json");
+    EXPECT_EQ(suite.at("file"), "no-such-folder/production-day.json");
     EXPECT_EQ(suite.at("time"), "0.510");  // the soak loop and the analysis, in wall seconds
     EXPECT_EQ(suite.at("timestamp"), "2026-11-27T07:30:34");
     EXPECT_EQ(suite.at("hostname"), "ci-3");
