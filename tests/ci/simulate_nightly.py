@@ -7,10 +7,11 @@ actions/upload-artifact and actions/download-artifact are played with their v4 r
 downloaded by `pattern` into PATH/NAME/); checkout, dependency install and build steps are skipped (the workspace
 links the tree and the build under test). The report job then runs per allocator. Kubernetes: each index of the
 Indexed Job runs the pod's script with JOB_COMPLETION_INDEX, the exit code is mapped through the Job's
-podFailurePolicy, then the report Job's script runs.
+podFailurePolicy, then the report Job's script runs. The seeds are the files' own unless --seeds says
+otherwise.
 
 --leak ISSUE switches that leak on in one shard (the workflow's `leak` input, the ConfigMap's `leak` key) and the
-checks expect exit 1 with exactly the right failed budgets; without it everything must pass (exit 0).
+checks expect exit 1 with the right failed budgets (check_failed); without it everything must pass (exit 0).
 Exit status: 0 when every check held, 1 when one did not (each printed as "FAIL: ...").
 """
 import argparse
@@ -162,7 +163,9 @@ def check_failed(where, merged, shard_runs, leak):
 def simulate_workflow(args, source, build, work):
     workflow = yaml.safe_load((source / ".github/workflows/nightly.yml").read_text())
     workflow_env = dict(workflow.get("env") or {})
-    workflow_env["SEEDS"] = args.seeds  # the one shortcut: fewer seeds than the night
+    if args.seeds:
+        workflow_env["SEEDS"] = args.seeds  # a shortcut for a quicker look; by default the night's own seeds
+    seeds = workflow_env["SEEDS"].split(",")
     soak, report = workflow["jobs"]["soak"], workflow["jobs"]["report"]
     matrix = soak["strategy"]["matrix"]
     check(soak["strategy"].get("fail-fast") is False, "soak: fail-fast is off (a failing shard cancels nothing)")
@@ -201,8 +204,8 @@ def simulate_workflow(args, source, build, work):
         check(merged.is_dir(), f"{name}: report/merged is written")
         for output in ("index.html", "junit.xml", "summary.md"):
             check((workspace / "report" / output).is_file(), f"{name}: report/{output} is written")
-        shard_runs = (leaky_shard_runs(source, workflow_env["SUITE"], args.seeds.split(","), args.leak_shard,
-                                       len(matrix["shard"])) if leaky else {})
+        shard_runs = (leaky_shard_runs(source, workflow_env["SUITE"], seeds, args.leak_shard, len(matrix["shard"]))
+                      if leaky else {})
         found = check_failed(name, merged, shard_runs, args.leak) if merged.is_dir() else {}
         check(f"## Nightly soak: {allocator}" in summary, f"{name}: the job summary has the merge's section")
         suite = json.loads((source / workflow_env["SUITE"]).read_text())
@@ -311,7 +314,8 @@ def simulate_kubernetes(args, source, build, work):
         configmap = {"run-id": run_id, **({"leak": args.leak} if leaky else {})}
         pod_env = dict(os.environ)
         pod_env.update(container_env(container, configmap,
-                                     {"REPORTS_DIR": str(volume), "JOB_COMPLETION_INDEX": str(index), "SEEDS": args.seeds}))
+                                     {"REPORTS_DIR": str(volume), "JOB_COMPLETION_INDEX": str(index),
+                                      **({"SEEDS": args.seeds} if args.seeds else {})}))
         result = subprocess.run(container["command"] + container["args"], cwd=workspace, env=pod_env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         print(f"  [soak pod {index}] exit {result.returncode}: {result.stdout.splitlines()[0]}")
@@ -333,8 +337,8 @@ def simulate_kubernetes(args, source, build, work):
         for output in ("index.html", "junit.xml", "summary.md"):
             check((night / output).is_file(), f"report pod: {allocator}/{output} is written")
         leaky = bool(args.leak) and allocator == args.leak_allocator
-        shard_runs = (leaky_shard_runs(source, env["SUITE"], args.seeds.split(","), args.leak_shard, shard_count)
-                      if leaky else {})
+        seeds = (args.seeds or env["SEEDS"]).split(",")
+        shard_runs = leaky_shard_runs(source, env["SUITE"], seeds, args.leak_shard, shard_count) if leaky else {}
         if check((night / "merged").is_dir(), f"report pod: {allocator}/merged is written"):
             found = check_failed(f"report pod {allocator}", night / "merged", shard_runs, args.leak)
             check(bool(found) == leaky, f"report pod {allocator}: {'some' if leaky else 'no'} run fails")
@@ -346,14 +350,13 @@ def main():
     parser.add_argument("--source", required=True, type=Path)
     parser.add_argument("--build", required=True, type=Path)
     parser.add_argument("--work", required=True, type=Path, help="emptied, then filled with the simulation")
-    parser.add_argument("--seeds", default="1", help="the --seeds of every shard (the night uses 1,2,3)")
+    parser.add_argument("--seeds", help="the --seeds of every shard instead of the files' own (1,2,3)")
     parser.add_argument("--leak", default="", help="switch this leak on in one shard, e.g. issue-1")
     parser.add_argument("--leak-allocator", default="mimalloc")
     parser.add_argument("--leak-shard", type=int, default=3)
     parser.add_argument("--only", choices=["workflow", "kubernetes"], help="run one of the two")
     args = parser.parse_args()
     source, build = args.source.resolve(), args.build.resolve()
-    # The Kubernetes seed list is the manifest's; the simulation shortens it as it shortens the workflow's.
     if args.work.exists():
         shutil.rmtree(args.work)
     args.work.mkdir(parents=True)
