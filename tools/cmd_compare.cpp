@@ -88,7 +88,7 @@ int compare_command(const std::vector<std::string>& args) {
         std::cout << options
                   << "\nCompares each scenario's limits in CANDIDATE with BASELINE: two reports, or two folders of\n"
                      "reports paired by scenario, seed and allocator; a scenario's reports of other seeds are compared\n"
-                     "across seeds with tolerances widened by the seeds' spread. A report left unpaired fails the\n"
+                     "across seeds, tolerances widened by the baseline's spread. A report left unpaired fails the\n"
                      "comparison unless --allow-unpaired. A peak regresses when it rises by more than\n"
                      "max(tolerance, relative x baseline); a growth rate when the candidate's 95% interval lies\n"
                      "above the baseline's by more than max(growth tolerance, relative x baseline slope, peak\n"
