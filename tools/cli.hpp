@@ -74,7 +74,8 @@ std::uint64_t parse_seed(const std::string& text);
 // got ...". Read as text: boost would read "-1" as 2^64 - 1 for an unsigned option.
 std::uint64_t parse_whole_number(const std::string& option, const std::string& text, std::uint64_t least,
                                  std::uint64_t most);
-// --max-rss SIZE: a positive size in bytes; throws UsageError naming the option.
+// --max-rss SIZE: a positive size with its unit ("512 MiB"); a bare number is refused, not read as bytes. Throws
+// UsageError naming the option.
 double parse_max_rss(const std::string& text);
 // Sets the ledger's "calibrated" limits for this scenario under the running allocator from the ledger's
 // calibration file (harness/calibration.hpp); throws harness::Error when it is missing or stale. Under a sanitizer
@@ -113,11 +114,20 @@ std::vector<std::filesystem::path> check_suite_runs(const harness::Suite& suite,
 
 // The tool's identity (version, commit, build type) in a result.
 void stamp_tool(harness::RunResult& result);
+// The commit reports record: $MEMSOAK_COMMIT when set; else HEAD of the git work tree around the current folder;
+// else the first 12 digits of $GITHUB_SHA; else the commit known when memsoak was configured ("unknown" without
+// git then).
+std::string resolve_commit();
 // 0 pass, 1 a budget failed, 128+signal when interrupted.
 int exit_code_for(const harness::RunResult& result);
 // Prints rows as columns as wide as their widest cell, two spaces apart, each line after `indent` spaces and
 // without trailing blanks.
 void print_aligned(std::ostream& out, const std::vector<std::vector<std::string>>& rows, std::size_t indent = 0);
+
+// "memsoak suite: [3/8] production-day-seed1: fail (exit 1), 2.14 s": one line per finished run, for logs read
+// without a terminal (CI), where a progress line redrawn in place would print nothing until the end.
+std::string finished_run_line(std::string_view command, const harness::SuiteEntry& entry, std::size_t finished,
+                              std::size_t count);
 
 // The commands. Each takes the arguments after its name.
 int run_command(const std::vector<std::string>& args);

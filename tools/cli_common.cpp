@@ -253,7 +253,7 @@ RunSetup prepare_run(const RunRequest& request) {
 
 void stamp_tool(harness::RunResult& result) {
     result.info.tool_version = MEMSOAK_VERSION;
-    result.info.git_commit = MEMSOAK_GIT_COMMIT;
+    result.info.git_commit = resolve_commit();
     result.info.build_type = MEMSOAK_BUILD_TYPE;
 }
 
@@ -297,6 +297,18 @@ double parse_max_rss(const std::string& text) {
         throw UsageError(fmt::format("--max-rss: expected at least 1 MiB (memsoak itself takes more), got \"{}\"", text));
     }
     return bytes;
+}
+
+std::string finished_run_line(std::string_view command, const harness::SuiteEntry& entry, std::size_t finished,
+                              std::size_t count) {
+    std::string outcome(harness::to_string(entry.outcome));
+    if (entry.signal != 0) {
+        outcome += fmt::format(" (signal {})", entry.signal);
+    } else if (entry.exit_code > 0) {
+        outcome += fmt::format(" (exit {})", entry.exit_code);
+    }
+    return fmt::format("memsoak {}: [{}/{}] {}: {}, {:.2f} s", command, finished, count, entry.name, outcome,
+                       entry.wall_seconds);
 }
 
 void print_aligned(std::ostream& out, const std::vector<std::vector<std::string>>& rows, std::size_t indent) {

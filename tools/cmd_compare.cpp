@@ -80,17 +80,20 @@ int compare_command(const std::vector<std::string>& args) {
         ("html", po::value<std::string>(), "also write the comparison as an HTML page here")
         ("junit", po::value<std::string>(), "also write JUnit XML here: a testcase per limit, a failure per regression")
         ("markdown", po::value<std::string>(), "also write a Markdown summary here (regressions and improvements)")
+        ("allow-unpaired", "a report with no counterpart on the other side is listed but does not fail the comparison")
         ("quiet,q", "print nothing but errors");
     po::positional_options_description positional;
     positional.add("baseline", 1).add("candidate", 1);
     if (wants_help(args)) {
         std::cout << options
                   << "\nCompares each scenario's limits in CANDIDATE with BASELINE: two reports, or two folders of\n"
-                     "reports matched by scenario name and seed. A peak regresses when it rises by more than\n"
+                     "reports paired by scenario, seed and allocator; a scenario's reports of other seeds are compared\n"
+                     "across seeds, tolerances widened by the baseline's spread. A report left unpaired fails the\n"
+                     "comparison unless --allow-unpaired. A peak regresses when it rises by more than\n"
                      "max(tolerance, relative x baseline); a growth rate when the candidate's 95% interval lies\n"
                      "above the baseline's by more than max(growth tolerance, relative x baseline slope, peak\n"
                      "tolerance / hours judged); a verdict when it goes from pass to fail. See docs/reports.md.\n"
-                     "Exit codes: 0 nothing regressed, 1 a regression, 2 bad usage or input.\n";
+                     "Exit codes: 0 nothing regressed, 1 a regression or an unpaired report, 2 bad usage or input.\n";
         return kExitPass;
     }
     const po::variables_map vm = parse(args, options, positional);
@@ -105,6 +108,7 @@ int compare_command(const std::vector<std::string>& args) {
     compare_options.items_tolerance = parse_count(vm["count-tolerance"].as<std::string>());
     compare_options.growth_tolerance_per_hour = parse_quantity(vm, "growth-tolerance", harness::parse_size_rate);
     compare_options.relative_tolerance = parse_percent(vm["relative-tolerance"].as<std::string>());
+    compare_options.allow_unpaired = vm.count("allow-unpaired") > 0;
 
     reports::Comparison comparison;
     try {
@@ -129,7 +133,7 @@ int compare_command(const std::vector<std::string>& args) {
         reports::print_comparison(std::cout, comparison,
                                   reports::TerminalStyle{reports::should_use_color(STDOUT_FILENO)});
     }
-    return comparison.regressions() == 0 ? kExitPass : kExitBudgetFailed;
+    return comparison.passed() ? kExitPass : kExitBudgetFailed;
 }
 
 }  // namespace memsoak::cli

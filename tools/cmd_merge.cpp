@@ -69,6 +69,13 @@ int merge_command(const std::vector<std::string>& args) {
         std::cerr << "memsoak: error: " << e.what() << "\n";
         return kExitBadInput;
     }
+    if (!vm.count("quiet") && !::isatty(STDERR_FILENO)) {
+        // CI logs: a line per merged run, as suite prints them, before the reports are read back and rendered.
+        std::size_t done = 0;
+        for (const reports::SuiteRun& run : merged.runs) {
+            std::cerr << finished_run_line("merge", run.entry, ++done, merged.runs.size()) << std::endl;
+        }
+    }
     reports::load_run_reports(merged, out_dir);
     if (vm.count("html")) {
         const fs::path page = vm["html"].as<std::string>();

@@ -382,6 +382,12 @@ int selftest_command(const std::vector<std::string>& args) {
     selftest.on_progress = [progress](std::size_t started, std::size_t total) {
         if (progress) std::fprintf(stderr, "\rselftest: run %zu of %zu   ", started, total);
     };
+    const bool lines = !quiet && !::isatty(STDERR_FILENO);  // CI logs: a line per run instead of a redrawn one
+    if (lines) {
+        selftest.on_finished = [](const harness::SuiteEntry& entry, std::size_t finished, std::size_t total) {
+            std::cerr << finished_run_line("selftest", entry, finished, total) << std::endl;
+        };
+    }
     bool passed = true;
     bool interrupted = false;
     bool errors = false;
@@ -424,6 +430,11 @@ int selftest_command(const std::vector<std::string>& args) {
             ++started;  // called under run_suite_parallel's lock
             if (progress) std::fprintf(stderr, "\rselftest: A/A run %zu   ", started);
         };
+        if (lines) {
+            suite_options.on_finish = [](const harness::SuiteEntry& entry, std::size_t finished, std::size_t count) {
+                std::cerr << finished_run_line("selftest A/A", entry, finished, count) << std::endl;
+            };
+        }
         const harness::AaSuiteResult result =
             harness::run_aa_suite(aa_suite_file, aa_seeds, suite_options, selftest.parallel, &g_stop_requested);
         if (progress) std::fprintf(stderr, "\r%40s\r", "");

@@ -236,10 +236,16 @@ int suite_command(const std::vector<std::string>& args) {
         }
     }
     const bool quiet = vm.count("quiet") > 0;
-    SuiteProgress progress(!quiet && ::isatty(STDERR_FILENO));
+    const bool terminal = ::isatty(STDERR_FILENO);
+    SuiteProgress progress(!quiet && terminal);
     suite_options.on_start = [&progress](const harness::SuiteJob& job, std::size_t position, std::size_t count) {
         progress.start(job, position, count);
     };
+    if (!quiet && !terminal) {
+        suite_options.on_finish = [](const harness::SuiteEntry& entry, std::size_t finished, std::size_t count) {
+            std::cerr << finished_run_line("suite", entry, finished, count) << std::endl;
+        };
+    }
     remove_previous_run(suite_options.out_dir);
     const auto entries = harness::run_suite(suite, suite_options, &g_stop_requested);
     progress.finish();

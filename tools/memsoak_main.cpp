@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
         return args.empty() ? kExitBadInput : kExitPass;
     }
     if (args[0] == "--version") {
-        std::cout << fmt::format("memsoak {} (commit {}, {})\n", MEMSOAK_VERSION, MEMSOAK_GIT_COMMIT,
+        std::cout << fmt::format("memsoak {} (commit {}, {})\n", MEMSOAK_VERSION, resolve_commit(),
                                  MEMSOAK_BUILD_TYPE);
         return kExitPass;
     }

@@ -169,6 +169,7 @@ std::vector<std::vector<SuiteEntry>> run_groups(const std::vector<Group>& groups
     std::vector<std::vector<SuiteEntry>> entries(groups.size());
     std::mutex mutex;  // guards entries, started and the progress callback
     std::size_t started = 0;
+    std::size_t finished = 0;
     std::atomic<std::size_t> next_piece{0};
     std::exception_ptr failure;
     const auto worker = [&] {
@@ -185,6 +186,11 @@ std::vector<std::vector<SuiteEntry>> run_groups(const std::vector<Group>& groups
                     const std::lock_guard lock(mutex);
                     ++started;
                     if (options.on_progress) options.on_progress(started, total);
+                };
+                suite_options.on_finish = [&](const SuiteEntry& entry, std::size_t, std::size_t) {
+                    const std::lock_guard lock(mutex);
+                    ++finished;
+                    if (options.on_finished) options.on_finished(entry, finished, total);
                 };
                 std::vector<SuiteEntry> done = run_suite(group.suite, suite_options, stop_requested);
                 const std::lock_guard lock(mutex);

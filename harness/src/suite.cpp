@@ -217,6 +217,7 @@ std::vector<SuiteEntry> run_suite(const Suite& suite, const SuiteOptions& option
         }
         if (!std::filesystem::exists(entry.report, ec)) entry.report.clear();
         entries.push_back(std::move(entry));
+        if (options.on_finish) options.on_finish(entries.back(), entries.size(), jobs.size());
     }
     return entries;
 }
@@ -227,6 +228,8 @@ std::vector<SuiteEntry> run_suite_parallel(const Suite& suite, const SuiteOption
     std::vector<SuiteEntry> entries;
     std::mutex mutex;  // guards entries, failure and the start callback
     std::exception_ptr failure;
+    const std::size_t planned = plan_suite(suite, options.seeds).size();
+    std::size_t finished = 0;
     const auto worker = [&](std::size_t index) {
         try {
             SuiteOptions shard_options = options;
@@ -234,6 +237,11 @@ std::vector<SuiteEntry> run_suite_parallel(const Suite& suite, const SuiteOption
             shard_options.on_start = [&](const SuiteJob& job, std::size_t position, std::size_t count) {
                 const std::lock_guard lock(mutex);
                 if (options.on_start) options.on_start(job, position, count);
+            };
+            shard_options.on_finish = [&](const SuiteEntry& entry, std::size_t, std::size_t) {
+                const std::lock_guard lock(mutex);
+                ++finished;
+                if (options.on_finish) options.on_finish(entry, finished, planned);
             };
             std::vector<SuiteEntry> done = run_suite(suite, shard_options, stop_requested);
             const std::lock_guard lock(mutex);

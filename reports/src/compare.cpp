@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <tuple>
 
 #include <fmt/color.h>
 #include <fmt/format.h>
@@ -26,12 +27,13 @@ bool counts_items(const std::string& metric) { return metric.ends_with(".items")
 
 // A peak (or peak count) changes when it moves by more than max(absolute, relative x baseline): a single run has
 // no interval for its peak, so the tolerance stands in for re-run noise.
-Change compare_peaks(LimitComparison& row, const CompareOptions& options, std::vector<std::string>& reasons) {
+Change compare_peaks(LimitComparison& row, const CompareOptions& options, const SeedSpread& spread,
+                     std::vector<std::string>& reasons) {
     const double base = row.baseline.measured;
     const double cand = row.candidate.measured;
     if (!std::isfinite(base) || !std::isfinite(cand)) return Change::not_compared;
     const double absolute = row.kind == LimitKind::items ? options.items_tolerance : options.peak_tolerance_bytes;
-    const double tolerance = std::max(absolute, options.relative_tolerance * std::abs(base));
+    const double tolerance = std::max(absolute, options.relative_tolerance * std::abs(base)) + spread.measured;
     const double change = cand - base;
     if (std::abs(change) <= tolerance) return Change::same;
     reasons.push_back(fmt::format("peak {} -> {}, {} beyond the {} tolerance", text::in_unit(base, row.kind),
@@ -50,7 +52,7 @@ double judged_hours(const RunResult& a, const RunResult& b) {
 // higher one is a significant trend: the intervals carry each run's own noise. The tolerance is also at least the
 // peak tolerance spread over the judged hours: extra growth that adds up to less than that over the run cannot be
 // told from the run-to-run variation in level (a few pages of RSS make tens of KiB/h in a two-hour run).
-Change compare_growth(LimitComparison& row, const CompareOptions& options, double hours,
+Change compare_growth(LimitComparison& row, const CompareOptions& options, double hours, const SeedSpread& spread,
                       std::vector<std::string>& reasons) {
     if (!row.baseline.growth || !row.candidate.growth) return Change::not_compared;
     const harness::Growth& base = *row.baseline.growth;
@@ -62,7 +64,8 @@ Change compare_growth(LimitComparison& row, const CompareOptions& options, doubl
     const double level = items ? options.items_tolerance : options.peak_tolerance_bytes;
     const double tolerance = std::max({items ? options.items_tolerance : options.growth_tolerance_per_hour,
                                        options.relative_tolerance * std::abs(base.slope_per_hour),
-                                       hours > 0 ? level / hours : 0.0});
+                                       hours > 0 ? level / hours : 0.0}) +
+                             spread.slope_per_hour;
     const auto describe = [&] {
         const auto interval = [&](const harness::Growth& g) {
             return fmt::format("{}..{}", text::rate_of(g.ci_low_per_hour, row.metric),
@@ -99,6 +102,16 @@ void note_differences(const RunResult& base, const RunResult& cand, std::vector<
     }
     if (base.info.seed != cand.info.seed) {
         notes.push_back(fmt::format("seeds differ: baseline {}, candidate {}", base.info.seed, cand.info.seed));
+    }
+    std::vector<std::string> missing;
+    for (const std::string& layer : base.info.layers) {
+        if (std::find(cand.info.layers.begin(), cand.info.layers.end(), layer) == cand.info.layers.end()) {
+            missing.push_back(layer);
+        }
+    }
+    if (!missing.empty()) {
+        notes.push_back(fmt::format("the candidate measured fewer layers: {} not measured, its limits not compared",
+                                    fmt::join(missing, ", ")));
     }
     if (base.info.leaks != cand.info.leaks) {
         const auto list = [](const std::vector<std::string>& leaks) {
@@ -143,9 +156,44 @@ std::vector<Found> load_folder(const fs::path& folder) {
     return found;
 }
 
-std::string run_key(const RunResult& run) { return fmt::format("{} (seed {})", run.info.scenario_name, run.info.seed); }
+std::string run_key(const RunResult& run) {
+    return fmt::format("{} (seed {}, {})", run.info.scenario_name, run.info.seed, run.info.allocator);
+}
+
+std::string group_key(const RunResult& run) {
+    return fmt::format("{} ({})", run.info.scenario_name, run.info.allocator);
+}
+
+// The spread of each limit over the baseline's seeds. The baseline's runs alone: a leak in one candidate seed
+// must not widen its own tolerance.
+SeedSpreads spreads_of(const std::vector<const RunResult*>& base_runs) {
+    std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> values;
+    for (const RunResult* run : base_runs) {
+        for (const auto& budget : run->budgets) {
+            for (const LimitResult& limit : budget.limits) {
+                auto& [measured, slopes] = values[seed_spread_key(budget.budget, limit.metric, limit.kind)];
+                if (std::isfinite(limit.measured)) measured.push_back(limit.measured);
+                if (limit.growth && std::isfinite(limit.growth->slope_per_hour)) {
+                    slopes.push_back(limit.growth->slope_per_hour);
+                }
+            }
+        }
+    }
+    const auto range = [](const std::vector<double>& v) {
+        return v.size() < 2 ? 0.0 : *std::max_element(v.begin(), v.end()) - *std::min_element(v.begin(), v.end());
+    };
+    SeedSpreads spreads;
+    for (const auto& [key, v] : values) spreads[key] = SeedSpread{range(v.first), range(v.second)};
+    return spreads;
+}
+
+std::string describe_report(const Found& f) { return fmt::format("{}: {}", run_key(f.result), f.file.string()); }
 
 }  // namespace
+
+std::string seed_spread_key(const std::string& budget, const std::string& metric, LimitKind kind) {
+    return fmt::format("{}\n{}\n{}", budget, metric, static_cast<int>(kind));
+}
 
 Change LimitComparison::overall() const {
     const Change parts[] = {peak, growth, verdict};
@@ -168,7 +216,12 @@ std::size_t Comparison::regressions() const {
     return total;
 }
 
-ScenarioComparison compare_runs(const RunResult& baseline, const RunResult& candidate, const CompareOptions& options) {
+std::size_t Comparison::unpaired() const { return only_in_baseline.size() + only_in_candidate.size(); }
+
+bool Comparison::passed() const { return regressions() == 0 && (options.allow_unpaired || unpaired() == 0); }
+
+ScenarioComparison compare_runs(const RunResult& baseline, const RunResult& candidate, const CompareOptions& options,
+                                const SeedSpreads* spreads) {
     ScenarioComparison out;
     out.scenario = candidate.info.scenario_name;
     out.baseline = baseline;
@@ -210,8 +263,13 @@ ScenarioComparison compare_runs(const RunResult& baseline, const RunResult& cand
             row.baseline = *base_limit;
             row.candidate = limit;
             std::vector<std::string> reasons;
-            if (limit.kind != LimitKind::growth) row.peak = compare_peaks(row, options, reasons);
-            row.growth = compare_growth(row, options, judged_hours(baseline, candidate), reasons);
+            SeedSpread spread;
+            if (spreads != nullptr) {
+                const auto found = spreads->find(seed_spread_key(budget.budget, limit.metric, limit.kind));
+                if (found != spreads->end()) spread = found->second;
+            }
+            if (limit.kind != LimitKind::growth) row.peak = compare_peaks(row, options, spread, reasons);
+            row.growth = compare_growth(row, options, judged_hours(baseline, candidate), spread, reasons);
             row.verdict = compare_verdicts(row, reasons);
             row.reason = fmt::format("{}", fmt::join(reasons, "; "));
             out.limits.push_back(std::move(row));
@@ -266,46 +324,71 @@ Comparison compare_paths(const fs::path& baseline, const fs::path& candidate, co
 
     std::vector<bool> base_used(base_runs.size(), false);
     std::vector<bool> cand_used(cand_runs.size(), false);
-    const auto pair_up = [&](std::size_t b, std::size_t c) {
-        ScenarioComparison one = compare_runs(base_runs[b].result, cand_runs[c].result, options);
+    const auto pair_up = [&](std::size_t b, std::size_t c, const SeedSpreads* spreads) {
+        ScenarioComparison one = compare_runs(base_runs[b].result, cand_runs[c].result, options, spreads);
         one.baseline_file = base_runs[b].file.string();
         one.candidate_file = cand_runs[c].file.string();
         comparison.scenarios.push_back(std::move(one));
         base_used[b] = cand_used[c] = true;
     };
-    // First by scenario and seed; then a scenario left with exactly one report on each side pairs by name alone
-    // (a run with another seed), and the seed difference is noted.
+    // First by scenario, seed and allocator.
     for (std::size_t c = 0; c < cand_runs.size(); ++c) {
         for (std::size_t b = 0; b < base_runs.size(); ++b) {
-            if (!base_used[b] && run_key(base_runs[b].result) == run_key(cand_runs[c].result)) pair_up(b, c);
+            if (!base_used[b] && run_key(base_runs[b].result) == run_key(cand_runs[c].result)) pair_up(b, c, nullptr);
         }
     }
-    const auto unused_of = [](const std::vector<Found>& runs, const std::vector<bool>& used, const std::string& name) {
-        std::vector<std::size_t> found;
-        for (std::size_t i = 0; i < runs.size(); ++i) {
-            if (!used[i] && runs[i].result.info.scenario_name == name) found.push_back(i);
-        }
-        return found;
+    // Then every run left over, compared across seeds with the other side's runs of its scenario and allocator:
+    // the leftovers of both sides with each other, in file order, the shorter side repeated; a side with nothing
+    // left over lends all its runs of the scenario (a night of seeds 1,2,3 against a baseline of seed 1 compares
+    // seeds 2 and 3 with it too). Each limit's tolerance widens by its spread over the baseline's seeds of the
+    // scenario, as a seed alone moves a value that much.
+    struct Group {
+        std::vector<std::size_t> bases, cands, left_bases, left_cands;
     };
+    std::map<std::string, Group> groups;
+    for (std::size_t b = 0; b < base_runs.size(); ++b) {
+        Group& group = groups[group_key(base_runs[b].result)];
+        group.bases.push_back(b);
+        if (!base_used[b]) group.left_bases.push_back(b);
+    }
     for (std::size_t c = 0; c < cand_runs.size(); ++c) {
-        if (cand_used[c]) continue;
-        const std::string& name = cand_runs[c].result.info.scenario_name;
-        const auto bases = unused_of(base_runs, base_used, name);
-        if (bases.size() == 1 && unused_of(cand_runs, cand_used, name).size() == 1) pair_up(bases[0], c);
+        Group& group = groups[group_key(cand_runs[c].result)];
+        group.cands.push_back(c);
+        if (!cand_used[c]) group.left_cands.push_back(c);
+    }
+    for (const auto& [key, group] : groups) {
+        if (group.bases.empty() || group.cands.empty()) continue;  // nothing to compare with: unpaired
+        if (group.left_bases.empty() && group.left_cands.empty()) continue;
+        std::vector<const RunResult*> base_group;
+        for (std::size_t b : group.bases) base_group.push_back(&base_runs[b].result);
+        const SeedSpreads spreads = spreads_of(base_group);
+        const std::string note =
+            base_group.size() < 2
+                ? std::string("compared across seeds: one baseline seed, so no spread to widen the tolerances by")
+                : fmt::format("compared across seeds: tolerances widened by each limit's spread over the baseline's "
+                              "{} seeds",
+                              base_group.size());
+        const auto& bases = group.left_bases.empty() ? group.bases : group.left_bases;
+        const auto& cands = group.left_cands.empty() ? group.cands : group.left_cands;
+        const std::size_t count = std::max(group.left_bases.size(), group.left_cands.size());
+        for (std::size_t k = 0; k < count; ++k) {
+            pair_up(bases[k % bases.size()], cands[k % cands.size()], &spreads);
+            comparison.scenarios.back().notes.push_back(note);
+        }
     }
     for (std::size_t b = 0; b < base_runs.size(); ++b) {
-        if (!base_used[b]) comparison.only_in_baseline.push_back(base_runs[b].file.string());
+        if (!base_used[b]) comparison.only_in_baseline.push_back(describe_report(base_runs[b]));
     }
     for (std::size_t c = 0; c < cand_runs.size(); ++c) {
-        if (!cand_used[c]) comparison.only_in_candidate.push_back(cand_runs[c].file.string());
+        if (!cand_used[c]) comparison.only_in_candidate.push_back(describe_report(cand_runs[c]));
     }
     if (comparison.scenarios.empty()) {
-        throw Error(fmt::format("{} and {}: no scenario has a report in both folders", baseline.string(),
-                                candidate.string()));
+        throw Error(fmt::format("{} and {}: no scenario has a report in both folders under the same allocator",
+                                baseline.string(), candidate.string()));
     }
     std::sort(comparison.scenarios.begin(), comparison.scenarios.end(),
               [](const ScenarioComparison& a, const ScenarioComparison& b) {
-                  return a.candidate_file < b.candidate_file;
+                  return std::tie(a.candidate_file, a.baseline_file) < std::tie(b.candidate_file, b.baseline_file);
               });
     return comparison;
 }
@@ -368,8 +451,12 @@ void print_comparison(std::ostream& out, const Comparison& comparison, const Ter
         }
         out << "\n";
     }
-    for (const std::string& file : comparison.only_in_baseline) out << "only in the baseline: " << file << "\n";
-    for (const std::string& file : comparison.only_in_candidate) out << "only in the candidate: " << file << "\n";
+    for (const std::string& file : comparison.only_in_baseline) {
+        out << "not compared, only in the baseline: " << file << "\n";
+    }
+    for (const std::string& file : comparison.only_in_candidate) {
+        out << "not compared, only in the candidate: " << file << "\n";
+    }
     const CompareOptions& o = comparison.options;
     out << fmt::format("tolerances: peak max({}, {:g}%), count max({}, {:g}%), growth max({}, {:g}%) between the "
                        "95% intervals\n",
@@ -382,14 +469,21 @@ void print_comparison(std::ostream& out, const Comparison& comparison, const Ter
                       [](const ScenarioComparison& s) { return s.regressions() > 0; }));
     const std::size_t compared = comparison.scenarios.size();
     const std::string scenarios = fmt::format("{} scenario{}", compared, compared == 1 ? "" : "s");
-    if (regressions == 0) {
+    const std::size_t unpaired = comparison.unpaired();
+    const std::string unpaired_words =
+        fmt::format("{} report{} not compared", unpaired, unpaired == 1 ? "" : "s");
+    if (regressions == 0 && unpaired > 0 && !comparison.options.allow_unpaired) {
+        out << "compare: " << paint(unpaired_words, fmt::terminal_color::red) << " (" << scenarios
+            << " compared, no regression; --allow-unpaired accepts this)\n";
+    } else if (regressions == 0) {
         out << "compare: " << paint("no regression", fmt::terminal_color::green) << " (" << scenarios
-            << " compared)\n";
+            << " compared" << (unpaired > 0 ? "; " + unpaired_words + ", allowed" : std::string()) << ")\n";
     } else {
         out << "compare: "
             << paint(fmt::format("{} regression{}", regressions, regressions == 1 ? "" : "s"),
                      fmt::terminal_color::red)
-            << fmt::format(" in {} of {}\n", regressed_scenarios, scenarios);
+            << fmt::format(" in {} of {}{}\n", regressed_scenarios, scenarios,
+                           unpaired > 0 ? "; " + unpaired_words : std::string());
     }
 }
 

@@ -527,7 +527,7 @@ std::string render_suite_html(const SuiteReport& suite, const std::string& link_
 
 std::string render_comparison_html(const Comparison& comparison) {
     const std::size_t regressions = comparison.regressions();
-    std::string body = fmt::format("<h1>memsoak compare {}</h1>", regressions == 0
+    std::string body = fmt::format("<h1>memsoak compare {}</h1>", comparison.passed()
                                                                       ? std::string(badge(Verdict::pass))
                                                                       : R"(<span class="badge fail">REGRESSED</span>)");
     const CompareOptions& o = comparison.options;
@@ -540,10 +540,10 @@ std::string render_comparison_html(const Comparison& comparison) {
         o.relative_tolerance * 100, html_escape(text::count(o.items_tolerance)), o.relative_tolerance * 100,
         html_escape(harness::format_size_rate(o.growth_tolerance_per_hour)), o.relative_tolerance * 100);
     for (const std::string& file : comparison.only_in_baseline) {
-        body += fmt::format(R"(<p class="banner">Only in the baseline: {}</p>)", html_escape(file));
+        body += fmt::format(R"(<p class="banner">Not compared, only in the baseline: {}</p>)", html_escape(file));
     }
     for (const std::string& file : comparison.only_in_candidate) {
-        body += fmt::format(R"(<p class="banner">Only in the candidate: {}</p>)", html_escape(file));
+        body += fmt::format(R"(<p class="banner">Not compared, only in the candidate: {}</p>)", html_escape(file));
     }
     int chart = 0;
     for (const ScenarioComparison& s : comparison.scenarios) {

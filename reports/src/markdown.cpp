@@ -160,10 +160,15 @@ std::string render_suite_markdown(const SuiteReport& suite) {
 
 std::string render_comparison_markdown(const Comparison& comparison) {
     const std::size_t regressions = comparison.regressions();
-    std::string out = fmt::format("### memsoak compare: {}\n\n",
-                                  regressions == 0 ? "✅ no regression"
-                                                   : fmt::format("❌ {} regression{}", regressions,
-                                                                 regressions == 1 ? "" : "s"));
+    const std::size_t unpaired = comparison.unpaired();
+    std::string headline = regressions == 0 ? "✅ no regression"
+                                            : fmt::format("❌ {} regression{}", regressions, regressions == 1 ? "" : "s");
+    // A report that was not compared must not read as a pass.
+    if (unpaired > 0 && !comparison.options.allow_unpaired) {
+        headline = fmt::format("❌ {}{} report{} not compared", regressions == 0 ? "" : headline + ", ", unpaired,
+                               unpaired == 1 ? "" : "s");
+    }
+    std::string out = fmt::format("### memsoak compare: {}\n\n", headline);
     std::size_t unchanged = 0;
     std::string rows;
     for (const ScenarioComparison& s : comparison.scenarios) {
@@ -195,10 +200,10 @@ std::string render_comparison_markdown(const Comparison& comparison) {
         }
     }
     for (const std::string& file : comparison.only_in_baseline) {
-        out += fmt::format("- only in the baseline: {}\n", markdown_escape(file));
+        out += fmt::format("- not compared, only in the baseline: {}\n", markdown_escape(file));
     }
     for (const std::string& file : comparison.only_in_candidate) {
-        out += fmt::format("- only in the candidate: {}\n", markdown_escape(file));
+        out += fmt::format("- not compared, only in the candidate: {}\n", markdown_escape(file));
     }
     return out;
 }

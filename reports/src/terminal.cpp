@@ -102,6 +102,12 @@ std::string format_acceleration(double acceleration) {
     return fmt::format("{:.{}f}", acceleration, 3 - digits);
 }
 
+// "71,400x"; "n/a" alone when the run stopped before virtual time advanced (not "n/ax").
+std::string format_speedup(double acceleration) {
+    const std::string factor = format_acceleration(acceleration);
+    return factor == "n/a" ? factor : factor + "x";
+}
+
 std::string format_count(double count) {
     return std::isfinite(count) ? group_thousands(std::llround(count)) : "n/a";
 }
@@ -139,8 +145,8 @@ std::string format_wall_seconds(double seconds) {
 void print_header(Printer& p, const RunResult& result) {
     const harness::RunInfo& info = result.info;
     p.line(fmt::format("memsoak: {} (seed {}, {})", info.scenario_name, info.seed, info.scenario_file));
-    p.line(fmt::format("{} virtual in {}: {}x, allocator {}", format_virtual(info.virtual_elapsed),
-                       format_wall_seconds(info.wall_seconds), format_acceleration(info.acceleration),
+    p.line(fmt::format("{} virtual in {}: {}, allocator {}", format_virtual(info.virtual_elapsed),
+                       format_wall_seconds(info.wall_seconds), format_speedup(info.acceleration),
                        info.allocator));
     if (!info.leaks.empty()) p.line(fmt::format("leaky behaviour switched on: {}", fmt::join(info.leaks, ", ")));
     if (!info.injected.empty()) p.line(fmt::format("injected leaks: {}", fmt::join(info.injected, ", ")));

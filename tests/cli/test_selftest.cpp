@@ -129,6 +129,9 @@ TEST(Selftest, ALeakThatIsMissedFailsTheSelftest) {
         run_memsoak({"selftest", "--issue", "issue-3", "--seeds", "1", "--aa-runs", "0", "--scenarios", dir.path(),
                      "--out", dir.file("selftest.json"), "--work-dir", dir.file("work")});
     EXPECT_EQ(r.exit_code, 1) << r.output;
+    // Without a terminal (this capture, a CI log), a line per finished run.
+    EXPECT_NE(r.output.find("memsoak selftest: [1/2] "), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("memsoak selftest: [2/2] "), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("leaky issue-3 seed 1 (trading-months.json): passed: the leak was missed; log "),
               std::string::npos)
         << r.output;

@@ -243,7 +243,7 @@ std::string error_of(const std::function<void()>& action) {
     return "no error";
 }
 
-TEST(Compare, MatchesFoldersByScenarioAndSeed) {
+TEST(Compare, MatchesFoldersByScenarioSeedAndAllocatorAndNamesWhatWasNotCompared) {
     TempFolder dir("memsoak-compare");
     const harness::Growth flat = slope(0, 0);
     save(dir / "base/day.json", run_with(10 * kMiB, flat), "day", 1);
@@ -252,7 +252,7 @@ TEST(Compare, MatchesFoldersByScenarioAndSeed) {
     write_file_atomically(dir / "base/suite-report.json", "{}");  // the suite's own file: skipped
     write_file_atomically(dir / "base/README.md", "not a report");
     save(dir / "cand/day-seed1.json", run_with(30 * kMiB, flat), "day", 1);
-    save(dir / "cand/night.json", run_with(10 * kMiB, flat), "night", 5);  // another seed: paired by name alone
+    save(dir / "cand/night.json", run_with(10 * kMiB, flat), "night", 5);  // another seed: compared across seeds
     save(dir / "cand/week.json", run_with(10 * kMiB, flat), "week", 1);
 
     const Comparison c = compare_paths(dir / "base", dir / "cand", CompareOptions{});
@@ -260,10 +260,123 @@ TEST(Compare, MatchesFoldersByScenarioAndSeed) {
     EXPECT_EQ(c.scenarios[0].scenario, "day");
     EXPECT_EQ(c.scenarios[0].regressions(), 1u);
     EXPECT_EQ(c.scenarios[1].scenario, "night");
-    EXPECT_EQ(c.scenarios[1].notes, std::vector<std::string>{"seeds differ: baseline 1, candidate 5"});
-    EXPECT_EQ(c.only_in_baseline, std::vector<std::string>{(dir / "base/month.json").string()});
-    EXPECT_EQ(c.only_in_candidate, std::vector<std::string>{(dir / "cand/week.json").string()});
+    EXPECT_EQ(c.scenarios[1].notes,
+              (std::vector<std::string>{"seeds differ: baseline 1, candidate 5",
+                                        "compared across seeds: one baseline seed, so no spread to widen the "
+                                        "tolerances by"}));
+    EXPECT_EQ(c.only_in_baseline,
+              std::vector<std::string>{"month (seed 1, mimalloc): " + (dir / "base/month.json").string()});
+    EXPECT_EQ(c.only_in_candidate,
+              std::vector<std::string>{"week (seed 1, mimalloc): " + (dir / "cand/week.json").string()});
     EXPECT_EQ(c.regressions(), 1u);
+    EXPECT_EQ(c.unpaired(), 2u);
+}
+
+// The case: the committed baselines hold each scenario's own seed, the night ran seeds 1,2,3. Every
+// candidate report must be compared (a leak in seed 3 alone is a regression), and a scenario present on one side
+// only fails the comparison unless it is explicitly allowed.
+TEST(Compare, ComparesEverySeedOfAScenarioAndFailsOnWhatWasNotCompared) {
+    TempFolder dir("memsoak-compare");
+    const harness::Growth flat = slope(0, 0);
+    save(dir / "base/day.json", run_with(10 * kMiB, flat), "day", 42);
+    save(dir / "base/night.json", run_with(10 * kMiB, flat), "night", 42);
+    for (int seed : {1, 2, 3}) {
+        save(dir / fmt::format("cand/day-seed{}.json", seed), run_with(seed == 3 ? 40 * kMiB : 10 * kMiB, flat), "day",
+             seed);
+    }
+    const Comparison c = compare_paths(dir / "base", dir / "cand", CompareOptions{});
+    ASSERT_EQ(c.scenarios.size(), 3u);  // every candidate seed compared with the one baseline
+    for (const ScenarioComparison& s : c.scenarios) EXPECT_EQ(s.scenario, "day");
+    EXPECT_EQ(c.regressions(), 1u);  // seed 3's 40 MiB; seeds 1 and 2 are within the tolerance
+    EXPECT_EQ(c.only_in_baseline,
+              std::vector<std::string>{"night (seed 42, mimalloc): " + (dir / "base/night.json").string()});
+    EXPECT_FALSE(c.passed());
+
+    // Without the regression, the night scenario that was never run still fails the comparison ...
+    fs::remove(dir / "cand/day-seed3.json");
+    const Comparison unpaired = compare_paths(dir / "base", dir / "cand", CompareOptions{});
+    EXPECT_EQ(unpaired.regressions(), 0u);
+    EXPECT_FALSE(unpaired.passed());
+    std::ostringstream printed;
+    print_comparison(printed, unpaired, TerminalStyle{false});
+    EXPECT_NE(printed.str().find("not compared, only in the baseline: night (seed 42, mimalloc)"), std::string::npos)
+        << printed.str();
+    EXPECT_NE(printed.str().find("compare: 1 report not compared"), std::string::npos) << printed.str();
+    // ... unless the option says otherwise.
+    CompareOptions allow;
+    allow.allow_unpaired = true;
+    EXPECT_TRUE(compare_paths(dir / "base", dir / "cand", allow).passed());
+}
+
+// A night of seeds 1,2,3 against a baseline of seed 1: seed 1 pairs exactly, and seeds 2 and 3 are compared with
+// the same baseline run across seeds, not left unpaired.
+TEST(Compare, SeedsBesideAnExactPairAreComparedWithTheSameBaseline) {
+    TempFolder dir("memsoak-compare");
+    const harness::Growth flat = slope(0, 0);
+    save(dir / "base/day.json", run_with(10 * kMiB, flat), "day", 1);
+    for (int seed : {1, 2, 3}) {
+        save(dir / fmt::format("cand/day-seed{}.json", seed), run_with(seed == 2 ? 40 * kMiB : 10 * kMiB, flat),
+             "day", seed);
+    }
+    const Comparison c = compare_paths(dir / "base", dir / "cand", CompareOptions{});
+    ASSERT_EQ(c.scenarios.size(), 3u);
+    EXPECT_EQ(c.unpaired(), 0u);
+    EXPECT_TRUE(c.scenarios[0].notes.empty());  // seed 1: the exact pair
+    EXPECT_EQ(c.scenarios[1].candidate.info.seed, 2u);
+    EXPECT_EQ(c.scenarios[1].regressions(), 1u);  // seed 2's leak is caught
+    EXPECT_EQ(c.scenarios[2].candidate.info.seed, 3u);
+    EXPECT_EQ(c.regressions(), 1u);
+    // And the other way round: baseline seeds left over are compared with the candidate's run.
+    const Comparison reverse = compare_paths(dir / "cand", dir / "base", CompareOptions{});
+    EXPECT_EQ(reverse.scenarios.size(), 3u);
+    EXPECT_EQ(reverse.unpaired(), 0u);
+}
+
+// Across seeds, a limit's tolerance widens by how far its value spreads over the baseline's seeds.
+TEST(Compare, TheSeedsSpreadWidensTheToleranceAcrossSeeds) {
+    TempFolder dir("memsoak-compare");
+    const harness::Growth flat = slope(0, 0);
+    save(dir / "base/day-seed1.json", run_with(10 * kMiB, flat), "day", 1);
+    save(dir / "base/day-seed2.json", run_with(14 * kMiB, flat), "day", 2);  // the seeds alone spread 4 MiB
+    save(dir / "cand/day-seed7.json", run_with(16 * kMiB, flat), "day", 7);
+    const Comparison c = compare_paths(dir / "base", dir / "cand", CompareOptions{});
+    ASSERT_EQ(c.scenarios.size(), 2u);  // both baseline seeds are compared with the one candidate
+    // 16 MiB against 10 MiB: 6 MiB over; the tolerance is max(1 MiB, 10%) + the 4 MiB spread = 5 MiB.
+    EXPECT_EQ(c.scenarios[0].limits[0].peak, Change::regressed);
+    // Against 14 MiB: 2 MiB over, within max(1 MiB, 1.4 MiB) + 4 MiB; without the spread it would regress.
+    EXPECT_EQ(c.scenarios[1].limits[0].peak, Change::same);
+    EXPECT_EQ(compare_runs(run_with(14 * kMiB, flat), run_with(16 * kMiB, flat), CompareOptions{}).limits[0].peak,
+              Change::regressed);
+}
+
+TEST(Compare, PairsOnlyTheSameAllocator) {
+    TempFolder dir("memsoak-compare");
+    const harness::Growth flat = slope(0, 0);
+    save(dir / "base/day.json", run_with(10 * kMiB, flat), "day", 1);
+    harness::RunResult tcmalloc = run_with(10 * kMiB, flat);
+    tcmalloc.info.allocator = "tcmalloc";
+    save(dir / "cand/day-tcmalloc.json", tcmalloc, "day", 1);
+    save(dir / "cand/day.json", run_with(10 * kMiB, flat), "day", 1);
+    const Comparison c = compare_paths(dir / "base", dir / "cand", CompareOptions{});
+    ASSERT_EQ(c.scenarios.size(), 1u);
+    EXPECT_EQ(c.scenarios[0].candidate.info.allocator, "mimalloc");
+    EXPECT_EQ(c.only_in_candidate,
+              std::vector<std::string>{"day (seed 1, tcmalloc): " + (dir / "cand/day-tcmalloc.json").string()});
+    fs::remove(dir / "cand/day.json");
+    EXPECT_EQ(error_of([&] { compare_paths(dir / "base", dir / "cand", {}); }),
+              fmt::format("{} and {}: no scenario has a report in both folders under the same allocator",
+                          (dir / "base").string(), (dir / "cand").string()));
+}
+
+TEST(Compare, NotesACandidateThatMeasuredFewerLayers) {
+    harness::RunResult base = run_with(10 * kMiB, slope(0, 0));
+    base.info.layers = {"os", "allocator", "engine"};
+    harness::RunResult cand = base;
+    cand.info.layers = {"os"};
+    EXPECT_EQ(compare_runs(base, cand, CompareOptions{}).notes,
+              std::vector<std::string>{
+                  "the candidate measured fewer layers: allocator, engine not measured, its limits not compared"});
+    EXPECT_TRUE(compare_runs(cand, base, CompareOptions{}).notes.empty());
 }
 
 TEST(Compare, RejectsInputsThatCannotBeCompared) {
@@ -274,11 +387,11 @@ TEST(Compare, RejectsInputsThatCannotBeCompared) {
               fmt::format("{} is a folder but {} is a file: compare two reports or two folders of reports",
                           (dir / "a").string(), (dir / "b/night.json").string()));
     EXPECT_EQ(error_of([&] { compare_paths(dir / "a", dir / "b", {}); }),
-              fmt::format("{} and {}: no scenario has a report in both folders", (dir / "a").string(),
-                          (dir / "b").string()));
+              fmt::format("{} and {}: no scenario has a report in both folders under the same allocator",
+                          (dir / "a").string(), (dir / "b").string()));
     save(dir / "a/day-again.json", run_with(kMiB, slope(0, 0)), "day", 1);
     EXPECT_EQ(error_of([&] { compare_paths(dir / "a", dir / "a", {}); }),
-              fmt::format("{} and {}: two reports of day (seed 1)", (dir / "a/day-again.json").string(),
+              fmt::format("{} and {}: two reports of day (seed 1, mimalloc)", (dir / "a/day-again.json").string(),
                           (dir / "a/day.json").string()));
 }
 

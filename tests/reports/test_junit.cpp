@@ -1,10 +1,17 @@
 #include "memsoak/reports/junit.hpp"
 
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <optional>
+#include <regex>
+#include <set>
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "test_fixtures.hpp"
 
@@ -162,17 +169,23 @@ TEST(Junit, EscapesMarkupAndReplacesForbiddenCharacters) {
 }
 
 TEST(Junit, HasOneTestCasePerBudget) {
-    const std::string xml = render_run_junit(fixtures::sample_run());
+    harness::RunResult run = fixtures::sample_run();
+    // A scenario file that cannot be read from any working folder: no FILE:LINE in the failure text (the next
+    // test has one).
+    run.info.scenario_file = "no-such-folder/production-day.json";
+    const std::string xml = render_run_junit(run);
     EXPECT_TRUE(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"));
     const Element root = parse(xml);
     EXPECT_EQ(root.name, "testsuites");
     EXPECT_EQ(root.at("tests"), "3");
     EXPECT_EQ(root.at("failures"), "1");
     EXPECT_EQ(root.at("errors"), "0");
-    EXPECT_EQ(root.at("skipped"), "1");
+    EXPECT_EQ(root.attributes.count("skipped"), 0u);  // junit-10.xsd has no skipped on <testsuites>
     ASSERT_EQ(root.all("testsuite").size(), 1u);
     const Element& suite = *root.all("testsuite")[0];
     EXPECT_EQ(suite.at("name"), "production-day");
+    EXPECT_EQ(suite.at("skipped"), "1");
+    EXPECT_EQ(suite.at("file"), "no-such-folder/production-day.json");
     EXPECT_EQ(suite.at("time"), "0.510");  // the soak loop and the analysis, in wall seconds
     EXPECT_EQ(suite.at("timestamp"), "2026-11-27T07:30:34");
     EXPECT_EQ(suite.at("hostname"), "ci-3");
@@ -256,6 +269,97 @@ TEST(Junit, AMissingShardIsAnError) {
     EXPECT_EQ(missing.at("name"), "shard 2/2");
     EXPECT_EQ(missing.all("testcase")[0]->all("error")[0]->at("message"),
               "shard 2/2 has no results: its runs did not happen or were not merged");
+}
+
+// Jenkins xUnit validates every JUnit file against its junit-10.xsd and skips one that fails: each element may
+// carry only the attributes listed there (the schema declares no anyAttribute), with the required ones present.
+struct Allowed {
+    std::set<std::string> attributes;
+    std::set<std::string> required;
+};
+const std::map<std::string, Allowed>& junit10() {
+    static const std::map<std::string, Allowed> schema{
+        {"testsuites", {{"name", "time", "tests", "failures", "errors"}, {}}},
+        {"testsuite",
+         {{"name", "tests", "failures", "errors", "group", "time", "skipped", "timestamp", "hostname", "id", "package",
+           "file", "log", "url"},
+          {"name", "tests", "failures", "errors"}}},
+        {"properties", {{}, {}}},
+        {"property", {{"name", "value"}, {"name", "value"}}},
+        {"testcase", {{"name", "time", "classname", "group"}, {"name"}}},
+        {"failure", {{"type", "message"}, {}}},
+        {"error", {{"type", "message"}, {}}},
+        {"skipped", {{"type", "message"}, {}}},
+        {"system-out", {{}, {}}},
+        {"system-err", {{}, {}}},
+    };
+    return schema;
+}
+
+void expect_junit10(const Element& e, const std::string& where) {
+    const auto allowed = junit10().find(e.name);
+    ASSERT_NE(allowed, junit10().end()) << where << ": <" << e.name << "> is not in junit-10.xsd";
+    for (const auto& [name, value] : e.attributes) {
+        EXPECT_TRUE(allowed->second.attributes.contains(name)) << where << ": <" << e.name << " " << name << ">";
+    }
+    for (const std::string& name : allowed->second.required) {
+        EXPECT_TRUE(e.attributes.contains(name)) << where << ": <" << e.name << "> lacks " << name;
+    }
+    // SUREFIRE_TIME, the type of time on <testsuites> and <testsuite>.
+    if ((e.name == "testsuites" || e.name == "testsuite") && e.attributes.contains("time")) {
+        EXPECT_TRUE(std::regex_match(e.at("time"), std::regex(R"((([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*(\.[0-9]*)?)")))
+            << where << ": time=" << e.at("time");
+    }
+    for (const Element& child : e.children) expect_junit10(child, where);
+}
+
+TEST(Junit, EveryElementCarriesOnlyTheAttributesJunit10Allows) {
+    Comparison comparison;
+    comparison.scenarios.push_back(compare_runs(fixtures::sample_run(), fixtures::sample_run(), CompareOptions{}));
+    comparison.only_in_baseline = {"night (seed 42, mimalloc): base/night.json"};
+    harness::RunResult stopped = fixtures::sample_run();
+    stopped.info.stop_reason = "resident set exceeded --max-rss 104857600 bytes";
+    const std::map<std::string, std::string> outputs{
+        {"run", render_run_junit(fixtures::sample_run())},
+        {"hostile run", render_run_junit(fixtures::hostile_run())},
+        {"stopped run", render_run_junit(stopped)},
+        {"suite", render_suite_junit(fixtures::sample_suite())},
+        {"comparison", render_comparison_junit(comparison)},
+    };
+    for (const auto& [what, xml] : outputs) {
+        const Element root = parse(xml);
+        EXPECT_EQ(root.name, "testsuites") << what;
+        expect_junit10(root, what);
+    }
+    // The check can fail: the attributes the old files carried are refused.
+    EXPECT_NONFATAL_FAILURE(expect_junit10(parse(R"(<testsuites skipped="0"/>)"), "old"), "<testsuites skipped>");
+    EXPECT_NONFATAL_FAILURE(expect_junit10(parse(R"(<testcase name="a" file="f"/>)"), "annotated"),
+                            "<testcase file>");
+}
+
+TEST(Junit, AFailedBudgetPointsAtItsPlaceInTheScenarioFile) {
+    const auto folder = std::filesystem::temp_directory_path() / ("memsoak-junit-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(folder);
+    const auto scenario = folder / "production-day.json";
+    {
+        std::ofstream out(scenario);
+        out << "{\n  \"name\": \"production-day\",\n  \"description\": \"issue-2 and issue-1\",\n"
+               "  \"budgets\": [\n    \"issue-2\",\n    \"issue-1\"\n  ]\n}\n";
+    }
+    EXPECT_EQ(budget_line(scenario, "issue-1"), std::optional<std::size_t>(6));  // not the description's mention
+    EXPECT_EQ(budget_line(scenario, "issue-2"), std::optional<std::size_t>(5));
+    EXPECT_EQ(budget_line(scenario, "issue-9"), std::nullopt);
+    EXPECT_EQ(budget_line(folder / "missing.json", "issue-1"), std::nullopt);
+
+    harness::RunResult run = fixtures::sample_run();
+    run.info.scenario_file = scenario.string();
+    const Element root = parse(render_run_junit(run));
+    const Element& suite = *root.all("testsuite")[0];
+    EXPECT_EQ(suite.at("file"), scenario.string());
+    const Element& failure = *suite.all("testcase")[0]->all("failure")[0];
+    EXPECT_TRUE(failure.text.starts_with(scenario.string() + ":6: budget issue-1\nissue-1: Status display"))
+        << failure.text;
+    std::filesystem::remove_all(folder);
 }
 
 TEST(Junit, AComparisonFailsEachRegressedLimit) {

@@ -52,6 +52,8 @@ struct SelftestOptions {
     // As each child starts (from the thread that will wait for it; calls are serialised): its number among all
     // runs, 1-based, and their total.
     std::function<void(std::size_t started, std::size_t total)> on_progress;
+    // Called as each run ends (under a lock), with how many of `total` have ended: CI logs without a terminal.
+    std::function<void(const SuiteEntry& entry, std::size_t finished, std::size_t total)> on_finished;
 };
 
 enum class SelftestRole { leaky, fixed, aa };

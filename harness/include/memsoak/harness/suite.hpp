@@ -76,6 +76,9 @@ struct SuiteOptions {
     Shard shard;                          // the part of the plan this process runs; 1/1 is all of it
     // Called before each child starts, with its position among this shard's jobs (0-based) and their number.
     std::function<void(const SuiteJob& job, std::size_t position, std::size_t count)> on_start;
+    // Called after each child has ended, with its entry, how many of `count` jobs have ended, and `count` (this
+    // shard's jobs; in run_suite_parallel, the whole plan's, under the same lock as on_start).
+    std::function<void(const SuiteEntry& entry, std::size_t finished, std::size_t count)> on_finish;
 };
 
 // Runs each job of this shard as `executable run SCENARIO --out DIR/NAME.json --quiet [--seed N] RUN_ARGS...`.

@@ -4,6 +4,7 @@
 // (docs/reports.md "Comparing with a baseline").
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -24,7 +25,21 @@ struct CompareOptions {
     // Bytes per virtual hour (items per hour for .items metrics); at least the peak (count) tolerance spread over
     // the hours the fit spans, and the relative tolerance of the baseline's slope.
     double growth_tolerance_per_hour = 64 * 1024.0;
+    // A report on one side with no counterpart on the other fails the comparison unless this is set: a scenario
+    // that was never compared must not read as "no regression".
+    bool allow_unpaired = false;
 };
+
+// How far a limit's measured value and growth slope spread over the baseline's seeds of one scenario: the
+// run-to-run variation that a comparison across different seeds must allow (the candidate's own spread is not
+// used: a leak in one of its seeds would widen its own tolerance).
+struct SeedSpread {
+    double measured = 0;
+    double slope_per_hour = 0;
+};
+// Keyed by budget, metric and limit kind (seed_spread_key).
+using SeedSpreads = std::map<std::string, SeedSpread>;
+std::string seed_spread_key(const std::string& budget, const std::string& metric, harness::LimitKind kind);
 
 enum class Change { same, regressed, improved, not_compared };
 
@@ -61,18 +76,25 @@ struct ScenarioComparison {
 struct Comparison {
     CompareOptions options;
     std::vector<ScenarioComparison> scenarios;
-    std::vector<std::string> only_in_baseline;   // report files with no counterpart
+    // Reports with no counterpart, as "SCENARIO (seed N, ALLOCATOR): FILE".
+    std::vector<std::string> only_in_baseline;
     std::vector<std::string> only_in_candidate;
     std::size_t regressions() const;
+    std::size_t unpaired() const;  // reports on either side that were not compared
+    // Nothing regressed, and every report was compared (or options.allow_unpaired): exit 0.
+    bool passed() const;
 };
 
-// Compares two runs (of the same scenario; the names are not checked here).
+// Compares two runs (of the same scenario; the names are not checked here). With `spreads` (runs of different
+// seeds), each limit's tolerances widen by its spread over the seeds.
 ScenarioComparison compare_runs(const harness::RunResult& baseline, const harness::RunResult& candidate,
-                                const CompareOptions& options);
+                                const CompareOptions& options, const SeedSpreads* spreads = nullptr);
 
-// Two report files, or two folders of reports matched by scenario name and seed (a folder's suite-report.json
-// and files that are not .json are skipped). Throws reports::Error for an unreadable report, a folder compared
-// with a file, or folders that share no scenario.
+// Two report files, or two folders of reports (a folder's suite-report.json and files that are not .json are
+// skipped). Folders pair reports by scenario, seed and allocator; the reports of a scenario and allocator left
+// over on both sides (other seeds) are then compared across seeds, each report at least once, with tolerances
+// widened by the spread over the baseline's seeds. Throws reports::Error for an unreadable report, a folder compared with a file,
+// two reports of one scenario, seed and allocator in a folder, or folders that share no scenario.
 Comparison compare_paths(const std::filesystem::path& baseline, const std::filesystem::path& candidate,
                          const CompareOptions& options);
 
