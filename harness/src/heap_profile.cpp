@@ -124,13 +124,6 @@ bool is_profile_of(const std::string& file, const std::string& prefix) {
     return digits.size() >= 4 && digits.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
-// An inlined lambda's frame is named "operator()" alone (DWARF keeps no scope for it): it says nothing about
-// where the allocation happened, so the named frame that called it is charged instead.
-bool names_a_site(std::string_view function) {
-    const bool bare_operator = function.starts_with(kOperator) && function.find("::") == std::string_view::npos;
-    return !bare_operator && !is_library_function(function);
-}
-
 struct SiteTotal {
     double bytes = 0;
     double largest_stack = -std::numeric_limits<double>::infinity();
@@ -146,6 +139,13 @@ int wait_for(pid_t pid) {
 }
 
 }  // namespace
+
+bool names_a_site(std::string_view function) {
+    // An inlined lambda's frame is named "operator()" alone (DWARF keeps no scope for it): it says nothing about
+    // where the allocation happened, so the named frame that called it is charged instead.
+    const bool bare_operator = function.starts_with(kOperator) && function.find("::") == std::string_view::npos;
+    return !function.empty() && !bare_operator && !is_library_function(function);
+}
 
 bool heap_profiler_available() { return allocator_name() == "tcmalloc" && find_heap_profiler().has_value(); }
 
@@ -307,7 +307,11 @@ std::vector<HeapSite> parse_pprof_collapsed(std::string_view text, std::size_t t
 
     std::vector<HeapSite> out;
     for (auto& [function, total] : sites) {
-        if (total.bytes > 0) out.push_back(HeapSite{function, std::move(total.callers), total.bytes});
+        if (total.bytes <= 0) continue;
+        HeapSite& site = out.emplace_back();
+        site.function = function;
+        site.callers = std::move(total.callers);
+        site.bytes = total.bytes;
     }
     std::sort(out.begin(), out.end(), [](const HeapSite& a, const HeapSite& b) {
         return a.bytes != b.bytes ? a.bytes > b.bytes : a.function < b.function;

@@ -81,6 +81,10 @@ std::string frame_function(std::string_view frame);
 // implementation (starting with "__" or "_" and a capital).
 bool is_library_function(std::string_view function);
 
+// Whether a frame's function can be charged as an allocation site: not a library function, and not an inlined
+// lambda's bare "operator()" (which says nothing of where it is).
+bool names_a_site(std::string_view function);
+
 // Parses pprof's --collapsed output ("root;...;leaf BYTES" per line) into allocation sites: each stack is charged
 // to its innermost frame that is neither a library frame nor an inlined lambda's bare "operator()" (the leaf when
 // there is none), with the next such frames as its callers; sites are summed, and the `top`

@@ -1,0 +1,45 @@
+#pragma once
+// Growth sites for `memsoak run`: the sampled heap of memsoak-tcmalloc (--heap-sample), and the automatic re-run
+// of a failing default-build run under memsoak-tcmalloc when no engine component explains the growth
+// (harness/heap_sample.hpp, docs/diagnosis.md).
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "memsoak/harness/result.hpp"
+
+namespace memsoak::cli {
+
+// Makes sure tcmalloc samples this process at `period`: tcmalloc reads TCMALLOC_SAMPLE_PARAMETER once, when the
+// process starts, so when it is not set to `period` this sets it (with tcmalloc's notices turned off: its heap
+// profiler's own dumps and large-allocation reports) and re-executes the same command. Returns only when
+// sampling is on; throws UsageError when the re-executed process still does not sample.
+void ensure_heap_sampling(std::size_t period, const std::vector<std::string>& run_args);
+
+// Why a run calls for the re-run under memsoak-tcmalloc, e.g. "budget process failed on allocator.live_bytes and
+// no engine component explains the growth"; empty when it does not: it passed, ran under tcmalloc or a sanitizer
+// already, was stopped, or its growth is a component's.
+std::string attribution_trigger(const harness::RunResult& result);
+
+struct AttributionRerun {
+    std::filesystem::path scenario;
+    std::uint64_t seed = 0;
+    std::vector<std::string> leaks;
+    std::vector<std::string> injections;  // as given with --inject
+    std::filesystem::path ledger;
+    std::string measure;
+    std::optional<std::filesystem::path> collapsed_file;  // where the re-run writes the collapsed stacks
+};
+
+// Runs the same scenario and seed under memsoak-tcmalloc beside this executable, with --heap-sample, and returns
+// its growth sites (source says so). Never throws: when the sibling is missing or fails, the findings carry the
+// reason in `error`.
+harness::HeapProfileFindings rerun_under_tcmalloc(const AttributionRerun& rerun);
+
+// DIR/day.json -> DIR/day.growth.collapsed: the collapsed growth stacks beside a report.
+std::filesystem::path collapsed_file_for(const std::filesystem::path& report);
+
+}  // namespace memsoak::cli
