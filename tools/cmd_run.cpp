@@ -182,6 +182,7 @@ int run_command(const std::vector<std::string>& args) {
     }
     if (vm.count("heap-profile")) {
         run_options.heap_profile = heap_profile_request(vm, scenario, out);
+        ensure_tcmalloc_environment(0, args);  // its automatic dumps off: they would print on stderr
     } else if (vm.count("heap-profile-dir")) {
         throw UsageError("--heap-profile-dir: only with --heap-profile");
     }
@@ -197,7 +198,12 @@ int run_command(const std::vector<std::string>& args) {
         if (!(period >= 1 && period <= 1024.0 * 1024 * 1024)) {
             throw UsageError(fmt::format("--heap-sample: expected a period from 1 byte to 1 GiB, got \"{}\"", text));
         }
-        ensure_heap_sampling(static_cast<std::size_t>(period), args);
+        if (harness::allocator_name() != "tcmalloc") {
+            throw UsageError(fmt::format("--heap-sample needs tcmalloc's sampled heap: run memsoak-tcmalloc (this "
+                                         "memsoak's allocator is {})",
+                                         harness::allocator_name()));
+        }
+        ensure_tcmalloc_environment(static_cast<std::size_t>(period), args);
         run_options.heap_sample = true;
     } else if (vm.count("collapsed")) {
         throw UsageError("--collapsed: only with --heap-sample");

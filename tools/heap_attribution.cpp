@@ -27,16 +27,18 @@ namespace fs = std::filesystem;
 namespace memsoak::cli {
 namespace {
 
-// Set in a process memsoak re-executed for sampling: a second re-execution would loop.
-constexpr const char* kReexecMarker = "MEMSOAK_HEAP_SAMPLE_REEXEC";
+// Set in a process whose tcmalloc environment memsoak set: it is not re-executed again.
+constexpr const char* kReexecMarker = "MEMSOAK_TCMALLOC_ENVIRONMENT";
 
-// tcmalloc's environment for a sampled run: the sampling period, and none of its own notices on stderr (it reports
-// allocations above 1 GiB, and its heap profiler dumps every 1 GiB allocated or 100 MiB of growth, each announced).
-std::vector<std::pair<std::string, std::string>> sampling_environment(std::size_t period) {
+// tcmalloc's environment for a run of memsoak-tcmalloc: the sampling period (0: none), none of its own notices on
+// stderr (it reports allocations above 1 GiB, and its heap profiler dumps every 1 GiB allocated or 100 MiB of
+// growth, each announced), and the marker that it is set.
+std::vector<std::pair<std::string, std::string>> tcmalloc_environment(std::size_t period) {
     return {{harness::kSampleParameterVariable, std::to_string(period)},
             {"TCMALLOC_LARGE_ALLOC_REPORT_THRESHOLD", "1152921504606846976"},
             {"HEAP_PROFILE_ALLOCATION_INTERVAL", "0"},
-            {"HEAP_PROFILE_INUSE_INTERVAL", "0"}};
+            {"HEAP_PROFILE_INUSE_INTERVAL", "0"},
+            {kReexecMarker, "1"}};
 }
 
 bool has_failed_process_limit(const harness::RunResult& result, std::string& which) {
@@ -66,31 +68,26 @@ std::string tail_of(const fs::path& file, std::size_t lines) {
 
 }  // namespace
 
-void ensure_heap_sampling(std::size_t period, const std::vector<std::string>& run_args) {
-    if (harness::allocator_name() != "tcmalloc") {
-        throw UsageError(fmt::format("--heap-sample needs tcmalloc's sampled heap: run memsoak-tcmalloc (this "
-                                     "memsoak's allocator is {})",
-                                     harness::allocator_name()));
+void ensure_tcmalloc_environment(std::size_t period, const std::vector<std::string>& run_args) {
+    if (std::getenv(kReexecMarker) == nullptr) {
+        for (const auto& [name, value] : tcmalloc_environment(period)) ::setenv(name.c_str(), value.c_str(), 1);
+        const fs::path self = harness::current_executable();
+        std::vector<std::string> args{self.string(), "run"};
+        args.insert(args.end(), run_args.begin(), run_args.end());
+        std::vector<char*> argv;
+        for (std::string& arg : args) argv.push_back(arg.data());
+        argv.push_back(nullptr);
+        std::fflush(nullptr);
+        ::execv(self.c_str(), argv.data());
+        throw harness::Error(fmt::format("cannot re-execute {} with {} set: {}", self.string(),
+                                         harness::kSampleParameterVariable, std::strerror(errno)));
     }
-    const std::size_t active = harness::heap_sample_period();
-    if (active == period) return;
-    if (std::getenv(kReexecMarker) != nullptr) {
-        throw UsageError(fmt::format("--heap-sample: tcmalloc samples every {} bytes after {}={} was set (is the "
-                                     "period out of tcmalloc's range?)",
-                                     active, harness::kSampleParameterVariable, period));
+    if (period == 0) return;
+    if (const std::size_t active = harness::heap_sample_period(); active != period) {
+        throw UsageError(fmt::format("--heap-sample: tcmalloc samples every {} bytes, not {} (is {} set to something "
+                                     "else, or the period out of tcmalloc's range?)",
+                                     active, period, harness::kSampleParameterVariable));
     }
-    for (const auto& [name, value] : sampling_environment(period)) ::setenv(name.c_str(), value.c_str(), 1);
-    ::setenv(kReexecMarker, "1", 1);
-    const fs::path self = harness::current_executable();
-    std::vector<std::string> args{self.string(), "run"};
-    args.insert(args.end(), run_args.begin(), run_args.end());
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    std::fflush(nullptr);
-    ::execv(self.c_str(), argv.data());
-    throw harness::Error(fmt::format("cannot re-execute {} with {} set: {}", self.string(),
-                                     harness::kSampleParameterVariable, std::strerror(errno)));
 }
 
 std::string attribution_trigger(const harness::RunResult& result) {
@@ -149,7 +146,7 @@ harness::HeapProfileFindings rerun_under_tcmalloc(const AttributionRerun& rerun)
 
     std::vector<std::string> environment;
     for (char** variable = environ; *variable != nullptr; ++variable) environment.emplace_back(*variable);
-    for (const auto& [name, value] : sampling_environment(harness::kDefaultHeapSamplePeriod)) {
+    for (const auto& [name, value] : tcmalloc_environment(harness::kDefaultHeapSamplePeriod)) {
         environment.push_back(name + "=" + value);
     }
     std::vector<char*> argv, envp;

@@ -13,11 +13,11 @@
 
 namespace memsoak::cli {
 
-// Makes sure tcmalloc samples this process at `period`: tcmalloc reads TCMALLOC_SAMPLE_PARAMETER once, when the
-// process starts, so when it is not set to `period` this sets it (with tcmalloc's notices turned off: its heap
-// profiler's own dumps and large-allocation reports) and re-executes the same command. Returns only when
-// sampling is on; throws UsageError when the re-executed process still does not sample.
-void ensure_heap_sampling(std::size_t period, const std::vector<std::string>& run_args);
+// Makes sure tcmalloc runs this process in memsoak's environment: sampling at `period` (0: no sampling) and none
+// of tcmalloc's notices on stderr. tcmalloc reads its environment once, when the process starts, so unless memsoak
+// set it already this sets it and re-executes the same `run` command. Returns only when it is set; throws
+// UsageError when tcmalloc still does not sample at `period`.
+void ensure_tcmalloc_environment(std::size_t period, const std::vector<std::string>& run_args);
 
 // Why a run calls for the re-run under memsoak-tcmalloc, e.g. "budget process failed on allocator.live_bytes and
 // no engine component explains the growth"; empty when it does not: it passed, ran under tcmalloc or a sanitizer

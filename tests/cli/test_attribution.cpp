@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -88,7 +89,13 @@ void expect_leak_site(const json& heap) {
             << "the sampler's own snapshots listed as a growth site: " << site.dump();
     }
     ASSERT_FALSE(heap["stacks"].empty());
-    EXPECT_EQ(heap["stacks"][0]["frames"][0].get<std::string>().rfind("main (", 0), 0u) << heap["stacks"][0].dump();
+    // Root first: the program's entry, then main, down to the allocation.
+    const std::vector<std::string> frames = heap["stacks"][0]["frames"];
+    EXPECT_NE(std::find_if(frames.begin(), frames.end(),
+                           [](const std::string& f) { return f.starts_with("main (memsoak_main.cpp:"); }),
+              frames.end())
+        << heap["stacks"][0].dump();
+    EXPECT_EQ(frames.back().find("memsoak::"), std::string::npos) << "the leaf is the allocator's";
 }
 
 TEST(HeapSample, TheTopSiteOfAnInjectedLeakIsItsLineWithItsRate) {
@@ -114,6 +121,23 @@ TEST(HeapSample, TheTopSiteOfAnInjectedLeakIsItsLineWithItsRate) {
     const std::string collapsed = read_text(dir.file("day.growth.collapsed"));
     EXPECT_NE(collapsed.find("memsoak::engine::LeakInjector::leak_per_call (leak_injector.cpp:"), std::string::npos);
     EXPECT_EQ(collapsed.find("HeapSampler"), std::string::npos) << "the sampler's own stacks in the flame graph";
+}
+
+// 120 MiB kept in an hour: tcmalloc's heap profiler would dump on its own at 100 MiB in use, announced on stderr.
+TEST(HeapProfile, TcmallocsNoticesGoToTheLogNotToStderr) {
+    if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";
+    TempDir dir;
+    const ProcessResult r = run_executable(kTcmallocBinary,
+                                           {"run", kScenarios + "/gui-hour.json", "--inject", "tick:per_call:2MiB",
+                                            "--heap-profile=30m", "--heap-profile-dir", dir.file("h"), "--no-probe",
+                                            "--no-attribution", "--quiet"},
+                                           dir.file("stdout.txt"), dir.file("stderr.txt"));
+    ASSERT_EQ(r.exit_code, 1) << read_text(dir.file("stderr.txt"));
+    EXPECT_EQ(read_text(dir.file("stderr.txt")), "");
+    const std::string log = read_text(dir.file("h/tcmalloc.log"));
+    EXPECT_NE(log.find("Dumping heap profile to " + dir.file("h/gui-hour.0001.heap")), std::string::npos) << log;
+    EXPECT_EQ(log.find("currently in use"), std::string::npos) << "tcmalloc dumped on its own: " << log;
+    EXPECT_FALSE(fs::exists(dir.file("h/gui-hour.0004.heap")));  // 0, 30m, 1h and nothing else
 }
 
 TEST(HeapSample, WithoutTcmallocTheOptionIsAUsageError) {

@@ -52,7 +52,8 @@ public:
     HeapProfiler(const HeapProfiler&) = delete;
     HeapProfiler& operator=(const HeapProfiler&) = delete;
 
-    // Writes a profile now and records its file. tcmalloc's "Dumping heap profile" line on stderr is silenced.
+    // Writes a profile now and records its file. tcmalloc's "Dumping heap profile" line goes to tcmalloc.log in the
+    // folder, as its start and stop notices do.
     void dump(const char* reason);
     void stop();
     // The profiles written by dump(), in order (file names within the request's directory).
