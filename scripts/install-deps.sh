@@ -8,6 +8,7 @@ packages=(
   libboost-program-options-dev nlohmann-json3-dev libfmt-dev libmimalloc-dev libgoogle-perftools-dev
   libgtest-dev libbenchmark-dev
   clang libclang-rt-14-dev valgrind
+  binutils  # addr2line: file:line of the growth sites of a sampled heap
 )
 # google-pprof (heap profile diffs) without its ~30 recommended packages.
 lean_packages=(google-perftools)
