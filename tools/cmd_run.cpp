@@ -253,6 +253,7 @@ int run_command(const std::vector<std::string>& args) {
             if (vm.count("inject")) rerun.injections = vm["inject"].as<std::vector<std::string>>();
             rerun.ledger = ledger_file;
             rerun.measure = vm["measure"].as<std::string>();
+            if (vm.count("max-rss")) rerun.max_rss = vm["max-rss"].as<std::string>();
             if (out) rerun.collapsed_file = collapsed;
             result.heap_profile = rerun_under_tcmalloc(rerun);
             result.heap_profile->trigger = trigger;

@@ -143,6 +143,7 @@ harness::HeapProfileFindings rerun_under_tcmalloc(const AttributionRerun& rerun)
     for (const std::string& leak : rerun.leaks) args.insert(args.end(), {"--leak", leak});
     for (const std::string& injection : rerun.injections) args.insert(args.end(), {"--inject", injection});
     if (rerun.collapsed_file) args.insert(args.end(), {"--collapsed", rerun.collapsed_file->string()});
+    if (rerun.max_rss) args.insert(args.end(), {"--max-rss", *rerun.max_rss});
 
     std::vector<std::string> environment;
     for (char** variable = environ; *variable != nullptr; ++variable) environment.emplace_back(*variable);

@@ -31,6 +31,7 @@ struct AttributionRerun {
     std::vector<std::string> injections;  // as given with --inject
     std::filesystem::path ledger;
     std::string measure;
+    std::optional<std::string> max_rss;  // --max-rss as given: the re-run guards the machine as the run did
     std::optional<std::filesystem::path> collapsed_file;  // where the re-run writes the collapsed stacks
 };
 

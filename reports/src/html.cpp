@@ -336,6 +336,13 @@ private:
         if (!heap.error.empty()) {
             return fmt::format(R"(<p class="banner">Growth sites: {}{}</p>)", html_escape(heap.error), origin);
         }
+        if (heap.sites.empty()) {
+            return fmt::format(R"(<p><strong>Growth sites</strong> (heap sampled every {}, {} reads over {}): {} in )"
+                               R"(all; no allocation site grew beyond the sampling noise.{}</p>)",
+                               html_escape(harness::format_bytes(heap.sample_period_bytes)), heap.reads,
+                               html_escape(engine::format_duration(heap.window)),
+                               html_escape(harness::format_bytes(heap.total_growth_bytes)), origin);
+        }
         std::string out = fmt::format(
             R"(<p><strong>Growth sites</strong> (heap sampled every {}, {} reads over {}): {} in all.{}</p>)"
             R"(<table><thead><tr><th class="num">growth</th><th class="num">rate</th><th>signature</th>)"

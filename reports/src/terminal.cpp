@@ -302,6 +302,13 @@ void print_sampled_heap(Printer& p, const harness::HeapProfileFindings& h) {
     p.line(fmt::format("growth sites, sampled every {} ({} reads over {}{}): {} in all",
                        harness::format_bytes(h.sample_period_bytes), h.reads, engine::format_duration(h.window),
                        origin, harness::format_bytes(h.total_growth_bytes)));
+    if (h.sites.empty()) {
+        p.line(fmt::format("  no allocation site grew beyond the sampling noise (sites are looked for from {:.0f} "
+                           "sample periods, {}, of growth in all)",
+                           harness::kSymbolizedGrowthPeriods,
+                           harness::format_bytes(harness::kSymbolizedGrowthPeriods * h.sample_period_bytes)));
+        return;
+    }
     std::vector<Row> rows;
     for (const harness::HeapSite& site : h.sites) {
         std::string where = harness::heap_site_place(site);

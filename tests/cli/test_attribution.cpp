@@ -123,6 +123,25 @@ TEST(HeapSample, TheTopSiteOfAnInjectedLeakIsItsLineWithItsRate) {
     EXPECT_EQ(collapsed.find("HeapSampler"), std::string::npos) << "the sampler's own stacks in the flame graph";
 }
 
+// The fixed engine's sampled heap grows by less than the noise: no site is listed, and nothing is symbolized.
+TEST(HeapSample, TheFixedDayListsNoSite) {
+    if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";
+    TempDir dir;
+    const ProcessResult r = run_executable(
+        kTcmallocBinary, {"run", kScenarios + "/production-day.json", "--heap-sample", "--out", dir.file("day.json")},
+        dir.file("output.txt"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("no allocation site grew beyond the sampling noise (sites are looked for from 4 sample "
+                            "periods, 2.0 MiB, of growth in all)"),
+              std::string::npos)
+        << r.output;
+    const json heap = load_json(dir.file("day.json"))["heap_profile"];
+    EXPECT_FALSE(heap.contains("error")) << heap.dump(1);
+    EXPECT_TRUE(heap["sites"].empty()) << heap["sites"].dump(1);
+    EXPECT_LT(heap["total_growth_bytes"].get<double>(), 2.0 * 1024 * 1024);
+    EXPECT_FALSE(fs::exists(dir.file("day.growth.collapsed")));
+}
+
 // 120 MiB kept in an hour: tcmalloc's heap profiler would dump on its own at 100 MiB in use, announced on stderr.
 TEST(HeapProfile, TcmallocsNoticesGoToTheLogNotToStderr) {
     if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";

@@ -34,6 +34,10 @@ inline constexpr std::size_t kDefaultHeapSamplePeriod = 512 * 1024;
 inline constexpr const char* kSampleParameterVariable = "TCMALLOC_SAMPLE_PARAMETER";
 // Growth stacks kept in the report for its flame graph (the collapsed file has every one).
 inline constexpr std::size_t kReportedGrowthStacks = 200;
+// Sites are looked for when the sampled heap grew by at least this many sampling periods in all (2 MiB at
+// 512 KiB): below it a site's growth is mostly sampling noise (+-1 / sqrt(periods)), and a passing run is spared
+// the symbolization.
+inline constexpr double kSymbolizedGrowthPeriods = 4;
 // Application frames hashed into a leak signature: the site and this many callers.
 inline constexpr std::size_t kSignatureCallers = 3;
 
@@ -57,6 +61,7 @@ struct SourceFrame {
     std::string function;  // frame_function()'s name: "memsoak::engine::LeakInjector::leak_per_call"
     std::string file;      // from the source tree's top folder when it is memsoak's ("engine/src/x.cpp"); "" unknown
     int line = 0;          // 0 unknown
+    bool in_library = false;  // in a shared library (libstdc++, libtcmalloc, libc): never an allocation site
 };
 
 // A call stack that grew, innermost frame first, with its growth in bytes.
@@ -109,7 +114,8 @@ public:
     void checkpoint(VirtualTime now);
     // The growth from the first read to the last, symbolized against `executable`, with every growing stack
     // collapsed into `collapsed` (collapsed_stacks()); the findings carry an error instead of sites when there were
-    // fewer than two reads or symbolization failed. Never throws for those.
+    // fewer than two reads or symbolization failed. Never throws for those. No sites (and the net growth) when the
+    // heap grew by less than kSymbolizedGrowthPeriods periods.
     HeapProfileFindings findings(const std::filesystem::path& executable, std::string& collapsed) const;
 
 private:
