@@ -196,6 +196,8 @@ TEST(Attribution, AnUnexplainedFailureIsReRunUnderTcmallocAndItsSitesReachEveryF
 }
 
 TEST(Attribution, SaysSoWhenMemsoakTcmallocIsNotBesideIt) {
+    // Sanitizer builds have no memsoak-tcmalloc, and do not re-run (their allocator is the sanitizer's).
+    if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no re-run in this build";
     TempDir dir;
     const fs::path alone = dir.file("memsoak");
     fs::copy_file(MEMSOAK_BINARY, alone);
@@ -214,6 +216,7 @@ TEST(Attribution, SaysSoWhenMemsoakTcmallocIsNotBesideIt) {
 }
 
 TEST(Attribution, AComponentsRetentionOrNoAttributionIsNotReRun) {
+    if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no re-run in this build";
     TempDir dir;
     // issue-1: the status display keeps every frame, a component explains the growth.
     ProcessResult r = run_memsoak({"run", kScenarios + "/gui-hour.json", "--leak", "issue-1", "--no-probe", "--out",

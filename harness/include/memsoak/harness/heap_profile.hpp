@@ -10,9 +10,10 @@
 // site: the innermost frame outside the C++ library, fmt, the allocator and libc. pprof's --text report charges
 // the leaf instead, which for almost every allocation is a std::vector or std::string internal.
 //
-// Limits: the profiler records a stack for every allocation, which slows an allocation-heavy run several fold;
-// it only sees allocations made after it started; and tcmalloc dumps more profiles on its own (every 1 GiB
-// allocated, every 100 MiB of growth), which land in the same folder and are not compared.
+// Limits: the profiler records a stack for every allocation, which slows an allocation-heavy run several fold
+// (heap_sample.hpp samples instead); it only sees allocations made after it started. tcmalloc's own dumps (every
+// 1 GiB allocated, every 100 MiB of growth) are off when memsoak set tcmalloc's environment (tools/), and its
+// notices go to tcmalloc.log in the profile folder.
 
 #include <chrono>
 #include <cstddef>
