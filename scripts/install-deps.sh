@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config git
   libboost-program-options-dev nlohmann-json3-dev libfmt-dev libmimalloc-dev libgoogle-perftools-dev
+  binutils  # addr2line: file:line of the growth sites of a sampled heap
 )
 # google-pprof (heap profile diffs) without its ~30 recommended packages.
 lean_packages=(google-perftools)

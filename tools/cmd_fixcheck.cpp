@@ -51,6 +51,7 @@ void run_side(Side& side, const fs::path& scenario, const std::optional<std::uin
     options.executable = harness::current_executable();
     options.out_dir = work_dir / side.name;
     options.run_args = side.run_args;
+    options.run_args.push_back("--no-attribution");  // fixcheck compares savings; growth sites are run's job
     if (seed) options.seeds = {*seed};
     const std::vector<harness::SuiteEntry> entries = harness::run_suite(suite, options, &g_stop_requested);
     if (entries.empty()) throw harness::Error(fmt::format("{}: the {} run did not start", scenario.string(), side.name));

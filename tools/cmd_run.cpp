@@ -10,10 +10,12 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
+#include "heap_attribution.hpp"
 #include "memsoak/engine/error.hpp"
 #include "memsoak/harness/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/heap_profile.hpp"
+#include "memsoak/harness/heap_sample.hpp"
 #include "memsoak/harness/ledger.hpp"
 #include "memsoak/harness/runner.hpp"
 #include "memsoak/harness/samplers.hpp"
@@ -134,6 +136,16 @@ int run_command(const std::vector<std::string>& args) {
         ("heap-profile-dir", po::value<std::string>(),
          "the folder for the heap profiles (default: the report's name with .heap, e.g. day.heap for --out "
          "day.json; without --out, SCENARIO-NAME.heap)")
+        ("heap-sample", po::value<std::string>()->implicit_value("512KiB"),
+         "memsoak-tcmalloc only: sample about one allocation per PERIOD bytes (--heap-sample=PERIOD; default "
+         "512KiB), read the sampled heap at each purged checkpoint after the warm-up, and list the file:line sites "
+         "that grew, with a leak signature each")
+        ("collapsed", po::value<std::string>(),
+         "with --heap-sample: write the growing call stacks here, collapsed (flamegraph.pl, speedscope; default: "
+         "the report's name with .growth.collapsed)")
+        ("no-attribution", "when a whole-process limit fails and no engine component explains it, do not re-run "
+         "the scenario under memsoak-tcmalloc for its growth sites")
+        ("no-probe", "when a whole-process limit fails, do not probe each action's retained bytes")
         ("calibrating", "a calibration run (memsoak calibrate): the ledger's calibrated limits are not applied")
         ("quiet,q", "print nothing but errors");
     po::positional_options_description positional;
@@ -168,11 +180,50 @@ int run_command(const std::vector<std::string>& args) {
     }
 
     RunSetup setup = prepare_run(request);
-    const std::vector<OutputFile> outputs = output_files(vm);
-    check_outputs_spare_inputs(outputs, setup.inputs);
+    const harness::Scenario& scenario = setup.scenario;
+    const fs::path& ledger_file = setup.inputs.at(1);  // prepare_run lists the scenario, then its ledger
     std::optional<fs::path> out;
     if (vm.count("out")) out = vm["out"].as<std::string>();
-    if (vm.count("heap-profile")) run_options.heap_profile = heap_profile_request(vm, setup.scenario, out);
+    if (vm.count("heap-profile")) {
+        run_options.heap_profile = heap_profile_request(vm, scenario, out);
+        ensure_tcmalloc_environment(0, args);  // its automatic dumps off: they would print on stderr
+    }
+    if (vm.count("heap-sample")) {
+        if (vm.count("heap-profile")) throw UsageError("--heap-sample: not with --heap-profile (one profiler a run)");
+        const std::string text = vm["heap-sample"].as<std::string>();
+        double period = 0;
+        try {
+            period = harness::parse_size(text);
+        } catch (const harness::Error& e) {
+            throw UsageError(fmt::format("--heap-sample: {}", e.what()));
+        }
+        if (!(period >= 1 && period <= 1024.0 * 1024 * 1024)) {
+            throw UsageError(fmt::format("--heap-sample: expected a period from 1 byte to 1 GiB, got \"{}\"", text));
+        }
+        if (harness::allocator_name() != "tcmalloc") {
+            throw UsageError(fmt::format("--heap-sample needs tcmalloc's sampled heap: run memsoak-tcmalloc (this "
+                                         "memsoak's allocator is {})",
+                                         harness::allocator_name()));
+        }
+        ensure_tcmalloc_environment(static_cast<std::size_t>(period), args);
+        run_options.heap_sample = true;
+    } else if (vm.count("collapsed")) {
+        throw UsageError("--collapsed: only with --heap-sample");
+    }
+    std::optional<fs::path> collapsed;
+    if (vm.count("collapsed")) {
+        collapsed = vm["collapsed"].as<std::string>();
+    } else if (out) {
+        collapsed = collapsed_file_for(*out);
+    }
+    // Every file this run writes, the collapsed stacks included, checked together before any work.
+    std::vector<OutputFile> outputs = output_files(vm);
+    if (collapsed) {
+        outputs.push_back({"collapsed", *collapsed});
+        check_output_files(outputs);
+    }
+    check_outputs_spare_inputs(outputs, setup.inputs);
+    if (vm.count("no-probe")) run_options.probe_on_failure = false;
     run_options.injected = setup.injected;
     const bool quiet = vm.count("quiet") > 0;
     ProgressLine progress(!quiet && ::isatty(STDERR_FILENO));
@@ -182,6 +233,28 @@ int run_command(const std::vector<std::string>& args) {
     harness::RunResult result = harness::run_scenario(setup.scenario, setup.ledger, *setup.target, run_options);
     progress.finish();
     stamp_tool(result);
+
+    if (run_options.heap_sample && result.heap_profile && collapsed && !result.heap_collapsed.empty()) {
+        reports::write_file_atomically(*collapsed, result.heap_collapsed);
+        result.heap_profile->collapsed_file = collapsed->string();
+    }
+    // The line that allocates what stays, when no component explains a whole-process failure: virtual time makes
+    // the same scenario and seed reproduce it under memsoak-tcmalloc in seconds.
+    if (!vm.count("no-attribution") && !vm.count("calibrating")) {
+        if (const std::string trigger = attribution_trigger(result); !trigger.empty()) {
+            AttributionRerun rerun;
+            rerun.scenario = request.scenario_file;
+            rerun.seed = scenario.seed;
+            rerun.leaks = run_options.leaks;
+            if (vm.count("inject")) rerun.injections = vm["inject"].as<std::vector<std::string>>();
+            rerun.ledger = ledger_file;
+            rerun.measure = vm["measure"].as<std::string>();
+            if (vm.count("max-rss")) rerun.max_rss = vm["max-rss"].as<std::string>();
+            if (out) rerun.collapsed_file = collapsed;
+            result.heap_profile = rerun_under_tcmalloc(rerun);
+            result.heap_profile->trigger = trigger;
+        }
+    }
 
     if (out) reports::write_file_atomically(*out, reports::to_json(result).dump(1) + "\n");
     // The other formats, each rendered from the same result as the JSON report.

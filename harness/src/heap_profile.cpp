@@ -24,6 +24,8 @@ namespace memsoak::harness {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// tcmalloc's notices, in the profile folder.
+constexpr const char* kTcmallocLog = "tcmalloc.log";
 
 // gperftools/heap-profiler.h, looked up at run time so that the harness links no allocator.
 struct HeapProfilerApi {
@@ -55,22 +57,24 @@ const HeapProfilerApi& heap_profiler_api() {
     return *api;
 }
 
-// tcmalloc reports every start, dump and stop on stderr; a run's own output must stay readable. Only the calling
-// thread's writes are meant, but fd 2 is process-wide: memsoak drives the engine from one thread.
-class StderrSilenced {
+// tcmalloc reports every start, dump and stop on stderr; a run's stderr carries only memsoak's own messages, so
+// they go to a log in the profile folder. Only the calling thread's writes are meant, but fd 2 is process-wide:
+// memsoak drives the engine from one thread.
+class StderrToLog {
 public:
-    StderrSilenced() : saved_(::dup(STDERR_FILENO)) {
-        const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-        if (saved_ >= 0 && null >= 0) ::dup2(null, STDERR_FILENO);
-        if (null >= 0) ::close(null);
+    explicit StderrToLog(const std::filesystem::path& log) : saved_(::dup(STDERR_FILENO)) {
+        const int file = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        const int target = file >= 0 ? file : ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (saved_ >= 0 && target >= 0) ::dup2(target, STDERR_FILENO);
+        if (target >= 0) ::close(target);
     }
-    ~StderrSilenced() {
+    ~StderrToLog() {
         if (saved_ < 0) return;
         ::dup2(saved_, STDERR_FILENO);
         ::close(saved_);
     }
-    StderrSilenced(const StderrSilenced&) = delete;
-    StderrSilenced& operator=(const StderrSilenced&) = delete;
+    StderrToLog(const StderrToLog&) = delete;
+    StderrToLog& operator=(const StderrToLog&) = delete;
 
 private:
     int saved_;
@@ -124,13 +128,6 @@ bool is_profile_of(const std::string& file, const std::string& prefix) {
     return digits.size() >= 4 && digits.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
-// An inlined lambda's frame is named "operator()" alone (DWARF keeps no scope for it): it says nothing about
-// where the allocation happened, so the named frame that called it is charged instead.
-bool names_a_site(std::string_view function) {
-    const bool bare_operator = function.starts_with(kOperator) && function.find("::") == std::string_view::npos;
-    return !bare_operator && !is_library_function(function);
-}
-
 struct SiteTotal {
     double bytes = 0;
     double largest_stack = -std::numeric_limits<double>::infinity();
@@ -147,6 +144,13 @@ int wait_for(pid_t pid) {
 
 }  // namespace
 
+bool names_a_site(std::string_view function) {
+    // An inlined lambda's frame is named "operator()" alone (DWARF keeps no scope for it): it says nothing about
+    // where the allocation happened, so the named frame that called it is charged instead.
+    const bool bare_operator = function.starts_with(kOperator) && function.find("::") == std::string_view::npos;
+    return !function.empty() && !bare_operator && !is_library_function(function);
+}
+
 bool heap_profiler_available() { return allocator_name() == "tcmalloc" && find_heap_profiler().has_value(); }
 
 HeapProfiler::HeapProfiler(const HeapProfileRequest& request) : request_(request) {
@@ -158,6 +162,7 @@ HeapProfiler::HeapProfiler(const HeapProfileRequest& request) : request_(request
     std::error_code ec;
     std::filesystem::create_directories(request_.directory, ec);
     if (ec) throw Error(fmt::format("{}: cannot create folder: {}", request_.directory.string(), ec.message()));
+    std::filesystem::remove(request_.directory / kTcmallocLog, ec);
     // A stale profile from an earlier run would be taken for this run's.
     for (const auto& entry : std::filesystem::directory_iterator(request_.directory, ec)) {
         if (is_profile_of(entry.path().filename().string(), request_.prefix)) {
@@ -165,7 +170,7 @@ HeapProfiler::HeapProfiler(const HeapProfileRequest& request) : request_(request
         }
     }
     const std::string prefix = (request_.directory / request_.prefix).string();
-    const StderrSilenced quiet;
+    const StderrToLog quiet(request_.directory / kTcmallocLog);
     api.start(prefix.c_str());
     running_ = true;
 }
@@ -179,7 +184,7 @@ std::filesystem::path HeapProfiler::file_for(std::size_t index) const {
 void HeapProfiler::dump(const char* reason) {
     if (!running_) return;
     {
-        const StderrSilenced quiet;
+        const StderrToLog quiet(request_.directory / kTcmallocLog);
         heap_profiler_api().dump(reason);
     }
     // The newest file is this dump: tcmalloc's own dumps happen inside allocations, so before this one returned.
@@ -192,7 +197,7 @@ void HeapProfiler::dump(const char* reason) {
 
 void HeapProfiler::stop() {
     if (!running_) return;
-    const StderrSilenced quiet;
+    const StderrToLog quiet(request_.directory / kTcmallocLog);
     heap_profiler_api().stop();
     running_ = false;
 }
@@ -307,7 +312,11 @@ std::vector<HeapSite> parse_pprof_collapsed(std::string_view text, std::size_t t
 
     std::vector<HeapSite> out;
     for (auto& [function, total] : sites) {
-        if (total.bytes > 0) out.push_back(HeapSite{function, std::move(total.callers), total.bytes});
+        if (total.bytes <= 0) continue;
+        HeapSite& site = out.emplace_back();
+        site.function = function;
+        site.callers = std::move(total.callers);
+        site.bytes = total.bytes;
     }
     std::sort(out.begin(), out.end(), [](const HeapSite& a, const HeapSite& b) {
         return a.bytes != b.bytes ? a.bytes > b.bytes : a.function < b.function;

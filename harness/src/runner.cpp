@@ -294,6 +294,9 @@ RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& t
     VirtualTime next_purge = engine::virtual_epoch;
     bool rss_exceeded = false;
     const bool rss_sampled = wants(options, Layer::os);
+    std::optional<HeapSampler> heap_sampler;
+    if (options.heap_sample) heap_sampler.emplace();
+    const VirtualTime warmup_end = engine::virtual_epoch + scenario.warmup;
     const WallClock::time_point wall_start = WallClock::now();
     // Sampling is registered after the workload, so at equal times it sees the workload's effect.
     // No window end: run_until(end) is inclusive, so the last sample lands exactly at the scenario's end.
@@ -305,6 +308,8 @@ RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& t
             next_purge = now + scenario.purge_interval;
         }
         recorder.sample(now, purged);
+        // Right after a purge the sampled heap holds what stays, as the purged sample does.
+        if (heap_sampler && (purged || !purging) && now >= warmup_end) heap_sampler->checkpoint(now);
         const double rss = recorder.last_rss();
         if (options.max_rss_bytes) {
             // The limit guards the machine whatever is measured: without the os layer the resident set is read here.
@@ -362,6 +367,7 @@ RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& t
         result.heap_profile =
             compare_heap_profiles(*options.heap_profile, heap_profiler->profiles(), current_executable());
     }
+    if (heap_sampler) result.heap_profile = heap_sampler->findings(current_executable(), result.heap_collapsed);
     // After the clocks above: the probe's calls are neither the soak loop's nor the analysis's. Not after a stop:
     // an interrupted run must end, and one over --max-rss must not grow further.
     const std::string trigger = process_failure(result.budgets);

@@ -8,8 +8,10 @@
 #include <fmt/format.h>
 
 #include "html_chart.hpp"
+#include "html_flame.hpp"
 #include "memsoak/harness/diagnosis.hpp"
 #include "memsoak/harness/retention_probe.hpp"
+#include "memsoak/harness/heap_sample.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/json_report.hpp"
 #include "text_format.hpp"
@@ -323,10 +325,64 @@ private:
         return out + "</tbody></table>";
     }
 
+    // A sampled heap's growth sites with file:line, rate and signature, and the flame graph of what grew.
+    static std::string sampled_heap(const harness::HeapProfileFindings& heap) {
+        const std::string origin =
+            heap.source.empty()
+                ? ""
+                : fmt::format(R"( Re-run of the same scenario and seed under <code>{}</code>{}.)",
+                              html_escape(heap.source),
+                              heap.trigger.empty() ? "" : ": " + html_escape(heap.trigger));
+        if (!heap.error.empty()) {
+            return fmt::format(R"(<p class="banner">Growth sites: {}{}</p>)", html_escape(heap.error), origin);
+        }
+        if (heap.sites.empty()) {
+            return fmt::format(R"(<p><strong>Growth sites</strong> (heap sampled every {}, {} reads over {}): {} in )"
+                               R"(all; no allocation site grew beyond the sampling noise.{}</p>)",
+                               html_escape(harness::format_bytes(heap.sample_period_bytes)), heap.reads,
+                               html_escape(engine::format_duration(heap.window)),
+                               html_escape(harness::format_bytes(heap.total_growth_bytes)), origin);
+        }
+        std::string out = fmt::format(
+            R"(<p><strong>Growth sites</strong> (heap sampled every {}, {} reads over {}): {} in all.{}</p>)"
+            R"(<table><thead><tr><th class="num">growth</th><th class="num">rate</th><th>signature</th>)"
+            R"(<th>allocated in</th></tr></thead><tbody>)",
+            html_escape(harness::format_bytes(heap.sample_period_bytes)), heap.reads,
+            html_escape(engine::format_duration(heap.window)), html_escape(harness::format_bytes(heap.total_growth_bytes)),
+            origin);
+        for (const harness::HeapSite& site : heap.sites) {
+            std::string where = fmt::format("<code>{}</code>", html_escape(harness::heap_site_place(site)));
+            for (std::size_t i = 0; i < site.callers.size(); ++i) {
+                const std::string place = i < site.caller_locations.size() && !site.caller_locations[i].empty()
+                                              ? " (" + site.caller_locations[i] + ")"
+                                              : "";
+                where += fmt::format(R"( <span class="sub">&larr;</span> <code>{}</code>)",
+                                     html_escape(site.callers[i] + place));
+            }
+            out += fmt::format(R"(<tr><td class="num">{}</td><td class="num">{}</td><td><code>{}</code></td>)"
+                               R"(<td>{}</td></tr>)",
+                               html_escape(harness::format_bytes(site.bytes)),
+                               html_escape(harness::format_size_rate(site.rate_bytes_per_hour)),
+                               html_escape(site.signature), where);
+        }
+        out += "</tbody></table>";
+        if (const std::string flame = html_flame::render(heap.stacks); !flame.empty()) {
+            out += fmt::format(R"(<p><strong>Flame graph of growth</strong>: what the first to the last read added, )"
+                               R"(by call stack (the {} largest stacks{}).</p>)",
+                               heap.stacks.size(),
+                               heap.collapsed_file.empty()
+                                   ? ""
+                                   : fmt::format(R"(; all of them in <code>{}</code>)", html_escape(heap.collapsed_file)));
+            out += flame;
+        }
+        return out;
+    }
+
     // The allocation sites whose live bytes grew between the first and the last heap profile.
     std::string heap_sites() const {
         if (!run_.heap_profile) return "";
         const harness::HeapProfileFindings& heap = *run_.heap_profile;
+        if (heap.mode == "sampled") return sampled_heap(heap);
         if (!heap.error.empty()) {
             return fmt::format(R"(<p class="banner">Heap profiles ({} in {}): {}</p>)", heap.profiles.size(),
                                html_escape(heap.directory), html_escape(heap.error));

@@ -164,18 +164,41 @@ Json diagnosis_to_json(const LayerDiagnosis& d) {
 }
 
 Json heap_profile_to_json(const HeapProfileFindings& findings) {
+    const bool sampled = findings.mode == "sampled";
     Json sites = Json::array();
     for (const HeapSite& site : findings.sites) {
-        sites.push_back(
-            {{"function", site.function}, {"callers", site.callers}, {"bytes", number_or_null(site.bytes)}});
+        Json entry = {{"function", site.function}, {"callers", site.callers}, {"bytes", number_or_null(site.bytes)}};
+        if (sampled) {
+            entry["file"] = site.file;
+            entry["line"] = site.line;
+            entry["caller_locations"] = site.caller_locations;
+            entry["rate_bytes_per_hour"] = number_or_null(site.rate_bytes_per_hour);
+            entry["signature"] = site.signature;
+        }
+        sites.push_back(std::move(entry));
     }
     Json out = {
-        {"interval_s", seconds(findings.interval)},
-        {"directory", findings.directory},
-        {"profiles", findings.profiles},
+        {"mode", findings.mode},
         {"total_growth_bytes", number_or_null(findings.total_growth_bytes)},
         {"sites", std::move(sites)},
     };
+    if (sampled) {
+        Json stacks = Json::array();
+        for (const harness::HeapGrowthStack& stack : findings.stacks) {
+            stacks.push_back({{"frames", stack.frames}, {"bytes", number_or_null(stack.bytes)}});
+        }
+        out["sample_period_bytes"] = number_or_null(findings.sample_period_bytes);
+        out["reads"] = findings.reads;
+        out["window_s"] = seconds(findings.window);
+        out["stacks"] = std::move(stacks);
+        if (!findings.collapsed_file.empty()) out["collapsed_file"] = findings.collapsed_file;
+        if (!findings.source.empty()) out["source"] = findings.source;
+        if (!findings.trigger.empty()) out["trigger"] = findings.trigger;
+    } else {
+        out["interval_s"] = seconds(findings.interval);
+        out["directory"] = findings.directory;
+        out["profiles"] = findings.profiles;
+    }
     if (!findings.error.empty()) out["error"] = findings.error;
     return out;
 }
@@ -551,9 +574,33 @@ LayerDiagnosis read_diagnosis(const Reader& r, const Json& diagnosis, const std:
 HeapProfileFindings read_heap_profile(const Reader& r, const Json& findings, const std::string& path) {
     if (!findings.is_object()) r.fail(path, "an object", findings);
     HeapProfileFindings out;
-    out.interval = r.seconds_member(findings, path, "interval_s");
-    out.directory = r.string_member(findings, path, "directory");
-    out.profiles = r.strings_member(findings, path, "profiles");
+    if (const Json* mode = r.optional_member(findings, "mode")) out.mode = r.string(*mode, path + ".mode");
+    if (out.mode != "full" && out.mode != "sampled") r.fail(path + ".mode", "\"full\" or \"sampled\"", findings["mode"]);
+    const bool sampled = out.mode == "sampled";
+    if (sampled) {
+        out.sample_period_bytes = r.number_member(findings, path, "sample_period_bytes");
+        out.reads = static_cast<std::size_t>(r.number_member(findings, path, "reads"));
+        out.window = r.seconds_member(findings, path, "window_s");
+        const Json& stacks = r.array_member(findings, path, "stacks");
+        for (std::size_t i = 0; i < stacks.size(); ++i) {
+            const std::string stack_path = fmt::format("{}.stacks[{}]", path, i);
+            if (!stacks[i].is_object()) r.fail(stack_path, "an object", stacks[i]);
+            harness::HeapGrowthStack& stack = out.stacks.emplace_back();
+            stack.frames = r.strings_member(stacks[i], stack_path, "frames");
+            stack.bytes = r.number_member(stacks[i], stack_path, "bytes");
+        }
+        if (const Json* file = r.optional_member(findings, "collapsed_file")) {
+            out.collapsed_file = r.string(*file, path + ".collapsed_file");
+        }
+        if (const Json* source = r.optional_member(findings, "source")) out.source = r.string(*source, path + ".source");
+        if (const Json* trigger = r.optional_member(findings, "trigger")) {
+            out.trigger = r.string(*trigger, path + ".trigger");
+        }
+    } else {
+        out.interval = r.seconds_member(findings, path, "interval_s");
+        out.directory = r.string_member(findings, path, "directory");
+        out.profiles = r.strings_member(findings, path, "profiles");
+    }
     out.total_growth_bytes = r.number_member(findings, path, "total_growth_bytes");
     const Json& sites = r.array_member(findings, path, "sites");
     for (std::size_t i = 0; i < sites.size(); ++i) {
@@ -563,6 +610,13 @@ HeapProfileFindings read_heap_profile(const Reader& r, const Json& findings, con
         site.function = r.string_member(sites[i], site_path, "function");
         site.callers = r.strings_member(sites[i], site_path, "callers");
         site.bytes = r.number_member(sites[i], site_path, "bytes");
+        if (sampled) {
+            site.file = r.string_member(sites[i], site_path, "file");
+            site.line = static_cast<int>(r.number_member(sites[i], site_path, "line"));
+            site.caller_locations = r.strings_member(sites[i], site_path, "caller_locations");
+            site.rate_bytes_per_hour = r.number_member(sites[i], site_path, "rate_bytes_per_hour");
+            site.signature = r.string_member(sites[i], site_path, "signature");
+        }
     }
     if (const Json* error = r.optional_member(findings, "error")) out.error = r.string(*error, path + ".error");
     return out;

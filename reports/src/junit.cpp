@@ -139,6 +139,8 @@ Suite run_suite_element(const RunResult& run, const std::string& name) {
                 std::string message = decider != nullptr ? limit_message(*decider) : budget.budget;
                 // Which action keeps the memory, when the probe ran: the line a CI failure needs most.
                 if (const std::string note = text::retention_note(run, budget); !note.empty()) message += "; " + note;
+                // And which line allocates what stays, when a sampled heap was read (heap_sample.hpp).
+                if (const std::string note = text::growth_site_note(run, budget); !note.empty()) message += "; " + note;
                 // junit-10.xsd allows no file or line on <testcase>: the budget's place opens the detail instead,
                 // as FILE:LINE, the form CI logs and editors link.
                 std::string detail = budget_detail(budget);

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "memsoak/harness/retention_probe.hpp"
+#include "memsoak/harness/heap_sample.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/json_report.hpp"
 
@@ -296,10 +297,53 @@ void print_diagnosis(Printer& p, const RunResult& result) {
     }
 }
 
+// A sampled heap's growth sites: file:line, rate and signature of each, and how the figures were obtained.
+void print_sampled_heap(Printer& p, const harness::HeapProfileFindings& h) {
+    const std::string origin =
+        h.source.empty() ? "" : fmt::format("; re-run of the same scenario and seed under {}", h.source);
+    if (!h.error.empty()) {
+        p.line(fmt::format("growth sites{}: {}", origin, h.error));
+        return;
+    }
+    p.line(fmt::format("growth sites, sampled every {} ({} reads over {}{}): {} in all",
+                       harness::format_bytes(h.sample_period_bytes), h.reads, engine::format_duration(h.window),
+                       origin, harness::format_bytes(h.total_growth_bytes)));
+    if (h.sites.empty()) {
+        p.line(fmt::format("  no allocation site grew beyond the sampling noise (sites are looked for from {:.0f} "
+                           "sample periods, {}, of growth in all)",
+                           harness::kSymbolizedGrowthPeriods,
+                           harness::format_bytes(harness::kSymbolizedGrowthPeriods * h.sample_period_bytes)));
+        return;
+    }
+    std::vector<Row> rows;
+    for (const harness::HeapSite& site : h.sites) {
+        std::string where = harness::heap_site_place(site);
+        for (std::size_t i = 0; i < site.callers.size(); ++i) {
+            where += " <- " + site.callers[i];
+            if (i < site.caller_locations.size() && !site.caller_locations[i].empty()) {
+                where += " (" + site.caller_locations[i] + ")";
+            }
+        }
+        rows.push_back({{harness::format_bytes(site.bytes)},
+                        {harness::format_size_rate(site.rate_bytes_per_hour)},
+                        {site.signature},
+                        {where}});
+    }
+    const std::vector<std::size_t> widths = column_widths(rows);
+    for (const Row& row : rows) p.row(row, widths, 2);
+    if (!h.collapsed_file.empty()) {
+        p.line(fmt::format("  collapsed growth stacks (flamegraph.pl, speedscope): {}", h.collapsed_file));
+    }
+}
+
 void print_heap_profile(Printer& p, const RunResult& result) {
     if (!result.heap_profile) return;
     const harness::HeapProfileFindings& h = *result.heap_profile;
     p.line("");
+    if (h.mode == "sampled") {
+        print_sampled_heap(p, h);
+        return;
+    }
     if (!h.error.empty()) {
         p.line(fmt::format("heap profiles ({} in {}): {}", h.profiles.size(), h.directory, h.error));
         return;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "memsoak/harness/heap_sample.hpp"
 #include "memsoak/harness/retention_probe.hpp"
 #include "memsoak/harness/units.hpp"
 
@@ -62,6 +63,17 @@ std::string retention_note(const harness::RunResult& run, const harness::BudgetR
         if (limit.verdict == harness::Verdict::fail &&
             (limit.metric.starts_with("os.") || limit.metric.starts_with("allocator."))) {
             return harness::retention_summary(*run.retention);
+        }
+    }
+    return "";
+}
+
+std::string growth_site_note(const harness::RunResult& run, const harness::BudgetResult& budget) {
+    if (!run.heap_profile) return "";
+    for (const harness::LimitResult& limit : budget.limits) {
+        if (limit.verdict == harness::Verdict::fail &&
+            (limit.metric.starts_with("os.") || limit.metric.starts_with("allocator."))) {
+            return harness::growth_site_summary(*run.heap_profile);
         }
     }
     return "";

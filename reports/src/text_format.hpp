@@ -29,6 +29,10 @@ std::string limit_label(const harness::LimitResult& limit);
 // run was probed and the budget failed a whole-process limit (os.*, allocator.*); empty otherwise.
 std::string retention_note(const harness::RunResult& run, const harness::BudgetResult& budget);
 
+// The top growth site of a sampled heap in one line (harness::growth_site_summary) when the budget failed a
+// whole-process limit; empty otherwise.
+std::string growth_site_note(const harness::RunResult& run, const harness::BudgetResult& budget);
+
 // "pass", "fail", "not measured".
 std::string verdict_word(harness::Verdict verdict);
 

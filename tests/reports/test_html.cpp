@@ -111,7 +111,10 @@ TEST(Html, ShowsTheDiagnosisAndTheHeapSitesThatGrew) {
     heap.directory = "day.heap";
     heap.profiles = {"a.heap", "b.heap"};
     heap.total_growth_bytes = 6 * kMiB;
-    heap.sites.push_back({"operator<<", {"Analyzer::analyze"}, 5 * kMiB});
+    harness::HeapSite& site = heap.sites.emplace_back();
+    site.function = "operator<<";
+    site.callers = {"Analyzer::analyze"};
+    site.bytes = 5 * kMiB;
     run.heap_profile = heap;
     const std::string page = render_run_html(run);
     EXPECT_NE(page.find("<p><strong>Diagnosis:</strong> retention: live bytes grow 4.0 MiB/h</p>"), std::string::npos);

@@ -10,9 +10,10 @@
 // site: the innermost frame outside the C++ library, fmt, the allocator and libc. pprof's --text report charges
 // the leaf instead, which for almost every allocation is a std::vector or std::string internal.
 //
-// Limits: the profiler records a stack for every allocation, which slows an allocation-heavy run several fold;
-// it only sees allocations made after it started; and tcmalloc dumps more profiles on its own (every 1 GiB
-// allocated, every 100 MiB of growth), which land in the same folder and are not compared.
+// Limits: the profiler records a stack for every allocation, which slows an allocation-heavy run several fold
+// (heap_sample.hpp samples instead); it only sees allocations made after it started. tcmalloc's own dumps (every
+// 1 GiB allocated, every 100 MiB of growth) are off when memsoak set tcmalloc's environment (tools/), and its
+// notices go to tcmalloc.log in the profile folder.
 
 #include <chrono>
 #include <cstddef>
@@ -52,7 +53,8 @@ public:
     HeapProfiler(const HeapProfiler&) = delete;
     HeapProfiler& operator=(const HeapProfiler&) = delete;
 
-    // Writes a profile now and records its file. tcmalloc's "Dumping heap profile" line on stderr is silenced.
+    // Writes a profile now and records its file. tcmalloc's "Dumping heap profile" line goes to tcmalloc.log in the
+    // folder, as its start and stop notices do.
     void dump(const char* reason);
     void stop();
     // The profiles written by dump(), in order (file names within the request's directory).
@@ -80,6 +82,10 @@ std::string frame_function(std::string_view frame);
 // std::, fmt::, tcmalloc, operator new/delete, the malloc family, _start, and names reserved for the
 // implementation (starting with "__" or "_" and a capital).
 bool is_library_function(std::string_view function);
+
+// Whether a frame's function can be charged as an allocation site: not a library function, and not an inlined
+// lambda's bare "operator()" (which says nothing of where it is).
+bool names_a_site(std::string_view function);
 
 // Parses pprof's --collapsed output ("root;...;leaf BYTES" per line) into allocation sites: each stack is charged
 // to its innermost frame that is neither a library frame nor an inlined lambda's bare "operator()" (the leaf when

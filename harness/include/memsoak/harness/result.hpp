@@ -128,22 +128,43 @@ struct LayerDiagnosis {
     std::string explanation;  // one sentence for people, with the rates
 };
 
-// An allocation site whose live bytes grew between the first and the last heap profile of a run.
+// An allocation site whose live bytes grew between the first and the last heap profile (or sampled heap) of a run.
 struct HeapSite {
     std::string function;              // innermost frame outside the libraries, e.g. "memsoak::engine::Canvas::Canvas"
     std::vector<std::string> callers;  // the next such frames towards main, innermost first (a few at most)
     double bytes = 0;                  // growth of the live bytes allocated there, last profile minus first
+    // Sampled heaps only (heap_sample.hpp); empty or 0 for full profiles, which pprof symbolizes without lines.
+    std::string file;                           // "engine/src/leak_injector.cpp"
+    int line = 0;
+    std::vector<std::string> caller_locations;  // "file:line" of each caller, parallel to `callers`
+    double rate_bytes_per_hour = 0;             // bytes / the window between the first and last read; NaN unknown
+    std::string signature;                      // leak_signature(): a stable id of the site and its callers
 };
 
-// Heap profiles taken at an interval of virtual time (tcmalloc's heap profiler), and what grew between the first
-// and the last of them.
+// A call stack that grew, for the flame graph: frames root first ("function (file:line)"), its growth in bytes.
+struct HeapGrowthStack {
+    std::vector<std::string> frames;
+    double bytes = 0;
+};
+
+// Heap profiles taken at an interval of virtual time (tcmalloc's heap profiler, mode "full"), or tcmalloc's sampled
+// heap read at each purged checkpoint (mode "sampled"), and what grew between the first and the last of them.
 struct HeapProfileFindings {
-    VirtualDuration interval{};
-    std::string directory;             // where the profiles are
-    std::vector<std::string> profiles; // the profiles taken at the interval, in order (file names in `directory`)
+    std::string mode = "full";         // "full" (--heap-profile) or "sampled" (--heap-sample, the re-run on failure)
+    VirtualDuration interval{};        // full: between profiles
+    std::string directory;             // full: where the profiles are
+    std::vector<std::string> profiles; // full: the profiles taken at the interval, in order (file names in `directory`)
     double total_growth_bytes = 0;     // NaN when the profiles could not be compared
     std::vector<HeapSite> sites;       // largest growth first
     std::string error;                 // why the profiles could not be compared; empty when they were
+    // Sampled only.
+    double sample_period_bytes = 0;        // tcmalloc's sampling period
+    std::size_t reads = 0;                 // sampled heaps read (one per purged checkpoint from the warm-up's end)
+    VirtualDuration window{};              // from the first read to the last
+    std::vector<HeapGrowthStack> stacks;   // the largest growing stacks, for the flame graph
+    std::string collapsed_file;            // every growing stack, collapsed (flamegraph.pl, speedscope); "" none
+    std::string source;                    // the memsoak-tcmalloc that re-ran the scenario for them; "" this run
+    std::string trigger;                   // why the run was re-run: the failed limit, no component explaining it
 };
 
 // What one occurrence of an action leaves behind once the application is saturated (retention_probe.hpp): the
@@ -200,7 +221,8 @@ struct RunResult {
     std::vector<Attribution> attribution;
     std::optional<LayerDiagnosis> diagnosis;          // which layer grows; absent in reports that predate it
     std::vector<ComponentFill> filling;               // bounded components that filled during the window
-    std::optional<HeapProfileFindings> heap_profile;  // only when heap profiles were asked for
+    std::optional<HeapProfileFindings> heap_profile;  // only when heap profiles or a sampled heap were asked for
+    std::string heap_collapsed;  // a sampled heap's growing stacks, collapsed; written beside the report, not in it
     std::optional<std::vector<ActionRetention>> retention;  // retained bytes per action, when probed
     std::string retention_trigger;  // why it was probed, e.g. "budget process failed on allocator.live_bytes"
     Verdict verdict = Verdict::not_measured;  // fail if any budget failed, pass if any passed, else not_measured

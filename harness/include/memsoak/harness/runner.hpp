@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "memsoak/harness/heap_profile.hpp"
+#include "memsoak/harness/heap_sample.hpp"
 #include "memsoak/harness/judge.hpp"
 #include "memsoak/harness/ledger.hpp"
 #include "memsoak/harness/result.hpp"
@@ -36,6 +37,10 @@ struct RunOptions {
     // after the run (heap_profile.hpp; tcmalloc builds only). run_scenario throws harness::Error when the
     // profiler is not available.
     std::optional<HeapProfileRequest> heap_profile;
+    // Read tcmalloc's sampled heap at each purged checkpoint from the end of the warm-up (at each sample when the
+    // allocator is not purged) and attribute the growth between the first and the last read to file:line
+    // (heap_sample.hpp). run_scenario throws harness::Error when the allocator does not sample.
+    bool heap_sample = false;
     // When a whole-process limit (os.* or allocator.*) fails, probe each action's retained bytes on the saturated
     // target after judging (retention_probe.hpp): a growth rate says memory grows, the probe says which action.
     bool probe_on_failure = true;

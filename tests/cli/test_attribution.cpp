@@ -1,0 +1,233 @@
+// Growth sites end to end (issue 15): memsoak-tcmalloc --heap-sample names the line of an injected leak with its
+// rate, signature and collapsed stacks, and keeps tcmalloc's notices off stderr; the default build re-runs a
+// failing scenario under memsoak-tcmalloc and puts the sites into the report, the summary, the HTML and the JUnit
+// failure text; and says so when memsoak-tcmalloc is not beside it.
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "memsoak_process.hpp"
+
+namespace memsoak::testing {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+const std::string kScenarios = std::string(MEMSOAK_SOURCE_DIR) + "/scenarios";
+const fs::path kTcmallocBinary = fs::path(MEMSOAK_BINARY).parent_path() / "memsoak-tcmalloc";
+// 1 MiB per analysis, 4 analyses an hour: a leak of 4 MiB/h at a line the test reads from the source.
+const std::string kLeak = "analyze:per_call:1MiB";
+constexpr double kLeakRate = 4.0 * 1024 * 1024;
+
+json load_json(const std::string& path) { return json::parse(read_text(path)); }
+
+ProcessResult run_executable(const fs::path& executable, const std::vector<std::string>& args,
+                             const std::string& capture, const std::string& stderr_capture = "") {
+    std::vector<char*> argv{const_cast<char*>(executable.c_str())};
+    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        const int fd = ::open(capture.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        ::dup2(fd, STDOUT_FILENO);
+        if (stderr_capture.empty()) {
+            ::dup2(fd, STDERR_FILENO);
+        } else {
+            ::dup2(::open(stderr_capture.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), STDERR_FILENO);
+        }
+        ::execv(executable.c_str(), argv.data());
+        _exit(127);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ProcessResult result;
+    if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+    result.output = read_text(capture);
+    return result;
+}
+
+// The line of the per-call leak's allocation in engine/src/leak_injector.cpp, read from the source so that an
+// edit above it does not break the test.
+int per_call_leak_line() {
+    std::ifstream in(std::string(MEMSOAK_SOURCE_DIR) + "/engine/src/leak_injector.cpp");
+    bool in_function = false;
+    int number = 0;
+    for (std::string line; std::getline(in, line);) {
+        ++number;
+        if (line.find("void LeakInjector::leak_per_call(") != std::string::npos) in_function = true;
+        if (in_function && line.find("make_unique_for_overwrite") != std::string::npos) return number;
+    }
+    return -1;
+}
+
+// What every sampled report of the injected leak must say.
+void expect_leak_site(const json& heap) {
+    ASSERT_EQ(heap["mode"], "sampled") << heap.dump(1);
+    EXPECT_FALSE(heap.contains("error")) << heap.dump(1);
+    EXPECT_EQ(heap["sample_period_bytes"], 524288.0);
+    EXPECT_GE(heap["reads"].get<int>(), 80);  // every 15 minutes from 1h to 24h
+    ASSERT_FALSE(heap["sites"].empty());
+    const json& top = heap["sites"][0];
+    EXPECT_EQ(top["function"], "memsoak::engine::LeakInjector::leak_per_call") << heap["sites"].dump(1);
+    EXPECT_EQ(top["file"], "engine/src/leak_injector.cpp");
+    EXPECT_EQ(top["line"], per_call_leak_line());
+    EXPECT_NEAR(top["rate_bytes_per_hour"].get<double>(), kLeakRate, 0.2 * kLeakRate) << top.dump();
+    EXPECT_EQ(top["signature"].get<std::string>().size(), 16u);
+    ASSERT_EQ(top["callers"].size(), top["caller_locations"].size());
+    for (const json& site : heap["sites"]) {
+        EXPECT_EQ(site["function"].get<std::string>().find("memsoak::harness::HeapSampler"), std::string::npos)
+            << "the sampler's own snapshots listed as a growth site: " << site.dump();
+    }
+    ASSERT_FALSE(heap["stacks"].empty());
+    // Root first: the program's entry, then main, down to the allocation.
+    const std::vector<std::string> frames = heap["stacks"][0]["frames"];
+    EXPECT_NE(std::find_if(frames.begin(), frames.end(),
+                           [](const std::string& f) { return f.starts_with("main (memsoak_main.cpp:"); }),
+              frames.end())
+        << heap["stacks"][0].dump();
+    EXPECT_EQ(frames.back().find("memsoak::"), std::string::npos) << "the leaf is the allocator's";
+}
+
+TEST(HeapSample, TheTopSiteOfAnInjectedLeakIsItsLineWithItsRate) {
+    if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";
+    TempDir dir;
+    const ProcessResult r = run_executable(kTcmallocBinary,
+                                           {"run", kScenarios + "/production-day.json", "--seed", "1", "--inject",
+                                            kLeak, "--heap-sample", "--no-probe", "--out", dir.file("day.json")},
+                                           dir.file("stdout.txt"), dir.file("stderr.txt"));
+    ASSERT_EQ(r.exit_code, 1) << r.output << read_text(dir.file("stderr.txt"));
+    EXPECT_EQ(read_text(dir.file("stderr.txt")), "") << "stderr carries only memsoak's own messages";
+    EXPECT_NE(r.output.find("growth sites, sampled every 512.0 KiB (93 reads over 23h):"), std::string::npos)
+        << r.output;
+    EXPECT_NE(r.output.find("memsoak::engine::LeakInjector::leak_per_call (engine/src/leak_injector.cpp:" +
+                            std::to_string(per_call_leak_line()) + ")"),
+              std::string::npos)
+        << r.output;
+
+    const json heap = load_json(dir.file("day.json"))["heap_profile"];
+    expect_leak_site(heap);
+    EXPECT_FALSE(heap.contains("source"));  // this run's own heap, not a re-run's
+    ASSERT_EQ(heap["collapsed_file"], dir.file("day.growth.collapsed"));
+    const std::string collapsed = read_text(dir.file("day.growth.collapsed"));
+    EXPECT_NE(collapsed.find("memsoak::engine::LeakInjector::leak_per_call (leak_injector.cpp:"), std::string::npos);
+    EXPECT_EQ(collapsed.find("HeapSampler"), std::string::npos) << "the sampler's own stacks in the flame graph";
+}
+
+// The fixed engine's sampled heap grows by less than the noise: no site is listed, and nothing is symbolized.
+TEST(HeapSample, TheFixedDayListsNoSite) {
+    if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";
+    TempDir dir;
+    const ProcessResult r = run_executable(
+        kTcmallocBinary, {"run", kScenarios + "/production-day.json", "--heap-sample", "--out", dir.file("day.json")},
+        dir.file("output.txt"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("no allocation site grew beyond the sampling noise (sites are looked for from 4 sample "
+                            "periods, 2.0 MiB, of growth in all)"),
+              std::string::npos)
+        << r.output;
+    const json heap = load_json(dir.file("day.json"))["heap_profile"];
+    EXPECT_FALSE(heap.contains("error")) << heap.dump(1);
+    EXPECT_TRUE(heap["sites"].empty()) << heap["sites"].dump(1);
+    EXPECT_LT(heap["total_growth_bytes"].get<double>(), 2.0 * 1024 * 1024);
+    EXPECT_FALSE(fs::exists(dir.file("day.growth.collapsed")));
+}
+
+// 120 MiB kept in an hour: tcmalloc's heap profiler would dump on its own at 100 MiB in use, announced on stderr.
+TEST(HeapProfile, TcmallocsNoticesGoToTheLogNotToStderr) {
+    if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";
+    TempDir dir;
+    const ProcessResult r = run_executable(kTcmallocBinary,
+                                           {"run", kScenarios + "/gui-hour.json", "--inject", "tick:per_call:2MiB",
+                                            "--heap-profile=30m", "--heap-profile-dir", dir.file("h"), "--no-probe",
+                                            "--no-attribution", "--quiet"},
+                                           dir.file("stdout.txt"), dir.file("stderr.txt"));
+    ASSERT_EQ(r.exit_code, 1) << read_text(dir.file("stderr.txt"));
+    EXPECT_EQ(read_text(dir.file("stderr.txt")), "");
+    const std::string log = read_text(dir.file("h/tcmalloc.log"));
+    EXPECT_NE(log.find("Dumping heap profile to " + dir.file("h/gui-hour.0001.heap")), std::string::npos) << log;
+    EXPECT_EQ(log.find("currently in use"), std::string::npos) << "tcmalloc dumped on its own: " << log;
+    EXPECT_FALSE(fs::exists(dir.file("h/gui-hour.0004.heap")));  // 0, 30m, 1h and nothing else
+}
+
+TEST(HeapSample, WithoutTcmallocTheOptionIsAUsageError) {
+    const ProcessResult r = run_memsoak({"run", kScenarios + "/gui-hour.json", "--heap-sample"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.output.find("memsoak run: --heap-sample needs tcmalloc's sampled heap: run memsoak-tcmalloc"),
+              std::string::npos)
+        << r.output;
+}
+
+// The default build: a whole-process failure that no component explains is re-run under memsoak-tcmalloc.
+TEST(Attribution, AnUnexplainedFailureIsReRunUnderTcmallocAndItsSitesReachEveryFormat) {
+    if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";
+    TempDir dir;
+    const ProcessResult r =
+        run_memsoak({"run", kScenarios + "/production-day.json", "--seed", "1", "--inject", kLeak, "--no-probe",
+                     "--out", dir.file("day.json"), "--html", dir.file("day.html"), "--junit", dir.file("day.xml")});
+    ASSERT_EQ(r.exit_code, 1) << r.output;
+    const json report = load_json(dir.file("day.json"));
+    if (report["allocator"] == "tcmalloc") GTEST_SKIP() << "the binary under test is the tcmalloc build";
+    const json& heap = report["heap_profile"];
+    expect_leak_site(heap);
+    EXPECT_EQ(heap["source"], kTcmallocBinary.string());
+    EXPECT_NE(heap["trigger"].get<std::string>().find("no engine component explains the growth"), std::string::npos);
+    EXPECT_TRUE(fs::exists(dir.file("day.growth.collapsed")));
+
+    const std::string place = "memsoak::engine::LeakInjector::leak_per_call (engine/src/leak_injector.cpp:" +
+                              std::to_string(per_call_leak_line()) + ")";
+    EXPECT_NE(r.output.find("re-run of the same scenario and seed under " + kTcmallocBinary.string()),
+              std::string::npos)
+        << r.output;
+    EXPECT_NE(r.output.find(place), std::string::npos) << r.output;
+    EXPECT_NE(read_text(dir.file("day.xml")).find("grows at " + place), std::string::npos);
+    const std::string html = read_text(dir.file("day.html"));
+    EXPECT_NE(html.find("<svg class=\"flame\""), std::string::npos);
+    EXPECT_NE(html.find("memsoak::engine::LeakInjector::leak_per_call (leak_injector.cpp:"), std::string::npos);
+}
+
+TEST(Attribution, SaysSoWhenMemsoakTcmallocIsNotBesideIt) {
+    // Sanitizer builds have no memsoak-tcmalloc, and do not re-run (their allocator is the sanitizer's).
+    if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no re-run in this build";
+    TempDir dir;
+    const fs::path alone = dir.file("memsoak");
+    fs::copy_file(MEMSOAK_BINARY, alone);
+    const ProcessResult r = run_executable(alone,
+                                           {"run", kScenarios + "/production-day.json", "--seed", "1", "--inject",
+                                            kLeak, "--no-probe", "--out", dir.file("day.json")},
+                                           dir.file("output.txt"));
+    ASSERT_EQ(r.exit_code, 1) << r.output;
+    const json report = load_json(dir.file("day.json"));
+    if (report["allocator"] != "mimalloc" && report["allocator"] != "glibc") {
+        GTEST_SKIP() << "no re-run under " << report["allocator"];
+    }
+    const std::string expected = "no growth sites: memsoak-tcmalloc was not found beside " + alone.string();
+    EXPECT_EQ(report["heap_profile"]["error"].get<std::string>().rfind(expected, 0), 0u) << report["heap_profile"];
+    EXPECT_NE(r.output.find(expected), std::string::npos) << r.output;
+}
+
+TEST(Attribution, AComponentsRetentionOrNoAttributionIsNotReRun) {
+    if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no re-run in this build";
+    TempDir dir;
+    // issue-1: the status display keeps every frame, a component explains the growth.
+    ProcessResult r = run_memsoak({"run", kScenarios + "/gui-hour.json", "--leak", "issue-1", "--no-probe", "--out",
+                                   dir.file("issue.json")});
+    ASSERT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_FALSE(load_json(dir.file("issue.json")).contains("heap_profile"));
+    r = run_memsoak({"run", kScenarios + "/production-day.json", "--seed", "1", "--inject", kLeak, "--no-probe",
+                     "--no-attribution", "--out", dir.file("off.json")});
+    ASSERT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_FALSE(load_json(dir.file("off.json")).contains("heap_profile"));
+}
+
+}  // namespace
+}  // namespace memsoak::testing
