@@ -8,9 +8,11 @@ packages=(
   libboost-program-options-dev nlohmann-json3-dev libfmt-dev libmimalloc-dev libgoogle-perftools-dev
   libgtest-dev libbenchmark-dev
   clang libclang-rt-14-dev valgrind
+  libsqlite3-dev libpq-dev
 )
-# google-pprof (heap profile diffs) without its ~30 recommended packages.
-lean_packages=(google-perftools)
+# google-pprof (heap profile diffs) without its ~30 recommended packages; the PostgreSQL server (the history
+# tests start their own, docs/history.md) without its recommended extras.
+lean_packages=(google-perftools postgresql)
 
 missing=()
 for p in "${packages[@]}" "${lean_packages[@]}"; do

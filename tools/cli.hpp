@@ -74,5 +74,6 @@ int selftest_command(const std::vector<std::string>& args);
 int fixcheck_command(const std::vector<std::string>& args);
 int calibrate_command(const std::vector<std::string>& args);
 int probe_command(const std::vector<std::string>& args);
+int history_command(const std::vector<std::string>& args);
 
 }  // namespace memsoak::cli
