@@ -76,14 +76,17 @@ std::string chart(const History& history, const Series& series, const std::vecto
     for (const Change& c : changes) {
         if (c.series != series.key) continue;
         const double at = x((static_cast<double>(c.last_good) + static_cast<double>(c.first_bad)) / 2);
+        const bool right_half = at > kWidth / 2;
         svg += fmt::format(
             "<g class=\"change\"><line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{3}\" "
-            "stroke-width=\"2\"/><text x=\"{4:.1f}\" y=\"{5}\" font-size=\"10\" fill=\"{3}\">{6}..{7} {8}</text>"
+            "stroke-width=\"2\"/><text x=\"{4:.1f}\" y=\"{5}\" font-size=\"10\" fill=\"{3}\" "
+            "text-anchor=\"{13}\">{6}..{7} {8}</text>"
             "<title>change {9}: {6}..{7}, {10} -> {11} ({8}), p = {12:.2g}</title></g>",
-            at, kTop, kHeight - kBottom, c.regression ? "#c60" : "#06c", at + 3, kTop + 12,
+            // The label on the side of the line with more room, so that a recent change stays readable.
+            at, kTop, kHeight - kBottom, c.regression ? "#c60" : "#06c", right_half ? at - 3 : at + 3, kTop + 12,
             escape(history.nights[c.last_good].info.commit), escape(history.nights[c.first_bad].info.commit),
             format_percent(c.percent), c.id, escape(format_value(c.series.kind, c.before)),
-            escape(format_value(c.series.kind, c.after)), c.p_value);
+            escape(format_value(c.series.kind, c.after)), c.p_value, right_half ? "end" : "start");
     }
     std::string line;
     for (const SeriesPoint& p : series.points) {
