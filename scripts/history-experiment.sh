@@ -19,9 +19,7 @@ step=${2:-all}
 nights=60
 change_at=40
 mkdir -p "$work"
-if [[ ! -x "$work/memsoak" || "$step" != check ]]; then
-  cp "${MEMSOAK:-$here/build/tools/memsoak}" "$work/memsoak"
-fi
+cp "${MEMSOAK:-$here/build/tools/memsoak}" "$work/memsoak"
 memsoak="$work/memsoak"
 
 run_night() {  # history night extra-options...

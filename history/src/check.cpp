@@ -103,7 +103,10 @@ std::vector<Change> find_changes(const History& history, const CheckOptions& opt
             c.before = point.before;
             c.after = point.after;
             c.absolute = point.after - point.before;
-            c.percent = point.before != 0 ? 100 * c.absolute / std::fabs(point.before) : std::nan("");
+            // A growth slope near zero makes any percent meaningless ("+193,579%"): growth gets one only from a
+            // level of at least its floor.
+            const bool meaningful = series.key.kind != "growth" || std::fabs(point.before) >= cp.min_absolute;
+            c.percent = point.before != 0 && meaningful ? 100 * c.absolute / std::fabs(point.before) : std::nan("");
             c.p_value = point.p_value;
             c.min_magnitude = cp.min_absolute;
             c.regression = c.absolute > 0;

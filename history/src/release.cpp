@@ -5,6 +5,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -154,16 +155,18 @@ ReleaseComparison compare_releases(const History& history, const std::string& ba
             high = difference + half;
         }
         const double base = std::fabs(l.baseline_mean);
-        if (base > 0) {
+        const double floor = key.kind == "growth" ? options.growth_floor_per_hour
+                             : key.kind == "items" ? options.items_floor
+                                                   : options.peak_floor_bytes;
+        // A slope near zero makes any percent huge and meaningless: growth gets a percent only from a baseline
+        // slope of at least the growth floor; the absolute change still decides.
+        if (base > 0 && (key.kind != "growth" || base >= floor)) {
             l.percent = 100 * difference / base;
             if (r.baseline.size() >= 2 && r.candidate.size() >= 2) {
                 l.percent_low = 100 * low / base;
                 l.percent_high = 100 * high / base;
             }
         }
-        const double floor = key.kind == "growth" ? options.growth_floor_per_hour
-                             : key.kind == "items" ? options.items_floor
-                                                   : options.peak_floor_bytes;
         const double magnitude = std::max(floor, options.min_relative * base);
         const double candidate_fail_rate = static_cast<double>(r.candidate_failed) / static_cast<double>(r.candidate.size());
         const double baseline_fail_rate = static_cast<double>(r.baseline_failed) / static_cast<double>(r.baseline.size());
@@ -188,7 +191,8 @@ ReleaseComparison compare_releases(const History& history, const std::string& ba
         r.improved += l.change == ReleaseChange::improved;
         auto rank = [](const LimitChange& c) {
             const int tier = c.change == ReleaseChange::regressed ? 2 : c.change == ReleaseChange::improved ? 1 : 0;
-            return std::pair{tier, std::isfinite(c.percent) ? std::fabs(c.percent) : 0.0};
+            // Peaks and counts head the line before growth: "issue-2 peak +10,300%" is what a person acts on.
+            return std::tuple{tier, c.series.kind != "growth", std::isfinite(c.percent) ? std::fabs(c.percent) : 0.0};
         };
         if (!r.headline || rank(l) > rank(out.limits[*r.headline])) r.headline = index;
     }
@@ -202,8 +206,12 @@ ReleaseComparison compare_releases(const History& history, const std::string& ba
 std::string rollup_line(const ReleaseComparison& c, const ScenarioRollup& r) {
     if (!r.headline) return fmt::format("{} [{}]: nothing compared", r.scenario, r.allocator);
     const LimitChange& h = c.limits[*r.headline];
+    const double difference = h.candidate_mean - h.baseline_mean;
+    const std::string absolute = (difference > 0 ? "+" : "") + format_value(h.series.kind, difference);
+    const std::string change =
+        std::isfinite(h.percent) ? fmt::format("{} ({})", format_percent(h.percent), absolute) : absolute;
     return fmt::format("{} [{}]: {} {} {} {}, {}", r.scenario, r.allocator, h.series.budget, h.series.kind,
-                       h.series.metric, format_percent(h.percent), to_string(r.change));
+                       h.series.metric, change, to_string(r.change));
 }
 
 std::string render_release_text(const History& history, const ReleaseComparison& c) {
@@ -214,9 +222,11 @@ std::string render_release_text(const History& history, const ReleaseComparison&
     out += "\n";
     for (const LimitChange& l : c.limits) {
         if (l.change == ReleaseChange::same || l.change == ReleaseChange::not_compared) continue;
-        out += fmt::format("  {:<10} {} {} {} {}: {} -> {} {} {}\n", to_string(l.change), l.series.scenario,
+        const std::string interval = interval_text(l);
+        out += fmt::format("  {:<10} {} {} {} {}: {} -> {} {}{}\n", to_string(l.change), l.series.scenario,
                            l.series.budget, l.series.kind, l.series.metric, format_value(l.series.kind, l.baseline_mean),
-                           format_value(l.series.kind, l.candidate_mean), format_percent(l.percent), interval_text(l));
+                           format_value(l.series.kind, l.candidate_mean), format_percent(l.percent),
+                           interval.empty() ? "" : " " + interval);
     }
     out += fmt::format("\n{} limits compared, {} regressed\n", c.limits.size(), c.regressions());
     return out;

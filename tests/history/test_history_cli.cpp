@@ -84,7 +84,7 @@ TEST(HistoryCli, RecordCheckAckCompareAndShowAnInBudgetRegression) {
                                                "v1.4.0", "--json", dir.file("compare.json"), "--markdown",
                                                dir.file("compare.md"), "--html", dir.file("compare.html")});
     EXPECT_EQ(compare.exit_code, 1) << compare.output;
-    EXPECT_NE(compare.output.find("production-day [mimalloc]: issue-2 peak engine.chart.bytes +30.0%, REGRESSED"),
+    EXPECT_NE(compare.output.find("production-day [mimalloc]: issue-2 peak engine.chart.bytes +30.0% (+811.7 KiB), REGRESSED"),
               std::string::npos)
         << compare.output;
     const auto json = nlohmann::json::parse(read_text(dir.file("compare.json")));

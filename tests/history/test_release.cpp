@@ -59,14 +59,14 @@ TEST_F(ReleaseTest, AnInBudgetRegressionIsStatedInPercentWithItsInterval) {
     EXPECT_EQ(c.regressions(), 1u);
     ASSERT_EQ(c.scenarios.size(), 2u);
     const auto& rollup = c.scenarios[0].scenario == "production-day" ? c.scenarios[0] : c.scenarios[1];
-    EXPECT_EQ(rollup_line(c, rollup), "production-day [mimalloc]: issue-2 peak engine.chart.bytes +150%, REGRESSED");
+    EXPECT_EQ(rollup_line(c, rollup), "production-day [mimalloc]: issue-2 peak engine.chart.bytes +150% (+24.0 MiB), REGRESSED");
 }
 
 TEST_F(ReleaseTest, EveryRenderingCarriesTheRollupAndThePercent) {
     const auto c = compare_releases(history_, "v1.3.0", "v1.4.0", {});
     for (const std::string& text : {render_release_text(history_, c), render_release_markdown(history_, c),
                                     render_release_html(history_, c)}) {
-        EXPECT_NE(text.find("+150%, REGRESSED"), std::string::npos) << text;
+        EXPECT_NE(text.find("+150% (+24.0 MiB), REGRESSED"), std::string::npos) << text;
     }
     const auto json = release_to_json(history_, c);
     EXPECT_EQ(json["regressions"], 1);

@@ -46,7 +46,8 @@ struct Change {
     double before = 0;          // mean of the nights before / after (between neighbouring change points)
     double after = 0;
     double absolute = 0;        // after - before, in the metric's unit
-    double percent = 0;         // 100 * absolute / before
+    double percent = 0;         // 100 * absolute / before; NaN for a growth series whose level before is below
+                                // its floor (a slope near zero makes any percent meaningless)
     double p_value = 1;
     double min_magnitude = 0;   // the absolute floor this series was held to
     bool regression = false;    // higher is worse for every limit kind

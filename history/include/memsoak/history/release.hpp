@@ -26,7 +26,7 @@ struct LimitChange {
     std::size_t baseline_runs = 0, candidate_runs = 0;
     double baseline_mean = 0, candidate_mean = 0;
     double limit = 0;                         // the candidate's limit
-    double percent = 0;                       // NaN when the baseline mean is 0
+    double percent = 0;                       // NaN when the baseline mean is 0, or a slope below the growth floor
     double percent_low = 0, percent_high = 0; // 95% interval of the change; NaN with fewer than 2 runs a side
     std::size_t baseline_failed = 0, candidate_failed = 0;
     ReleaseChange change = ReleaseChange::not_compared;
@@ -59,7 +59,8 @@ std::string render_release_markdown(const History& history, const ReleaseCompari
 std::string render_release_html(const History& history, const ReleaseComparison& comparison);
 nlohmann::json release_to_json(const History& history, const ReleaseComparison& comparison);
 
-// "production-day [mimalloc]: issue-2 peak +10,300%, REGRESSED"
+// "production-day [mimalloc]: issue-2 items engine.chart.items +10,300% (+103 items), REGRESSED"; growth without
+// a meaningful percent gives the absolute change alone.
 std::string rollup_line(const ReleaseComparison& comparison, const ScenarioRollup& rollup);
 
 }  // namespace memsoak::history
