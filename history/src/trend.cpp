@@ -85,7 +85,9 @@ std::string chart(const History& history, const Series& series, const std::vecto
             // The label on the side of the line with more room, so that a recent change stays readable.
             at, kTop, kHeight - kBottom, c.regression ? "#c60" : "#06c", right_half ? at - 3 : at + 3, kTop + 12,
             escape(history.nights[c.last_good].info.commit), escape(history.nights[c.first_bad].info.commit),
-            format_percent(c.percent), c.id, escape(format_value(c.series.kind, c.before)),
+            std::isfinite(c.percent) ? format_percent(c.percent)
+                                     : escape((c.absolute > 0 ? "+" : "") + format_value(c.series.kind, c.absolute)),
+            c.id, escape(format_value(c.series.kind, c.before)),
             escape(format_value(c.series.kind, c.after)), c.p_value, right_half ? "end" : "start");
     }
     std::string line;
