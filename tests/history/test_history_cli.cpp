@@ -98,6 +98,32 @@ TEST(HistoryCli, RecordCheckAckCompareAndShowAnInBudgetRegression) {
     EXPECT_NE(page.find("<svg"), std::string::npos);
 }
 
+// The generated-history experiment (scripts/history-experiment.sh) in small: real gui-hour runs in virtual time,
+// one seed a night, the study's issue-2 switched on from night 6 of 9.
+TEST(HistoryCli, GeneratedNightsFindASwitchedOnLeakAtItsNightWithItsCommits) {
+    TempDir dir;
+    const std::string db = dir.file("history.sqlite");
+    const std::string scenario = std::string(MEMSOAK_SOURCE_DIR) + "/scenarios/gui-hour.json";
+    for (int night = 0; night < 9; ++night) {
+        std::vector<std::string> run{"run", scenario, "--seed", std::to_string(100 + night), "--quiet", "--out",
+                                     dir.file(fmt::format("night{}.json", night))};
+        if (night >= 6) run.insert(run.end(), {"--leak", "issue-2"});
+        const ProcessResult soak = run_memsoak(run);
+        ASSERT_TRUE(soak.exit_code == 0 || soak.exit_code == 1) << soak.output;
+        ASSERT_EQ(record_night(db, dir.file(fmt::format("night{}.json", night)), night + 1, "").exit_code, 0);
+    }
+    const ProcessResult check = run_memsoak({"history", "check", db, "--json", dir.file("check.json")});
+    EXPECT_EQ(check.exit_code, 1) << check.output;
+    const auto found = nlohmann::json::parse(read_text(dir.file("check.json")))["changes"];
+    bool chart_peak = false;
+    for (const auto& change : found) {
+        EXPECT_EQ(change["last_good"]["commit"], "commit06") << change.dump();
+        EXPECT_EQ(change["first_bad"]["commit"], "commit07") << change.dump();
+        chart_peak |= change["budget"] == "issue-2" && change["kind"] == "peak" && change["regression"] == true;
+    }
+    EXPECT_TRUE(chart_peak) << check.output;
+}
+
 TEST(HistoryCli, AReportOfAnotherSchemaOrTruncatedIsRefusedAndNothingIsRecorded) {
     TempDir dir;
     const std::string db = dir.file("history.sqlite");
