@@ -132,7 +132,7 @@ int check(const std::vector<std::string>& args) {
     po::positional_options_description positional;
     positional.add("db", 1);
     if (wants_help(args)) {
-        std::cout << options << "\nFinds change points in every series across nights (E-Divisive with means, a Welch\n"
+        std::cout << options << "\nFinds change points in every series across nights (E-Divisive with means, a pooled\n"
                                 "t-test and a minimum magnitude; docs/history.md). Exit 1 when a regression is not\n"
                                 "acknowledged (memsoak history ack), 0 otherwise.\n";
         return kExitPass;
@@ -242,7 +242,12 @@ int compare(const std::vector<std::string>& args) {
     const std::string candidate = required(vm, "candidate", "--candidate: the nights to compare");
     auto store = history::open_store(required(vm, "db", "the history database"));
     const history::History h = history::load_history(*store);
-    const auto comparison = history::compare_releases(h, baseline, candidate, opts);
+    history::ReleaseComparison comparison;
+    try {
+        comparison = history::compare_releases(h, baseline, candidate, opts);
+    } catch (const history::Error& e) {
+        throw history::Error(fmt::format("{}: {}", store->location(), e.what()));  // which history was searched
+    }
     if (vm.count("html")) {
         reports::write_file_atomically(vm["html"].as<std::string>(), history::render_release_html(h, comparison));
     }

@@ -91,6 +91,10 @@ TEST(HistoryCli, RecordCheckAckCompareAndShowAnInBudgetRegression) {
     EXPECT_EQ(json["regressions"], 1);
     EXPECT_NE(read_text(dir.file("compare.md")).find("| REGRESSED |"), std::string::npos);
 
+    const ProcessResult unknown = run_memsoak({"history", "compare", db, "--baseline", "v1.3.0", "--candidate", "v9"});
+    EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
+    EXPECT_NE(unknown.output.find(db + ": --candidate \"v9\" matches no night"), std::string::npos) << unknown.output;
+
     const ProcessResult show = run_memsoak({"history", "show", db, "--html", dir.file("trend.html")});
     EXPECT_EQ(show.exit_code, 0) << show.output;
     const std::string page = read_text(dir.file("trend.html"));
