@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "../cli/memsoak_process.hpp"
+#include "postgres_server.hpp"
 
 namespace memsoak::testing {
 namespace {
@@ -126,6 +127,27 @@ TEST(HistoryCli, GeneratedNightsFindASwitchedOnLeakAtItsNightWithItsCommits) {
         chart_peak |= change["budget"] == "issue-2" && change["kind"] == "peak" && change["regression"] == true;
     }
     EXPECT_TRUE(chart_peak) << check.output;
+}
+
+TEST(HistoryCli, APostgresqlUrlSelectsTheSameStoreOnPostgresql) {
+    PostgresServer& server = PostgresServer::instance();
+    if (!server.available()) GTEST_SKIP() << "PostgreSQL tests skipped: " << server.problem();
+    TempDir dir;
+    const std::string url = server.new_database_url();
+    const std::string good = write_report(dir, "good.json", 1.0);
+    const std::string bad = write_report(dir, "bad.json", 1.3);
+    for (int night = 1; night <= 8; ++night) {
+        const ProcessResult r = record_night(url, night <= 4 ? good : bad, night, "");
+        ASSERT_EQ(r.exit_code, 0) << r.output;
+    }
+    EXPECT_NE(record_night(url, bad, 8, "").output.find("0 figures recorded, 8 already there"), std::string::npos);
+    const ProcessResult check = run_memsoak({"history", "check", url});
+    EXPECT_EQ(check.exit_code, 1) << check.output;
+    EXPECT_NE(check.output.find("commit04..commit05"), std::string::npos) << check.output;
+    const ProcessResult unreachable =
+        run_memsoak({"history", "check", "postgresql:///nowhere?host=/nonexistent-memsoak-socket-dir"});
+    EXPECT_EQ(unreachable.exit_code, 2) << unreachable.output;
+    EXPECT_NE(unreachable.output.find("postgresql:///nowhere"), std::string::npos) << unreachable.output;
 }
 
 TEST(HistoryCli, AReportOfAnotherSchemaOrTruncatedIsRefusedAndNothingIsRecorded) {
