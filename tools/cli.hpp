@@ -39,7 +39,7 @@ extern std::atomic<bool> g_stop_requested;
 extern std::atomic<int> g_stop_signal;
 
 // Parses a command's arguments, then checks every output file option present (--out, --html, --junit,
-// --markdown) with check_output_files: refused before any work, as a usage error.
+// --markdown, --json) with check_output_files: refused before any work, as a usage error.
 boost::program_options::variables_map parse(const std::vector<std::string>& args,
                                             const boost::program_options::options_description& options,
                                             const boost::program_options::positional_options_description& positional);
@@ -61,7 +61,7 @@ void check_outputs_spare_inputs(const std::vector<OutputFile>& outputs,
                                 const std::vector<std::filesystem::path>& inputs);
 // The files that `paths` name: each regular file, and the regular files directly inside each folder.
 std::vector<std::filesystem::path> files_named_by(const std::vector<std::filesystem::path>& paths);
-// The output file options present in `vm` (out, html, junit, markdown).
+// The output file options present in `vm` (out, html, junit, markdown, json).
 std::vector<OutputFile> output_files(const boost::program_options::variables_map& vm);
 
 // budgets.json beside the scenario: where a scenario's ledger is unless --ledger says otherwise.
@@ -140,5 +140,6 @@ int selftest_command(const std::vector<std::string>& args);
 int fixcheck_command(const std::vector<std::string>& args);
 int calibrate_command(const std::vector<std::string>& args);
 int probe_command(const std::vector<std::string>& args);
+int history_command(const std::vector<std::string>& args);
 
 }  // namespace memsoak::cli

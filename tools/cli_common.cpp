@@ -133,7 +133,7 @@ std::vector<fs::path> files_named_by(const std::vector<fs::path>& paths) {
 
 std::vector<OutputFile> output_files(const po::variables_map& vm) {
     std::vector<OutputFile> outputs;
-    for (const char* option : {"out", "html", "junit", "markdown"}) {
+    for (const char* option : {"out", "html", "junit", "markdown", "json"}) {
         if (vm.count(option)) outputs.push_back({option, vm[option].as<std::string>()});
     }
     return outputs;

@@ -80,6 +80,7 @@ int compare_command(const std::vector<std::string>& args) {
         ("html", po::value<std::string>(), "also write the comparison as an HTML page here")
         ("junit", po::value<std::string>(), "also write JUnit XML here: a testcase per limit, a failure per regression")
         ("markdown", po::value<std::string>(), "also write a Markdown summary here (regressions and improvements)")
+        ("json", po::value<std::string>(), "also write the comparison as JSON here (every limit, change in percent)")
         ("allow-unpaired", "a report with no counterpart on the other side is listed but does not fail the comparison")
         ("quiet,q", "print nothing but errors");
     po::positional_options_description positional;
@@ -128,6 +129,10 @@ int compare_command(const std::vector<std::string>& args) {
     if (vm.count("markdown")) {
         reports::write_file_atomically(vm["markdown"].as<std::string>(),
                                        reports::render_comparison_markdown(comparison));
+    }
+    if (vm.count("json")) {
+        reports::write_file_atomically(vm["json"].as<std::string>(),
+                                       reports::comparison_to_json(comparison).dump(2) + "\n");
     }
     if (!vm.count("quiet")) {
         reports::print_comparison(std::cout, comparison,

@@ -67,6 +67,9 @@ const std::vector<Command>& commands() {
          "run a scenario with its leaks and fixed, and report what the fixes save", fixcheck_command},
         {"probe", "probe SCENARIO [--seed N] [--leak issue-N]... [--rounds R] [--threshold SIZE] [--out FILE.json]",
          "run a scenario, then measure the bytes each of its actions retains per call", probe_command},
+        {"history", "history record|check|ack|compare|show|bisect DB ...",
+         "record nights in a history database, find change points across nights, compare releases",
+         history_command},
     };
     return list;
 }

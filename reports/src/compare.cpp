@@ -422,7 +422,7 @@ void print_comparison(std::ostream& out, const Comparison& comparison, const Ter
         for (const std::string& note : s.notes) out << "  note: " << note << "\n";
         if (!s.incomplete.empty()) out << "  " << paint(s.incomplete, fmt::terminal_color::red) << "\n";
         using Row = std::vector<std::string>;
-        std::vector<Row> rows{{"budget", "limit", "baseline", "candidate", "change", "growth", "status"}};
+        std::vector<Row> rows{{"budget", "limit", "baseline", "candidate", "change", "%", "growth", "status"}};
         for (const LimitComparison& l : s.limits) {
             const double change = l.candidate.measured - l.baseline.measured;
             const std::string growth =
@@ -431,8 +431,8 @@ void print_comparison(std::ostream& out, const Comparison& comparison, const Ter
                                   text::rate_of(l.candidate.growth->slope_per_hour, l.metric))
                     : "-";
             rows.push_back({l.budget, text::limit_label(l.candidate), text::in_unit(l.baseline.measured, l.kind),
-                            text::in_unit(l.candidate.measured, l.kind), text::signed_in_unit(change, l.kind), growth,
-                            status_cell(l.overall()).first});
+                            text::in_unit(l.candidate.measured, l.kind), text::signed_in_unit(change, l.kind),
+                            format_percent_change(percent_change(l)), growth, status_cell(l.overall()).first});
         }
         std::vector<std::size_t> widths(rows[0].size(), 0);
         for (const Row& row : rows) {

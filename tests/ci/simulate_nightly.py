@@ -74,6 +74,9 @@ def run_job(name, job, context, workspace, artifacts, workflow_env):
             continue
         if "uses" in step:
             action = step["uses"].split("@")[0]
+            # One simulated night: the history store starts empty and is not kept for a next one.
+            if action in ("actions/cache/restore", "actions/cache/save"):
+                continue
             inputs = {k: evaluate(v, context) for k, v in (step.get("with") or {}).items()}
             if action == "actions/checkout" or action == "mikepenz/action-junit-report":
                 continue
@@ -227,6 +230,10 @@ def simulate_workflow(args, source, build, work):
                 expected = f"::error file=scenarios/{stem}.json,line={line}::budget {budget} failed ({allocator})"
                 check(expected in annotations, f"{name}: annotation {expected}")
         check(bool(annotations.strip()) == leaky, f"{name}: {'an' if leaky else 'no'} annotation")
+        # The first night of a history has nothing to change from: recorded, and no change point.
+        check(codes.get("record the night and look for change points") == 0 and
+              f"## Across nights ({allocator})" in summary and (workspace / "history" / f"{allocator}.db").is_file(),
+              f"{name}: the night is recorded in the history store and checked, its summary in the job's")
         if allocator == "mimalloc":
             compare_code = codes.get("compare with the baseline")
             check("## Compared with reports/baselines" in summary, f"{name}: the job summary has the comparison")

@@ -405,13 +405,30 @@ TEST(Compare, PrintsATablePerScenarioAndTheReasonUnderARegression) {
     print_comparison(out, c, TerminalStyle{false});
     EXPECT_EQ(out.str(),
               "day (seed 0): baseline base/day.json, candidate day.json\n"
-              "  budget   limit              baseline  candidate  change    growth          status\n"
-              "  process  peak os.rss_bytes  20.0 MiB  23.0 MiB   +3.0 MiB  0 B/h -> 0 B/h  REGRESSED\n"
+              "  budget   limit              baseline  candidate  change    %       growth          status\n"
+              "  process  peak os.rss_bytes  20.0 MiB  23.0 MiB   +3.0 MiB  +15.0%  0 B/h -> 0 B/h  REGRESSED\n"
               "           peak 20.0 MiB -> 23.0 MiB, +3.0 MiB beyond the 2.0 MiB tolerance\n"
               "\n"
               "tolerances: peak max(1.0 MiB, 10%), count max(10, 10%), growth max(64.0 KiB/h, 10%) between the 95% "
               "intervals\n"
               "compare: 1 regression in 1 of 1 scenario\n");
+}
+
+TEST(Compare, JsonCarriesEveryLimitWithItsChangeInPercent) {
+    const harness::Growth flat = slope(0, 0);
+    Comparison c;
+    c.scenarios.push_back(compare_runs(run_with(20 * kMiB, flat), run_with(23 * kMiB, flat), CompareOptions{}));
+    const nlohmann::json json = comparison_to_json(c);
+    EXPECT_EQ(json["regressions"], 1);
+    ASSERT_EQ(json["scenarios"].size(), 1u);
+    const auto& limit = json["scenarios"][0]["limits"][0];
+    EXPECT_EQ(limit["metric"], "os.rss_bytes");
+    EXPECT_DOUBLE_EQ(limit["change_percent"].get<double>(), 15.0);
+    EXPECT_DOUBLE_EQ(limit["change"].get<double>(), 3 * kMiB);
+    EXPECT_EQ(limit["overall"], "regressed");
+    EXPECT_EQ(format_percent_change(10300), "+10,300%");
+    EXPECT_EQ(format_percent_change(-4.0), "-4.0%");
+    EXPECT_EQ(format_percent_change(std::nan("")), "n/a");
 }
 
 }  // namespace

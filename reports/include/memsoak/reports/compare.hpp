@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "memsoak/harness/result.hpp"
 #include "memsoak/reports/terminal.hpp"
 
@@ -102,5 +104,14 @@ Comparison compare_paths(const std::filesystem::path& baseline, const std::files
 void print_comparison(std::ostream& out, const Comparison& comparison, const TerminalStyle& style);
 
 std::string_view to_string(Change change);
+
+// The change of the measured value (peak, slope or count) in percent of the baseline's; NaN when the baseline is 0
+// or either side was not measured. "+12.3%", "-4.0%", "+10,300%", "n/a".
+double percent_change(const LimitComparison& limit);
+std::string format_percent_change(double percent);
+
+// The comparison as JSON (compare --json): every scenario and limit with both sides, the change in the metric's
+// unit and in percent, and what regressed. docs/reports.md describes the fields.
+nlohmann::json comparison_to_json(const Comparison& comparison);
 
 }  // namespace memsoak::reports
