@@ -81,7 +81,8 @@ double parse_max_rss(const std::string& text);
 // calibration file (harness/calibration.hpp); throws harness::Error when it is missing or stale. Under a sanitizer
 // nothing is applied and those limits are judged not_measured.
 void apply_calibration(harness::Ledger& ledger, const harness::Scenario& scenario);
-// What a memsoak JSON file holds, from its content: a ledger's "budgets" is an object (a scenario's is a list), a
+// What a memsoak JSON file holds, from its content: a ledger's "budgets" is an object (a scenario's is a list; a
+// document with "budgets" but neither "workload" nor "name" is a ledger too, so that its error is a ledger's), a
 // suite lists "scenarios", a calibration file has a "false_alarm_rate"; anything else is read as a scenario, so
 // that a scenario with a misspelt field is reported as one.
 enum class FileKind { scenario, suite, ledger, calibration };

@@ -193,7 +193,11 @@ void apply_calibration(harness::Ledger& ledger, const harness::Scenario& scenari
 
 FileKind kind_of(const nlohmann::json& document) {
     if (!document.is_object()) return FileKind::scenario;
-    if (document.contains("budgets") && document["budgets"].is_object()) return FileKind::ledger;
+    // A ledger whose "budgets" has the wrong type is still a ledger: no scenario lacks "workload" and "name".
+    if (document.contains("budgets") &&
+        (document["budgets"].is_object() || (!document.contains("workload") && !document.contains("name")))) {
+        return FileKind::ledger;
+    }
     if (document.contains("false_alarm_rate")) return FileKind::calibration;
     if (document.contains("scenarios")) return FileKind::suite;
     return FileKind::scenario;

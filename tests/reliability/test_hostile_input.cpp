@@ -332,6 +332,13 @@ TEST_F(HostileInput, FixcheckRefusesAnUnknownLeakAndAMissingLedgerUpFront) {
 
 // --- Messages that do not mislead ---
 
+TEST_F(HostileInput, ALedgerWithABadBudgetsFieldIsReportedAsALedger) {
+    write_text(dir_ / "ledger.json", R"({"schema_version": 1, "budgets": ["process"]})");
+    expect_refused({"validate", path("ledger.json")}, path("ledger.json") + ": $.budgets: expected");
+    const CommandResult result = memsoak({"validate", path("ledger.json")});
+    EXPECT_EQ(result.output.find("$.name"), std::string::npos) << "reported as a scenario: " << result.output;
+}
+
 TEST_F(HostileInput, AnErrorAtTheFirstByteIsAtLineOneColumnOne) {
     write_text(dir_ / "bad.json", "]\n\n\n");
     expect_refused({"validate", path("bad.json")}, path("bad.json") + ":1:1: invalid JSON");
