@@ -1,6 +1,7 @@
 // memsoak compare: a candidate's reports against a baseline's, limit by limit; exit 1 when something regressed.
 
 #include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -29,7 +30,9 @@ namespace {
 std::optional<double> parse_number(std::string_view text) {
     double value = 0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || error != std::errc() || end != text.data() + text.size() || !(value >= 0)) {
+    // from_chars reads "inf" and "nan": a tolerance that nothing can exceed would pass every regression.
+    if (text.empty() || error != std::errc() || end != text.data() + text.size() || !(value >= 0) ||
+        !std::isfinite(value)) {
         return std::nullopt;
     }
     return value;
@@ -39,8 +42,11 @@ std::optional<double> parse_number(std::string_view text) {
 double parse_percent(const std::string& text) {
     const std::string_view number = text.ends_with('%') ? std::string_view(text).substr(0, text.size() - 1) : text;
     const auto value = parse_number(number);
-    if (!value) {
-        throw UsageError(fmt::format("--relative-tolerance: expected a percentage such as \"10%\", got \"{}\"", text));
+    // Beyond 1000% (eleven times the baseline) a tolerance no longer compares anything.
+    if (!value || *value > 1000) {
+        throw UsageError(fmt::format("--relative-tolerance: expected a percentage from 0% to 1000% such as \"10%\", "
+                                     "got \"{}\"",
+                                     text));
     }
     return *value / 100;
 }

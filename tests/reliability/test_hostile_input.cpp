@@ -252,6 +252,13 @@ TEST_F(HostileInput, SizesNeedAUnitAndStayFinite) {
     expect_refused({"run", scenario().string(), "--max-rss", "1 B"}, "--max-rss: expected at least 1 MiB");
 }
 
+TEST_F(HostileInput, ToleranceThatNothingCanExceedIsRefused) {
+    for (const std::string& option : {"--relative-tolerance=inf", "--relative-tolerance=5000%",
+                                      "--count-tolerance=inf", "--peak-tolerance=inf B"}) {
+        expect_refused({"compare", path("a.json"), path("b.json"), option}, option.substr(0, option.find('=')));
+    }
+}
+
 TEST_F(HostileInput, TimestampsStayWithinTheEnginesCalendar) {
     expect_refused({"validate", scenario("", R"("engine": {"start_timestamp": 9000000000},)").string()},
                    "$.engine.start_timestamp: expected Unix seconds within the years 1970 to 2199");
