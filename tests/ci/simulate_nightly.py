@@ -350,6 +350,9 @@ def simulate_kubernetes(args, source, build, work):
             found = check_failed(f"report pod {allocator}", night / "merged", shard_runs, args.leak)
             check(bool(found) == leaky, f"report pod {allocator}: {'some' if leaky else 'no'} run fails")
     check((volume / run_id / "mimalloc/compare.md").is_file(), "report pod: mimalloc/compare.md is written")
+    for allocator in allocators:
+        check((volume / "history" / f"{allocator}.db").is_file() and (volume / run_id / allocator / "history.md").is_file(),
+              f"report pod: the night is recorded in history/{allocator}.db and checked")
 
 
 def main():
