@@ -114,8 +114,10 @@ public:
     void checkpoint(VirtualTime now);
     // The growth from the first read to the last, symbolized against `executable`, with every growing stack
     // collapsed into `collapsed` (collapsed_stacks()); the findings carry an error instead of sites when there were
-    // fewer than two reads or symbolization failed. Never throws for those. No sites (and the net growth) when the
-    // heap grew by less than kSymbolizedGrowthPeriods periods.
+    // fewer than two reads or symbolization failed. Never throws for those. No sites (and the trend's growth) when
+    // the sampled heap's Theil-Sen trend over every read grew by less than kSymbolizedGrowthPeriods periods: the
+    // first and the last read alone differ by a few periods on a heap that does not grow (which objects happen to
+    // be sampled changes as they are freed and made again).
     HeapProfileFindings findings(const std::filesystem::path& executable, std::string& collapsed) const;
 
 private:
@@ -123,6 +125,8 @@ private:
     std::optional<HeapSnapshot> first_, last_;
     VirtualTime first_at_{}, last_at_{};
     std::size_t reads_ = 0;
+    std::vector<double> read_hours_;   // each read's time
+    std::vector<double> read_totals_;  // each read's sampled heap, in bytes
 };
 
 }  // namespace memsoak::harness
