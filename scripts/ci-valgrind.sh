@@ -27,7 +27,7 @@ trap 'rm -rf "$work"' EXIT
 cp tests/data/budgets-uncalibrated.json "$work/budgets.json"
 cat > "$work/valgrind-mix.json" <<EOF
 {
-  "schema_version": 1, "name": "valgrind-mix", "duration": "2d", "seed": 5, "sample_interval": "1h",
+  "schema_version": 1, "name": "valgrind-mix", "duration": "2d", "seed": 5, "sample_interval": "1h", "warmup": "0s",
   "purge_interval": "6h",
   "engine": {"replay_csv": "$PWD/scenarios/data/BTCUSDT_1h.csv", "candle_interval": "1h", "analysis_period": "3d",
              "transaction_policy": "archive", "archive_path": "$work/trades.archive", "archive_threshold": 20,
