@@ -7,14 +7,17 @@
 #   bash scripts/history-benchmark.sh [NIGHT_FOLDERS_DIR [RUNS_PER_NIGHT]]
 #
 # NIGHT_FOLDERS_DIR holds suite folders (night-00, night-01, ...; scripts/history-experiment.sh makes 60 of them in
-# /tmp/memsoak-history-experiment/aa); the year cycles through them so that the values vary as real nights do.
-# RUNS_PER_NIGHT (default 1) records that many of those folders (each another seed) as one night, as a nightly
-# job running the suite with --seeds A,B,C would. Without a folder, one nightly suite is run and recorded 365 times. MEMSOAK names the binary (default build/tools/memsoak).
+# WORK_DIR/aa, each of three seeds by default); the year cycles through them so that the values vary as real
+# nights do. RUNS_PER_NIGHT (default 1) records that many of those folders as one night (with one-seed folders, 3
+# gives what a nightly job running the suite with --seeds A,B,C records). Without a folder, one nightly suite is run and recorded 365 times. MEMSOAK names the binary (default build/tools/memsoak).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cp "${MEMSOAK:-$here/build/tools/memsoak}" "$work/memsoak"
+memsoak_source=${MEMSOAK:-$here/build/tools/memsoak}
+cp "$memsoak_source" "$work/memsoak"
+# `memsoak history` runs the memsoak-history executable found beside memsoak.
+cp "$(dirname "$memsoak_source")/memsoak-history" "$work/memsoak-history"
 memsoak="$work/memsoak"
 source_dir=${1:-}
 per_night=${2:-1}
