@@ -37,7 +37,8 @@ run_night() {  # history night extra-options...
   local history=$1 night=$2
   shift 2
   local out="$work/$history/night-$(printf %02d "$night")"
-  [[ -f "$out/suite-report.json" ]] && return 0
+  # A finished night is reused; an interrupted one (its suite report says so) is run again.
+  [[ -f "$out/suite-report.json" ]] && ! grep -q '"interrupted": *true' "$out/suite-report.json" && return 0
   rm -rf "$out"
   "$memsoak" suite "$here/scenarios/nightly.json" --seeds "$(seeds_of_night "$night")" --out-dir "$out" "$@" > /dev/null || true
 }
