@@ -80,7 +80,7 @@ TEST(ChangePoints, AnOddNightRightAfterAStepDoesNotMoveTheChange) {
         const auto values = step_with_an_odd_night_after_it(seed);
         if (best_energy_split(values, 3) != 40) ++energy_alone_late;
         ChangePointOptions options;
-        options.min_absolute = 4096;  // the growth floor, in the series' unit here (KiB/h scaled as B/h below)
+        options.min_absolute = 4096;  // the growth floor, 4 KiB/h, as check sets it; the values are in B/h
         std::vector<double> bytes_per_hour;
         for (double v : values) bytes_per_hour.push_back(v * 1024);
         const auto points = find_change_points(bytes_per_hour, options);
