@@ -50,6 +50,31 @@ double regularised_incomplete_beta(double a, double b, double x) {
     return 1 - front * beta_continued_fraction(b, a, 1 - x) / b;
 }
 
+// Split refinement (refine_split): candidates whose energy is within this fraction of the best are near-equal ...
+constexpr double kNearEqualEnergy = 0.02;
+// ... and within this many nights of it; they are told apart by residuals about the sides' medians, each capped at
+// this many robust standard deviations, so that one odd night costs the same on either side of the split.
+constexpr std::size_t kRefineWindow = 3;
+constexpr double kRefineResidualCap = 3;
+constexpr double kRobustScaleFactor = 1.4826;  // median absolute deviation -> standard deviation, normal noise
+
+double median_of(std::span<const double> values) {
+    std::vector<double> sorted(values.begin(), values.end());
+    std::sort(sorted.begin(), sorted.end());
+    const std::size_t n = sorted.size();
+    if (n == 0) return std::nan("");
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
+// The index of the largest non-NaN value (the first of equals); size() when there is none.
+std::size_t largest(const std::vector<double>& values) {
+    std::size_t best = values.size();
+    for (std::size_t t = 0; t < values.size(); ++t) {
+        if (!std::isnan(values[t]) && (best == values.size() || values[t] > values[best])) best = t;
+    }
+    return best;
+}
+
 ChangePoint judge(std::span<const double> values, std::size_t begin, std::size_t split, std::size_t end) {
     const auto before = values.subspan(begin, split - begin);
     const auto after = values.subspan(split, end - split);
@@ -73,10 +98,15 @@ std::size_t candidates(std::size_t begin, std::size_t end, const ChangePointOpti
 void segment(std::span<const double> values, std::size_t begin, std::size_t end, const ChangePointOptions& options,
              std::vector<std::size_t>& splits) {
     if (end - begin < 2 * options.min_segment) return;
-    const std::size_t local = best_energy_split(values.subspan(begin, end - begin), options.min_segment);
-    if (local >= end - begin) return;
-    const std::size_t split = begin + local;
-    if (!accepted(judge(values, begin, split, end), candidates(begin, end, options), options)) return;
+    const auto part = values.subspan(begin, end - begin);
+    const std::vector<double> energy = energy_statistics(part, options.min_segment);
+    const std::size_t best = largest(energy);
+    if (best >= part.size()) return;
+    std::size_t split = begin + refine_split(part, energy, best, options.min_segment);
+    if (!accepted(judge(values, begin, split, end), candidates(begin, end, options), options)) {
+        split = begin + best;  // the refined place must pass on its own; else the energy's best is judged as before
+        if (!accepted(judge(values, begin, split, end), candidates(begin, end, options), options)) return;
+    }
     splits.push_back(split);
     segment(values, begin, split, options, splits);
     segment(values, split, end, options, splits);
@@ -137,10 +167,11 @@ double pooled_t_p_value(std::span<const double> a, std::span<const double> b) {
     return student_t_two_sided_p((mb - ma) / std::sqrt(pooled * (1 / na + 1 / nb)), na + nb - 2);
 }
 
-std::size_t best_energy_split(std::span<const double> values, std::size_t min_segment) {
+std::vector<double> energy_statistics(std::span<const double> values, std::size_t min_segment) {
     const std::size_t n = values.size();
     min_segment = std::max<std::size_t>(min_segment, 2);
-    if (n < 2 * min_segment) return n;
+    std::vector<double> q(n, std::nan(""));
+    if (n < 2 * min_segment) return q;
     // within_left[t]: sum of |x_i - x_j| over i < j < t; within_right[t]: over t <= i < j. O(n^2) in all, no matrix.
     std::vector<double> within_left(n + 1, 0), within_right(n + 1, 0);
     for (std::size_t t = 1; t <= n; ++t) {
@@ -154,20 +185,57 @@ std::size_t best_energy_split(std::span<const double> values, std::size_t min_se
         within_right[t] = within_right[t + 1] + added;
     }
     const double total = within_left[n];
-    std::size_t best = n;
-    double best_q = -std::numeric_limits<double>::infinity();
     for (std::size_t t = min_segment; t + min_segment <= n; ++t) {
         const double a = static_cast<double>(t), b = static_cast<double>(n - t);
         const double between = total - within_left[t] - within_right[t];
         const double energy = 2 * between / (a * b) - within_left[t] / (a * (a - 1) / 2) -
                               within_right[t] / (b * (b - 1) / 2);
-        const double q = a * b / (a + b) * energy;
-        if (q > best_q) {
-            best_q = q;
-            best = t;
+        q[t] = a * b / (a + b) * energy;
+    }
+    return q;
+}
+
+std::size_t best_energy_split(std::span<const double> values, std::size_t min_segment) {
+    return largest(energy_statistics(values, min_segment));
+}
+
+std::size_t refine_split(std::span<const double> values, std::span<const double> energy, std::size_t best,
+                         std::size_t min_segment) {
+    min_segment = std::max<std::size_t>(min_segment, 2);
+    const std::size_t n = values.size();
+    if (best < min_segment || best + min_segment > n) return best;
+    // One robust scale for every candidate, from the best split: 1.4826 x the median absolute residual about
+    // each side's median (the standard deviation, for normal noise), never 0 so that flat sides still compare.
+    std::vector<double> residuals;
+    const double left = median_of(values.subspan(0, best)), right = median_of(values.subspan(best));
+    for (std::size_t i = 0; i < n; ++i) residuals.push_back(std::fabs(values[i] - (i < best ? left : right)));
+    double largest = 0;
+    for (double v : values) largest = std::max(largest, std::fabs(v));
+    const double scale = std::max({kRobustScaleFactor * median_of(residuals), 1e-12 * largest,
+                                   std::numeric_limits<double>::min()});
+    const auto cost = [&](std::size_t t) {
+        const double before = median_of(values.subspan(0, t)), after = median_of(values.subspan(t));
+        double sum = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double z = (values[i] - (i < t ? before : after)) / scale;
+            sum += std::min(z * z, kRefineResidualCap * kRefineResidualCap);
+        }
+        return sum;
+    };
+    std::size_t chosen = best;
+    double chosen_cost = cost(best);
+    const std::size_t first = best >= min_segment + kRefineWindow ? best - kRefineWindow : min_segment;
+    const std::size_t last = std::min(best + kRefineWindow, n - min_segment);
+    for (std::size_t t = first; t <= last; ++t) {
+        if (t == best || !(energy[t] >= (1 - kNearEqualEnergy) * energy[best])) continue;
+        const double c = cost(t);
+        const auto distance = [best](std::size_t x) { return x > best ? x - best : best - x; };
+        if (c < chosen_cost || (c == chosen_cost && distance(t) < distance(chosen))) {
+            chosen = t;
+            chosen_cost = c;
         }
     }
-    return best;
+    return chosen;
 }
 
 std::vector<ChangePoint> find_change_points(std::span<const double> values, const ChangePointOptions& options) {

@@ -28,9 +28,20 @@ struct ChangePoint {
 // The change points of `values` in ascending order, each judged against its neighbouring segments.
 std::vector<ChangePoint> find_change_points(std::span<const double> values, const ChangePointOptions& options);
 
-// The split in [0, n) with the largest E-Divisive statistic (alpha = 1), at least min_segment from each end;
-// n when there is none.
+// The E-Divisive statistic (alpha = 1) of every split t in [0, n): NaN closer than min_segment to either end.
+std::vector<double> energy_statistics(std::span<const double> values, std::size_t min_segment);
+
+// The split in [0, n) with the largest E-Divisive statistic, at least min_segment from each end; n when there is
+// none.
 std::size_t best_energy_split(std::span<const double> values, std::size_t min_segment);
+
+// Where among near-equal splits the change is: the splits within 3 nights of `best` whose energy is within 2% of
+// its energy are scored by squared residuals about each side's median, each capped at 3 robust standard
+// deviations, and the cheapest wins (ties: the nearest to `best`). A step with one odd night right after it
+// scores about the same energy on either side of the odd night; the capped residuals do not: placing the split
+// late makes the first new night an outlier too. `energy` is energy_statistics(values, min_segment).
+std::size_t refine_split(std::span<const double> values, std::span<const double> energy, std::size_t best,
+                         std::size_t min_segment);
 
 // Student's two-sample t-test with pooled variance, two-sided: what a change point is tested with. Under "no
 // change" both sides share one variance, and pooling keeps a short side (3 nights) whose values happen to agree
