@@ -154,7 +154,8 @@ TEST_F(HostileInput, AnOutputUnderAFileNamesTheFileNotAMissingFolder) {
 TEST_F(HostileInput, OutputsMayLieInFoldersTheCommandCreates) {
     const CommandResult result = memsoak({"run", scenario().string(), "--out", path("new/deeper/r.json"), "--html",
                                           path("new/page/r.html"), "--quiet"});
-    EXPECT_EQ(result.exit_code, 0) << result.output;
+    // Judged either way (under a sanitizer the RSS peak fails): what matters here is where the outputs went.
+    EXPECT_TRUE(result.exit_code == 0 || result.exit_code == 1) << result.output;
     EXPECT_TRUE(fs::is_regular_file(dir_ / "new/deeper/r.json"));
     EXPECT_TRUE(fs::is_regular_file(dir_ / "new/page/r.html"));
 }
@@ -164,7 +165,7 @@ TEST_F(HostileInput, SuiteOutputsInsideItsOutDirAndAnOutDirThatWouldReplaceItsSc
     write_text(dir_ / "suite.json", R"({"schema_version": 1, "name": "t", "scenarios": ["s.json"]})");
     const CommandResult ok = memsoak({"suite", path("suite.json"), "--out-dir", path("out"), "--html",
                                       path("out/index.html"), "--junit", path("out/ci/junit.xml"), "--quiet"});
-    EXPECT_EQ(ok.exit_code, 0) << ok.output;
+    EXPECT_TRUE(ok.exit_code == 0 || ok.exit_code == 1) << ok.output;  // judged either way, as above
     EXPECT_TRUE(fs::is_regular_file(dir_ / "out/index.html"));
     EXPECT_TRUE(fs::is_regular_file(dir_ / "out/ci/junit.xml"));
     // The scenarios' own folder as the out-dir: the run's report s.json would replace the scenario s.json.
@@ -177,7 +178,8 @@ TEST_F(HostileInput, SuiteOutputsInsideItsOutDirAndAnOutDirThatWouldReplaceItsSc
 
 TEST_F(HostileInput, CompareRenderingsMustNotReplaceAComparedReport) {
     const fs::path s = scenario();
-    ASSERT_EQ(memsoak({"run", s.string(), "--out", path("a.json"), "--quiet"}).exit_code, 0);
+    const int judged = memsoak({"run", s.string(), "--out", path("a.json"), "--quiet"}).exit_code;
+    ASSERT_TRUE(judged == 0 || judged == 1) << judged;  // judged either way, as above
     const std::string report = read_text(dir_ / "a.json");
     expect_refused({"compare", path("a.json"), path("a.json"), "--html", path("a.json")}, "an input of this command");
     EXPECT_EQ(read_text(dir_ / "a.json"), report);
