@@ -9,25 +9,13 @@
 
 #include <fmt/format.h>
 
+#include "memsoak/reports/html.hpp"
+
 #include "memsoak/history/error.hpp"
 #include "memsoak/history/release.hpp"
 
 namespace memsoak::history {
 namespace {
-
-std::string html_escape(const std::string& text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
 
 std::string interval_text(const LimitChange& l) {
     if (!std::isfinite(l.percent_low)) return "";
@@ -254,19 +242,19 @@ std::string render_release_html(const History& history, const ReleaseComparison&
         "<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid "
         "#ccc;padding:2px 6px;text-align:left}}.REGRESSED{{background:#fdd}}.improved{{background:#dfd}}</style>"
         "</head><body>\n<h1>memsoak history: {} vs {}</h1>\n<p>baseline: {}<br>candidate: {}</p>\n<ul>\n",
-        html_escape(c.baseline_selector), html_escape(c.candidate_selector), html_escape(c.baseline_selector),
-        html_escape(c.candidate_selector), html_escape(nights_text(history, c.baseline_nights)),
-        html_escape(nights_text(history, c.candidate_nights)));
+        reports::html_escape(c.baseline_selector), reports::html_escape(c.candidate_selector), reports::html_escape(c.baseline_selector),
+        reports::html_escape(c.candidate_selector), reports::html_escape(nights_text(history, c.baseline_nights)),
+        reports::html_escape(nights_text(history, c.candidate_nights)));
     for (const ScenarioRollup& r : c.scenarios) {
-        out += fmt::format("<li class=\"{}\">{}</li>\n", to_string(r.change), html_escape(rollup_line(c, r)));
+        out += fmt::format("<li class=\"{}\">{}</li>\n", to_string(r.change), reports::html_escape(rollup_line(c, r)));
     }
     out += "</ul>\n<table><tr><th>scenario</th><th>allocator</th><th>budget</th><th>limit</th><th>metric</th>"
            "<th>baseline</th><th>candidate</th><th>change</th><th>95% interval</th><th>verdict</th></tr>\n";
     for (const LimitChange& l : c.limits) {
         out += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
                            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                           to_string(l.change), html_escape(l.series.scenario), html_escape(l.series.allocator),
-                           html_escape(l.series.budget), l.series.kind, html_escape(l.series.metric),
+                           to_string(l.change), reports::html_escape(l.series.scenario), reports::html_escape(l.series.allocator),
+                           reports::html_escape(l.series.budget), l.series.kind, reports::html_escape(l.series.metric),
                            format_value(l.series.kind, l.baseline_mean), format_value(l.series.kind, l.candidate_mean),
                            format_percent(l.percent), interval_text(l), to_string(l.change));
     }

@@ -5,24 +5,12 @@
 
 #include <fmt/format.h>
 
+#include "memsoak/reports/html.hpp"
+
 #include "memsoak/history/trend.hpp"
 
 namespace memsoak::history {
 namespace {
-
-std::string escape(const std::string& text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
 
 bool wanted(const SeriesKey& key, const TrendFilter& filter) {
     return (filter.scenario.empty() || key.scenario == filter.scenario) &&
@@ -56,12 +44,12 @@ std::string chart(const History& history, const Series& series, const std::vecto
                        kTop, kWidth - kLeft - kRight, kHeight - kTop - kBottom);
     for (double v : {low + pad, (low + high) / 2, high - pad}) {
         svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" font-size=\"10\" text-anchor=\"end\">{}</text>", kLeft - 4,
-                           y(v) + 3, escape(format_value(series.key.kind, v)));
+                           y(v) + 3, reports::html_escape(format_value(series.key.kind, v)));
     }
     svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"10\">{}</text>", kLeft, kHeight - 8,
-                       escape(history.nights.front().info.time.substr(0, 10)));
+                       reports::html_escape(history.nights.front().info.time.substr(0, 10)));
     svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">{}</text>", kWidth - kRight,
-                       kHeight - 8, escape(history.nights.back().info.time.substr(0, 10)));
+                       kHeight - 8, reports::html_escape(history.nights.back().info.time.substr(0, 10)));
     // The budget line: the limit each night judged against.
     std::string limit_path;
     for (const SeriesPoint& p : series.points) {
@@ -84,11 +72,11 @@ std::string chart(const History& history, const Series& series, const std::vecto
             "<title>change {9}: {6}..{7}, {10} -> {11} ({8}), p = {12:.2g}</title></g>",
             // The label on the side of the line with more room, so that a recent change stays readable.
             at, kTop, kHeight - kBottom, c.regression ? "#c60" : "#06c", right_half ? at - 3 : at + 3, kTop + 12,
-            escape(history.nights[c.last_good].info.commit), escape(history.nights[c.first_bad].info.commit),
+            reports::html_escape(history.nights[c.last_good].info.commit), reports::html_escape(history.nights[c.first_bad].info.commit),
             std::isfinite(c.percent) ? format_percent(c.percent)
-                                     : escape((c.absolute > 0 ? "+" : "") + format_value(c.series.kind, c.absolute)),
-            c.id, escape(format_value(c.series.kind, c.before)),
-            escape(format_value(c.series.kind, c.after)), c.p_value, right_half ? "end" : "start");
+                                     : reports::html_escape((c.absolute > 0 ? "+" : "") + format_value(c.series.kind, c.absolute)),
+            c.id, reports::html_escape(format_value(c.series.kind, c.before)),
+            reports::html_escape(format_value(c.series.kind, c.after)), c.p_value, right_half ? "end" : "start");
     }
     std::string line;
     for (const SeriesPoint& p : series.points) {
@@ -106,10 +94,10 @@ std::string chart(const History& history, const Series& series, const std::vecto
         svg += fmt::format(
             "<circle class=\"{}\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"{}\"><title>{} {}{}: {} ({} .. {}), "
             "{} run(s), {} failed</title></circle>",
-            p.failed ? "failing" : "night", px, y(p.value), p.failed ? "#d00" : "#246", escape(night.time),
-            escape(night.commit), night.label.empty() ? "" : " " + escape(night.label),
-            escape(format_value(series.key.kind, p.value)), escape(format_value(series.key.kind, p.low)),
-            escape(format_value(series.key.kind, p.high)), p.runs, p.failed);
+            p.failed ? "failing" : "night", px, y(p.value), p.failed ? "#d00" : "#246", reports::html_escape(night.time),
+            reports::html_escape(night.commit), night.label.empty() ? "" : " " + reports::html_escape(night.label),
+            reports::html_escape(format_value(series.key.kind, p.value)), reports::html_escape(format_value(series.key.kind, p.low)),
+            reports::html_escape(format_value(series.key.kind, p.high)), p.runs, p.failed);
     }
     svg += "</svg>";
     return svg;
@@ -127,13 +115,13 @@ std::string render_trend_html(const History& history, const std::vector<Change>&
                        "points are failing nights; the dashed red line is the budget; vertical lines are change "
                        "points, labelled last good..first bad commit.</p>\n",
                        history.nights.size(),
-                       history.nights.empty() ? "" : escape(history.nights.front().info.time),
-                       history.nights.empty() ? "" : escape(history.nights.back().info.time));
+                       history.nights.empty() ? "" : reports::html_escape(history.nights.front().info.time),
+                       history.nights.empty() ? "" : reports::html_escape(history.nights.back().info.time));
     std::size_t shown = 0;
     for (const Series& series : history.series) {
         if (!wanted(series.key, filter) || series.points.empty()) continue;
         ++shown;
-        out += fmt::format("<section><h2>{}</h2>\n{}\n</section>\n", escape(series.key.describe()),
+        out += fmt::format("<section><h2>{}</h2>\n{}\n</section>\n", reports::html_escape(series.key.describe()),
                            chart(history, series, changes));
     }
     if (shown == 0) out += "<p>No series to show.</p>\n";
