@@ -135,18 +135,4 @@ std::string format_value(const std::string& kind, double value) {
     return harness::format_bytes(value);
 }
 
-std::string format_percent(double percent) {
-    if (!std::isfinite(percent)) return "n/a";
-    const double magnitude = std::fabs(percent);
-    const std::string digits = magnitude >= 100 ? fmt::format("{:.0f}", magnitude) : fmt::format("{:.1f}", magnitude);
-    // Thousands separators in the whole part, so that "+10,300%" reads at a glance.
-    const std::size_t whole = std::min(digits.find('.'), digits.size());
-    std::string grouped = percent < 0 ? "-" : "+";
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && i < whole && (whole - i) % 3 == 0) grouped += ',';
-        grouped += digits[i];
-    }
-    return grouped + "%";
-}
-
 }  // namespace memsoak::history

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "memsoak/reports/compare.hpp"
+
 #include "memsoak/reports/html.hpp"
 
 #include "memsoak/history/error.hpp"
@@ -19,7 +21,7 @@ namespace {
 
 std::string interval_text(const LimitChange& l) {
     if (!std::isfinite(l.percent_low)) return "";
-    return fmt::format("[{}, {}]", format_percent(l.percent_low), format_percent(l.percent_high));
+    return fmt::format("[{}, {}]", reports::format_percent_change(l.percent_low), reports::format_percent_change(l.percent_high));
 }
 
 std::string nights_text(const History& history, const std::vector<std::size_t>& nights) {
@@ -197,7 +199,7 @@ std::string rollup_line(const ReleaseComparison& c, const ScenarioRollup& r) {
     const double difference = h.candidate_mean - h.baseline_mean;
     const std::string absolute = (difference > 0 ? "+" : "") + format_value(h.series.kind, difference);
     const std::string change =
-        std::isfinite(h.percent) ? fmt::format("{} ({})", format_percent(h.percent), absolute) : absolute;
+        std::isfinite(h.percent) ? fmt::format("{} ({})", reports::format_percent_change(h.percent), absolute) : absolute;
     return fmt::format("{} [{}]: {} {} {} {}, {}", r.scenario, r.allocator, h.series.budget, h.series.kind,
                        h.series.metric, change, to_string(r.change));
 }
@@ -213,7 +215,7 @@ std::string render_release_text(const History& history, const ReleaseComparison&
         const std::string interval = interval_text(l);
         out += fmt::format("  {:<10} {} {} {} {}: {} -> {} {}{}\n", to_string(l.change), l.series.scenario,
                            l.series.budget, l.series.kind, l.series.metric, format_value(l.series.kind, l.baseline_mean),
-                           format_value(l.series.kind, l.candidate_mean), format_percent(l.percent),
+                           format_value(l.series.kind, l.candidate_mean), reports::format_percent_change(l.percent),
                            interval.empty() ? "" : " " + interval);
     }
     out += fmt::format("\n{} limits compared, {} regressed\n", c.limits.size(), c.regressions());
@@ -231,7 +233,7 @@ std::string render_release_markdown(const History& history, const ReleaseCompari
         out += fmt::format("| {} | {} | {} | {} | `{}` | {} | {} | {} | {} | {} |\n", l.series.scenario,
                            l.series.allocator, l.series.budget, l.series.kind, l.series.metric,
                            format_value(l.series.kind, l.baseline_mean), format_value(l.series.kind, l.candidate_mean),
-                           format_percent(l.percent), interval_text(l), to_string(l.change));
+                           reports::format_percent_change(l.percent), interval_text(l), to_string(l.change));
     }
     return out;
 }
@@ -256,7 +258,7 @@ std::string render_release_html(const History& history, const ReleaseComparison&
                            to_string(l.change), reports::html_escape(l.series.scenario), reports::html_escape(l.series.allocator),
                            reports::html_escape(l.series.budget), l.series.kind, reports::html_escape(l.series.metric),
                            format_value(l.series.kind, l.baseline_mean), format_value(l.series.kind, l.candidate_mean),
-                           format_percent(l.percent), interval_text(l), to_string(l.change));
+                           reports::format_percent_change(l.percent), interval_text(l), to_string(l.change));
     }
     out += "</table>\n</body></html>\n";
     return out;

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "memsoak/reports/compare.hpp"
+
 #include "memsoak/reports/html.hpp"
 
 #include "memsoak/history/trend.hpp"
@@ -73,7 +75,7 @@ std::string chart(const History& history, const Series& series, const std::vecto
             // The label on the side of the line with more room, so that a recent change stays readable.
             at, kTop, kHeight - kBottom, c.regression ? "#c60" : "#06c", right_half ? at - 3 : at + 3, kTop + 12,
             reports::html_escape(history.nights[c.last_good].info.commit), reports::html_escape(history.nights[c.first_bad].info.commit),
-            std::isfinite(c.percent) ? format_percent(c.percent)
+            std::isfinite(c.percent) ? reports::format_percent_change(c.percent)
                                      : reports::html_escape((c.absolute > 0 ? "+" : "") + format_value(c.series.kind, c.absolute)),
             c.id, reports::html_escape(format_value(c.series.kind, c.before)),
             reports::html_escape(format_value(c.series.kind, c.after)), c.p_value, right_half ? "end" : "start");
@@ -148,7 +150,7 @@ std::string render_trend_text(const History& history, const std::vector<Change>&
             out += fmt::format("    change {} at {} ({}..{}): {} -> {} ({}){}\n", c.id,
                                history.nights[c.first_bad].info.time, history.nights[c.last_good].info.commit,
                                history.nights[c.first_bad].info.commit, format_value(c.series.kind, c.before),
-                               format_value(c.series.kind, c.after), format_percent(c.percent),
+                               format_value(c.series.kind, c.after), reports::format_percent_change(c.percent),
                                c.acknowledged ? " acknowledged" : "");
         }
     }

@@ -7,6 +7,7 @@
 
 #include "memsoak/history/changepoints.hpp"
 #include "memsoak/history/check.hpp"
+#include "memsoak/reports/compare.hpp"
 
 namespace memsoak::history {
 namespace {
@@ -127,10 +128,10 @@ TEST(ChangePoints, ASignificantChangeBelowTheMinimumMagnitudeIsNotReported) {
 }
 
 TEST(Format, PercentReadsAtAGlance) {
-    EXPECT_EQ(format_percent(10300), "+10,300%");
-    EXPECT_EQ(format_percent(-4.25), "-4.2%");
-    EXPECT_EQ(format_percent(1234567), "+1,234,567%");
-    EXPECT_EQ(format_percent(std::nan("")), "n/a");
+    EXPECT_EQ(reports::format_percent_change(10300), "+10,300%");
+    EXPECT_EQ(reports::format_percent_change(-4.25), "-4.2%");
+    EXPECT_EQ(reports::format_percent_change(1234567), "+1,234,567%");
+    EXPECT_EQ(reports::format_percent_change(std::nan("")), "n/a");
 }
 
 }  // namespace

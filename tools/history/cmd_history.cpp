@@ -13,6 +13,7 @@
 #include "memsoak/history/store.hpp"
 #include "memsoak/history/trend.hpp"
 #include "memsoak/reports/atomic_file.hpp"
+#include "memsoak/reports/compare.hpp"
 #include "memsoak/reports/error.hpp"
 #include "memsoak/reports/json_report.hpp"
 
@@ -159,14 +160,14 @@ int check(const std::vector<std::string>& args) {
                         c.series.kind, c.series.metric, range,
                         history::format_value(c.series.kind, c.before), history::format_value(c.series.kind, c.after),
                         fmt::format("{} ({})", history::format_value(c.series.kind, c.absolute),
-                                    history::format_percent(c.percent)),
+                                    reports::format_percent_change(c.percent)),
                         fmt::format("{:.1e}", c.p_value)});
         if (counts) {
             markdown += fmt::format("- **{}** {} `{}` {}: {} -> {} ({}), commits {}, first bad night {} (change {})\n",
                                     c.series.scenario, c.series.budget, c.series.metric, c.series.kind,
                                     history::format_value(c.series.kind, c.before),
                                     history::format_value(c.series.kind, c.after),
-                                    history::format_percent(c.percent), range, h.nights[c.first_bad].info.time, c.id);
+                                    reports::format_percent_change(c.percent), range, h.nights[c.first_bad].info.time, c.id);
         }
     }
     json["unacknowledged_regressions"] = open;
@@ -210,7 +211,7 @@ int ack(const std::vector<std::string>& args) {
         if (c.id != id) continue;
         store->acknowledge({c.id, c.series, h.nights[c.first_bad].info.time, note, ""});
         std::cout << fmt::format("acknowledged {}: {} at {} ({})\n", c.id, c.series.describe(),
-                                 h.nights[c.first_bad].info.time, history::format_percent(c.percent));
+                                 h.nights[c.first_bad].info.time, reports::format_percent_change(c.percent));
         return kExitPass;
     }
     throw history::Error(fmt::format("{}: no change {} among the change points history check finds now",

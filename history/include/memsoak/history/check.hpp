@@ -71,7 +71,5 @@ std::vector<Change> find_changes(const History& history, const CheckOptions& opt
 
 // The unit-aware text of a value of `kind`: "16.0 MiB", "2.1 KiB/h", "120 items".
 std::string format_value(const std::string& kind, double value);
-// "+10,300%", "-4.2%", "n/a".
-std::string format_percent(double percent);
 
 }  // namespace memsoak::history
