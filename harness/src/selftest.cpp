@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "memsoak/harness/error.hpp"
+#include "memsoak/harness/outcome_words.hpp"
 
 namespace memsoak::harness {
 namespace {
@@ -64,18 +65,6 @@ std::vector<Group> plan_groups(const SelftestOptions& options) {
     return groups;
 }
 
-std::string describe_exit(const SuiteEntry& entry) {
-    switch (entry.outcome) {
-        case Outcome::crashed: return fmt::format("crashed (signal {})", entry.signal);
-        case Outcome::interrupted: return "interrupted";
-        case Outcome::bad_input: return fmt::format("bad input (exit code {})", entry.exit_code);
-        case Outcome::internal_error: return fmt::format("internal error (exit code {})", entry.exit_code);
-        case Outcome::pass:
-        case Outcome::fail: break;
-    }
-    return std::string(to_string(entry.outcome));
-}
-
 const BudgetResult* budget_named(const RunResult& result, std::string_view name) {
     for (const BudgetResult& budget : result.budgets) {
         if (budget.budget == name) return &budget;
@@ -95,7 +84,7 @@ SelftestRun assess(const Group& group, const SuiteEntry& entry, const SelftestOp
     run.report = entry.report;
     run.log = entry.log;
     if (entry.outcome != Outcome::pass && entry.outcome != Outcome::fail) {
-        run.problem = describe_exit(entry);
+        run.problem = outcome_words(entry);
         return run;
     }
     if (entry.report.empty()) {

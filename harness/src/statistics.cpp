@@ -194,6 +194,7 @@ Growth fit_growth(std::span<const double> hours, std::span<const double> values,
     growth.slope_per_hour = estimate.slope;
     growth.ci_low_per_hour = estimate.ci_low;
     growth.ci_high_per_hour = estimate.ci_high;
+    growth.confidence = confidence;
     growth.intercept = std::isnan(estimate.slope) ? kNaN : theil_sen_intercept(x, y, estimate.slope);
     growth.p_value = mann_kendall(y).p_value;
     growth.significant = !std::isnan(estimate.slope) && growth.p_value < alpha;

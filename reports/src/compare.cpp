@@ -5,7 +5,6 @@
 #include <map>
 #include <tuple>
 
-#include <fmt/color.h>
 #include <fmt/format.h>
 
 #include "memsoak/harness/units.hpp"
@@ -71,8 +70,9 @@ Change compare_growth(LimitComparison& row, const CompareOptions& options, doubl
             return fmt::format("{}..{}", text::rate_of(g.ci_low_per_hour, row.metric),
                                text::rate_of(g.ci_high_per_hour, row.metric));
         };
-        return fmt::format("growth {} -> {}, 95% intervals {} and {} apart by more than {}",
+        return fmt::format("growth {} -> {}, {} intervals {} and {} apart by more than {}",
                            text::rate_of(base.slope_per_hour, row.metric),
+                           text::confidence_level(base.confidence),
                            text::rate_of(cand.slope_per_hour, row.metric),
                            interval(base), interval(cand), text::rate_of(tolerance, row.metric));
     };
@@ -401,90 +401,6 @@ std::string_view to_string(Change change) {
         case Change::not_compared: return "not compared";
     }
     return "unknown";
-}
-
-void print_comparison(std::ostream& out, const Comparison& comparison, const TerminalStyle& style) {
-    const auto paint = [&](const std::string& text, fmt::terminal_color color) {
-        return style.color ? fmt::format(fmt::fg(color), "{}", text) : text;
-    };
-    const auto status_cell = [&](Change change) -> std::pair<std::string, std::string> {
-        switch (change) {
-            case Change::regressed: return {"REGRESSED", paint("REGRESSED", fmt::terminal_color::red)};
-            case Change::improved: return {"improved", paint("improved", fmt::terminal_color::green)};
-            case Change::same: return {"same", "same"};
-            case Change::not_compared: return {"n/a", "n/a"};
-        }
-        return {"", ""};
-    };
-    for (const ScenarioComparison& s : comparison.scenarios) {
-        out << fmt::format("{} (seed {}): baseline {}, candidate {}\n", s.scenario, s.candidate.info.seed,
-                           s.baseline_file, s.candidate_file);
-        for (const std::string& note : s.notes) out << "  note: " << note << "\n";
-        if (!s.incomplete.empty()) out << "  " << paint(s.incomplete, fmt::terminal_color::red) << "\n";
-        using Row = std::vector<std::string>;
-        std::vector<Row> rows{{"budget", "limit", "baseline", "candidate", "change", "%", "growth", "status"}};
-        for (const LimitComparison& l : s.limits) {
-            const double change = l.candidate.measured - l.baseline.measured;
-            const std::string growth =
-                l.baseline.growth && l.candidate.growth
-                    ? fmt::format("{} -> {}", text::rate_of(l.baseline.growth->slope_per_hour, l.metric),
-                                  text::rate_of(l.candidate.growth->slope_per_hour, l.metric))
-                    : "-";
-            rows.push_back({l.budget, text::limit_label(l.candidate), text::in_unit(l.baseline.measured, l.kind),
-                            text::in_unit(l.candidate.measured, l.kind), text::signed_in_unit(change, l.kind),
-                            format_percent_change(percent_change(l)), growth, status_cell(l.overall()).first});
-        }
-        std::vector<std::size_t> widths(rows[0].size(), 0);
-        for (const Row& row : rows) {
-            for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-        }
-        for (std::size_t r = 0; r < rows.size(); ++r) {
-            std::string line = "  ";
-            for (std::size_t c = 0; c + 1 < rows[r].size(); ++c) {
-                line += rows[r][c] + std::string(widths[c] - rows[r][c].size() + 2, ' ');
-            }
-            line += r == 0 ? rows[r].back() : status_cell(s.limits[r - 1].overall()).second;
-            out << line << "\n";
-            if (r > 0 && s.limits[r - 1].overall() == Change::regressed) {
-                out << std::string(widths[0] + 4, ' ') << s.limits[r - 1].reason << "\n";
-            }
-        }
-        out << "\n";
-    }
-    for (const std::string& file : comparison.only_in_baseline) {
-        out << "not compared, only in the baseline: " << file << "\n";
-    }
-    for (const std::string& file : comparison.only_in_candidate) {
-        out << "not compared, only in the candidate: " << file << "\n";
-    }
-    const CompareOptions& o = comparison.options;
-    out << fmt::format("tolerances: peak max({}, {:g}%), count max({}, {:g}%), growth max({}, {:g}%) between the "
-                       "95% intervals\n",
-                       harness::format_bytes(o.peak_tolerance_bytes), o.relative_tolerance * 100,
-                       text::count(o.items_tolerance), o.relative_tolerance * 100,
-                       harness::format_size_rate(o.growth_tolerance_per_hour), o.relative_tolerance * 100);
-    const std::size_t regressions = comparison.regressions();
-    const std::size_t regressed_scenarios = static_cast<std::size_t>(
-        std::count_if(comparison.scenarios.begin(), comparison.scenarios.end(),
-                      [](const ScenarioComparison& s) { return s.regressions() > 0; }));
-    const std::size_t compared = comparison.scenarios.size();
-    const std::string scenarios = fmt::format("{} scenario{}", compared, compared == 1 ? "" : "s");
-    const std::size_t unpaired = comparison.unpaired();
-    const std::string unpaired_words =
-        fmt::format("{} report{} not compared", unpaired, unpaired == 1 ? "" : "s");
-    if (regressions == 0 && unpaired > 0 && !comparison.options.allow_unpaired) {
-        out << "compare: " << paint(unpaired_words, fmt::terminal_color::red) << " (" << scenarios
-            << " compared, no regression; --allow-unpaired accepts this)\n";
-    } else if (regressions == 0) {
-        out << "compare: " << paint("no regression", fmt::terminal_color::green) << " (" << scenarios
-            << " compared" << (unpaired > 0 ? "; " + unpaired_words + ", allowed" : std::string()) << ")\n";
-    } else {
-        out << "compare: "
-            << paint(fmt::format("{} regression{}", regressions, regressions == 1 ? "" : "s"),
-                     fmt::terminal_color::red)
-            << fmt::format(" in {} of {}{}\n", regressed_scenarios, scenarios,
-                           unpaired > 0 ? "; " + unpaired_words : std::string());
-    }
 }
 
 }  // namespace memsoak::reports

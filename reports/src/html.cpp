@@ -14,6 +14,7 @@
 #include "memsoak/harness/heap_sample.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/json_report.hpp"
+#include "memsoak/harness/outcome_words.hpp"
 #include "text_format.hpp"
 
 namespace memsoak::reports {
@@ -126,7 +127,7 @@ std::string badge(Verdict verdict) {
 
 std::string outcome_badge(const harness::SuiteEntry& entry) {
     const char* css = entry.outcome == harness::Outcome::pass ? "pass" : "fail";
-    return fmt::format(R"(<span class="badge {}">{}</span>)", css, html_escape(text::outcome_words(entry)));
+    return fmt::format(R"(<span class="badge {}">{}</span>)", css, html_escape(harness::outcome_words(entry)));
 }
 
 // Letters, digits, '-' and '_' only, so that any name can be an id and a fragment.

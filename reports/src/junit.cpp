@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "memsoak/reports/json_report.hpp"
+#include "memsoak/harness/outcome_words.hpp"
 #include "text_format.hpp"
 
 namespace memsoak::reports {
@@ -219,7 +220,7 @@ std::string render_suite_junit(const SuiteReport& suite) {
             suites.push_back(run_suite_element(*run.result, name));
             if (ended_badly && !run.result->info.interrupted) {
                 suites.back().error(name, "run", std::string(harness::to_string(run.entry.outcome)),
-                                    text::outcome_words(run.entry), fmt::format("log: {}", run.entry.log.string()));
+                                    harness::outcome_words(run.entry), fmt::format("log: {}", run.entry.log.string()));
             }
             continue;
         }
@@ -228,7 +229,7 @@ std::string render_suite_junit(const SuiteReport& suite) {
         failed.seconds = run.entry.wall_seconds;
         failed.property("scenario_file", run.entry.scenario.string());
         failed.error(name, "run", std::string(harness::to_string(run.entry.outcome)),
-                     fmt::format("{}: {}", text::outcome_words(run.entry), run.report_problem),
+                     fmt::format("{}: {}", harness::outcome_words(run.entry), run.report_problem),
                      run.entry.log.empty() ? "" : fmt::format("log: {}", run.entry.log.string()));
         suites.push_back(std::move(failed));
     }

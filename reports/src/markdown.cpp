@@ -5,6 +5,7 @@
 #include "memsoak/harness/retention_probe.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/json_report.hpp"
+#include "memsoak/harness/outcome_words.hpp"
 #include "text_format.hpp"
 
 namespace memsoak::reports {
@@ -151,7 +152,7 @@ std::string render_suite_markdown(const SuiteReport& suite) {
         }
         const bool passed = run.entry.outcome == harness::Outcome::pass;
         out += row({markdown_escape(text::run_name(run.entry)),
-                    (passed ? "✅ " : "❌ ") + markdown_escape(text::outcome_words(run.entry)),
+                    (passed ? "✅ " : "❌ ") + markdown_escape(harness::outcome_words(run.entry)),
                     failed.empty() ? "-" : markdown_escape(fmt::format("{}", fmt::join(failed, ", "))),
                     markdown_escape(virtual_time), markdown_escape(text::wall_seconds(run.entry.wall_seconds))});
     }

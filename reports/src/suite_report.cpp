@@ -6,7 +6,6 @@
 #include <fstream>
 #include <iterator>
 
-#include <fmt/color.h>
 #include <fmt/format.h>
 
 #include "memsoak/engine/input_file.hpp"
@@ -14,7 +13,6 @@
 #include "memsoak/harness/scenario.hpp"
 #include "memsoak/reports/error.hpp"
 #include "memsoak/reports/json_report.hpp"
-#include "text_format.hpp"
 
 namespace memsoak::reports {
 namespace {
@@ -257,41 +255,6 @@ int suite_report_exit_code(const SuiteReport& report) {
         entries.push_back(absent);
     }
     return harness::suite_exit_code(entries);
-}
-
-void print_suite_summary(std::ostream& out, const SuiteReport& report, const fs::path& folder,
-                         const TerminalStyle& style) {
-    std::string scope = fmt::format("{} scenario{}", report.runs.size(), report.runs.size() == 1 ? "" : "s");
-    if (report.shard_count > 1) {
-        scope += fmt::format(" of {} planned; shard{} {} of {}", report.planned_runs,
-                             report.shards.size() == 1 ? "" : "s", fmt::join(report.shards, ","), report.shard_count);
-    }
-    out << fmt::format("suite {} ({}), reports in {}\n", report.suite_name, scope, folder.string());
-    for (const SuiteRun& run : report.runs) {
-        std::string detail;
-        if (run.result) {
-            const harness::RunInfo& info = run.result->info;
-            detail = fmt::format("{} virtual in {} ({})", text::virtual_duration(info.virtual_elapsed),
-                                 text::wall_seconds(info.wall_seconds), text::acceleration(info.acceleration));
-            for (const auto& budget : run.result->budgets) {
-                if (budget.verdict == harness::Verdict::fail) detail += fmt::format("; {} failed", budget.budget);
-            }
-        } else {
-            detail = run.report_problem;
-        }
-        if (run.entry.signal != 0) detail += fmt::format("; killed by signal {}", run.entry.signal);
-        const std::string outcome{harness::to_string(run.entry.outcome)};
-        const bool good = run.entry.outcome == harness::Outcome::pass;
-        const fmt::text_style colour = fmt::fg(good ? fmt::terminal_color::green : fmt::terminal_color::red);
-        // Padding is computed on the plain word so that colour codes do not shift the columns.
-        const std::string padding(outcome.size() < 14 ? 14 - outcome.size() : 0, ' ');
-        out << fmt::format("  {:<28} {}{}  {}\n", text::run_name(run.entry),
-                           style.color ? fmt::format(colour, "{}", outcome) : outcome, padding, detail);
-    }
-    for (std::size_t shard : missing_shards(report)) {
-        out << fmt::format("  shard {}/{} is missing: its runs did not report\n", shard, report.shard_count);
-    }
-    out << fmt::format("suite verdict: {}\n", suite_report_exit_code(report) == 0 ? "pass" : "fail");
 }
 
 }  // namespace memsoak::reports

@@ -16,6 +16,8 @@
 #include "memsoak/harness/heap_sample.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/json_report.hpp"
+#include "terminal_table.hpp"
+#include "text_format.hpp"
 
 namespace memsoak::reports {
 namespace {
@@ -26,6 +28,10 @@ using harness::LimitKind;
 using harness::LimitResult;
 using harness::RunResult;
 using harness::Verdict;
+using terminal::Cell;
+using terminal::Printer;
+using terminal::Row;
+using terminal::column_widths;
 
 // Components listed under "growth by component": the largest growers say where to look; the rest is noise.
 constexpr std::size_t kTopAttributions = 3;
@@ -33,47 +39,9 @@ constexpr std::size_t kTopAttributions = 3;
 // application runs for days, and a breach within a week of uptime is worth a line.
 constexpr double kProjectionHorizonHours = 7 * 24;
 
-// One table cell; a cell with a foreground colour is painted when colour is on. Padding is computed on the
-// unpainted text so that escape sequences do not shift the columns.
-struct Cell {
-    std::string text;
-    fmt::text_style style{};
-};
-using Row = std::vector<Cell>;
-
-class Printer {
-public:
-    Printer(std::ostream& out, const TerminalStyle& style) : out_(out), style_(style) {}
-
-    std::string paint(const std::string& text, const fmt::text_style& style) const {
-        if (!style_.color || !style.has_foreground()) return text;
-        return fmt::format(style, "{}", text);
-    }
-
-    void line(const std::string& text) { out_ << text << '\n'; }
-
-    // Columns are separated by two spaces; the last column is not padded, so no line ends in blanks.
-    void row(const Row& cells, const std::vector<std::size_t>& widths, std::size_t indent) {
-        std::string text(indent, ' ');
-        for (std::size_t c = 0; c < cells.size(); ++c) {
-            text += paint(cells[c].text, cells[c].style);
-            if (c + 1 < cells.size()) text.append(widths[c] - cells[c].text.size() + 2, ' ');
-        }
-        line(text);
-    }
-
-private:
-    std::ostream& out_;
-    const TerminalStyle& style_;
-};
-
-std::vector<std::size_t> column_widths(const std::vector<Row>& rows) {
-    std::vector<std::size_t> widths;
-    for (const Row& row : rows) {
-        widths.resize(std::max(widths.size(), row.size()), 0);
-        for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].text.size());
-    }
-    return widths;
+// The slope of the limit's metric: bytes per hour, or items per hour for a count; "-" without a fit.
+std::string growth_rate(const LimitResult& limit) {
+    return limit.growth ? text::rate_of(limit.growth->slope_per_hour, limit.metric) : "-";
 }
 
 Cell verdict_cell(Verdict verdict) {
@@ -85,75 +53,17 @@ Cell verdict_cell(Verdict verdict) {
     return {"UNKNOWN", {}};
 }
 
-// 71400 -> "71,400".
-std::string group_thousands(long long value) {
-    std::string digits = std::to_string(value < 0 ? -value : value);
-    for (std::size_t i = digits.size(); i > 3; i -= 3) digits.insert(i - 3, ",");
-    return value < 0 ? "-" + digits : digits;
-}
-
-// Three significant digits, as a speed-up is only that precise from run to run: 71404.9 -> "71,400", 52.34 -> "52.3".
-std::string format_acceleration(double acceleration) {
-    if (!std::isfinite(acceleration) || acceleration <= 0) return "n/a";
-    const int digits = static_cast<int>(std::floor(std::log10(acceleration))) + 1;
-    if (digits >= 3) {
-        const double unit = std::pow(10.0, digits - 3);
-        return group_thousands(std::llround(std::round(acceleration / unit) * unit));
-    }
-    return fmt::format("{:.{}f}", acceleration, 3 - digits);
-}
-
-// "71,400x"; "n/a" alone when the run stopped before virtual time advanced (not "n/ax").
-std::string format_speedup(double acceleration) {
-    const std::string factor = format_acceleration(acceleration);
-    return factor == "n/a" ? factor : factor + "x";
-}
-
-std::string format_count(double count) {
-    return std::isfinite(count) ? group_thousands(std::llround(count)) : "n/a";
-}
-
-// A value of a limit's metric in the limit's unit: bytes, bytes per hour or items.
-std::string format_in_unit(double value, LimitKind kind) {
-    switch (kind) {
-        case LimitKind::peak: return harness::format_bytes(value);
-        case LimitKind::growth: return harness::format_size_rate(value);
-        case LimitKind::items: return format_count(value);
-    }
-    return "n/a";
-}
-
-// The slope of the limit's metric: bytes per hour, or items per hour for a count.
-std::string format_growth(const LimitResult& limit) {
-    if (!limit.growth) return "-";
-    const double slope = limit.growth->slope_per_hour;
-    if (limit.kind != LimitKind::items) return harness::format_size_rate(slope);
-    return std::isfinite(slope) ? fmt::format("{:.1f} items/h", slope) : "n/a";
-}
-
-// Runs of a day or two are spoken of in hours, as scenarios name them ("24h", "30h"); longer ones in days ("30d").
-std::string format_virtual(harness::VirtualDuration d) {
-    if (d < std::chrono::hours(24) || d >= std::chrono::hours(48)) return engine::format_duration(d);
-    const auto hours = std::chrono::floor<std::chrono::hours>(d);
-    const harness::VirtualDuration rest = d - hours;
-    return fmt::format("{}h{}", hours.count(), rest.count() == 0 ? "" : engine::format_duration(rest));
-}
-
-std::string format_wall_seconds(double seconds) {
-    return std::isfinite(seconds) ? fmt::format("{:.2f} s", seconds) : "n/a";
-}
-
 void print_header(Printer& p, const RunResult& result) {
     const harness::RunInfo& info = result.info;
     p.line(fmt::format("memsoak: {} (seed {}, {})", info.scenario_name, info.seed, info.scenario_file));
-    p.line(fmt::format("{} virtual in {}: {}, allocator {}", format_virtual(info.virtual_elapsed),
-                       format_wall_seconds(info.wall_seconds), format_speedup(info.acceleration),
+    p.line(fmt::format("{} virtual in {}: {}, allocator {}", text::virtual_duration(info.virtual_elapsed),
+                       text::wall_seconds(info.wall_seconds), text::acceleration(info.acceleration),
                        info.allocator));
     if (!info.leaks.empty()) p.line(fmt::format("leaky behaviour switched on: {}", fmt::join(info.leaks, ", ")));
     if (!info.injected.empty()) p.line(fmt::format("injected leaks: {}", fmt::join(info.injected, ", ")));
     if (info.interrupted || !info.stop_reason.empty()) {
-        p.line(fmt::format("stopped after {} of {}: {}", format_virtual(info.virtual_elapsed),
-                           format_virtual(info.virtual_duration),
+        p.line(fmt::format("stopped after {} of {}: {}", text::virtual_duration(info.virtual_elapsed),
+                           text::virtual_duration(info.virtual_duration),
                            info.stop_reason.empty() ? "interrupted" : info.stop_reason));
     }
     for (const std::string& warning : info.warnings) p.line("warning: " + warning);
@@ -173,10 +83,10 @@ void print_budgets(Printer& p, const RunResult& result) {
         }
         rows.push_back({{budget.budget},
                         verdict_cell(budget.verdict),
-                        {fmt::format("{} {}", harness::to_string(limit->kind), limit->metric)},
-                        {format_in_unit(limit->measured, limit->kind)},
-                        {format_in_unit(limit->limit, limit->kind)},
-                        {format_growth(*limit)}});
+                        {text::limit_label(*limit)},
+                        {text::in_unit(limit->measured, limit->kind)},
+                        {text::in_unit(limit->limit, limit->kind)},
+                        {growth_rate(*limit)}});
     }
     const std::vector<std::size_t> widths = column_widths(rows);
     // Why a budget failed goes under its row, aligned with the verdict column.

@@ -46,10 +46,12 @@ std::string rate_of(double per_hour, const std::string& metric) {
     return harness::format_size_rate(per_hour);
 }
 
+std::string confidence_level(double confidence) { return fmt::format("{:g}%", confidence * 100); }
+
 std::string growth_with_interval(const harness::LimitResult& limit) {
     if (!limit.growth) return "-";
     const harness::Growth& g = *limit.growth;
-    return fmt::format("{} (95% CI {}..{})", rate_of(g.slope_per_hour, limit.metric),
+    return fmt::format("{} ({} CI {}..{})", rate_of(g.slope_per_hour, limit.metric), confidence_level(g.confidence),
                        rate_of(g.ci_low_per_hour, limit.metric), rate_of(g.ci_high_per_hour, limit.metric));
 }
 
@@ -109,20 +111,6 @@ std::string acceleration(double factor) {
 std::string run_name(const harness::SuiteEntry& entry) {
     const std::string scenario = entry.scenario.stem().string();
     return entry.seed ? fmt::format("{} (seed {})", scenario, *entry.seed) : scenario;
-}
-
-std::string outcome_words(const harness::SuiteEntry& entry) {
-    using harness::Outcome;
-    switch (entry.outcome) {
-        case Outcome::pass: return "pass";
-        case Outcome::fail: return "budget failed";
-        case Outcome::bad_input: return fmt::format("bad input (exit {})", entry.exit_code);
-        case Outcome::internal_error: return fmt::format("internal error (exit {})", entry.exit_code);
-        case Outcome::interrupted:
-            return entry.signal != 0 ? fmt::format("interrupted (signal {})", entry.signal) : "interrupted";
-        case Outcome::crashed: return fmt::format("crashed (signal {})", entry.signal);
-    }
-    return "unknown";
 }
 
 }  // namespace memsoak::reports::text

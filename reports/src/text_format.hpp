@@ -19,7 +19,10 @@ std::string signed_in_unit(double change, harness::LimitKind kind);
 // A growth rate of a metric: bytes per hour, or items per hour for a ".items" metric; "n/a" for NaN.
 std::string rate_of(double per_hour, const std::string& metric);
 
-// "9.2 MiB/h (95% CI 9.2 MiB/h..9.2 MiB/h)"; "-" without a fit.
+// A confidence interval's level as people write it: 0.95 -> "95%", 0.9 -> "90%".
+std::string confidence_level(double confidence);
+
+// "9.2 MiB/h (95% CI 9.2 MiB/h..9.2 MiB/h)", at the fit's own level; "-" without a fit.
 std::string growth_with_interval(const harness::LimitResult& limit);
 
 // "peak engine.status_display.bytes".
@@ -50,8 +53,5 @@ std::string acceleration(double factor);
 
 // The run's name for people: the scenario, and its seed when a suite ran a list of seeds.
 std::string run_name(const harness::SuiteEntry& entry);
-
-// How a suite run ended, for people: "pass", "budget failed", "crashed (signal 11)", "bad input (exit 2)".
-std::string outcome_words(const harness::SuiteEntry& entry);
 
 }  // namespace memsoak::reports::text

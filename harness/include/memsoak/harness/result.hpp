@@ -53,6 +53,9 @@ struct Growth {
     double mean_rate_per_hour = 0;  // (end level - start level) / the hours between them
     double tail_rate_per_hour = 0;  // (end level - level at the run's midpoint) / the hours between them
     double rise = 0;                // end level - the median of the window's first 3 points
+    // The interval's level (JudgeOptions::confidence), for renderers to name it. Not in the report's JSON (the
+    // schema stays as it is): a report read back has the default.
+    double confidence = 0.95;
 };
 
 // A limit set from the fixed engine's own behaviour (harness/calibration.hpp): the null distribution of the judged
