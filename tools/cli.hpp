@@ -68,12 +68,16 @@ std::vector<OutputFile> output_files(const boost::program_options::variables_map
 std::filesystem::path default_ledger_for(const std::filesystem::path& scenario);
 // "os,allocator" -> layers; throws UsageError naming the bad layer.
 std::vector<harness::Layer> parse_layers(const std::string& text);
-// --seed N: digits only, below 2^64; throws UsageError naming the option.
-std::uint64_t parse_seed(const std::string& text);
 // --OPTION N: digits only, from `least` to `most`; throws UsageError "--OPTION: expected a whole number from L to M,
-// got ...". Read as text: boost would read "-1" as 2^64 - 1 for an unsigned option.
+// got ...". Every integer option is read with it, as text: boost would read "-1" as 2^64 - 1 for an unsigned option.
+// `option` is the name without dashes ("seeds").
 std::uint64_t parse_whole_number(const std::string& option, const std::string& text, std::uint64_t least,
                                  std::uint64_t most);
+// parse_whole_number of --OPTION when given, else `fallback`.
+std::uint64_t whole_number_option(const boost::program_options::variables_map& vm, const std::string& option,
+                                  std::uint64_t fallback, std::uint64_t least, std::uint64_t most);
+// --seed N: a whole number from 0 to 2^64 - 1.
+std::uint64_t parse_seed(const std::string& text);
 // --max-rss SIZE: a positive size with its unit ("512 MiB"); a bare number is refused, not read as bytes. Throws
 // UsageError naming the option.
 double parse_max_rss(const std::string& text);

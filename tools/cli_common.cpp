@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <limits>
 #include <csignal>
 #include <cstring>
 #include <fmt/format.h>
@@ -266,25 +267,35 @@ int exit_code_for(const harness::RunResult& result) {
     return result.verdict == harness::Verdict::fail ? kExitBudgetFailed : kExitPass;
 }
 
-// boost's lexical_cast reads "-1" as 2^64 - 1 for an unsigned option, so the seed is read here: digits only.
-std::uint64_t parse_seed(const std::string& text) {
-    std::uint64_t seed = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seed);
-    if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
-        throw UsageError(fmt::format("--seed: expected a non-negative integer below 2^64, got \"{}\"", text));
-    }
-    return seed;
+namespace {
+
+// The upper bound as people read it: 2^64 - 1 rather than its twenty digits.
+std::string bound_text(std::uint64_t most) {
+    return most == std::numeric_limits<std::uint64_t>::max() ? std::string("2^64 - 1") : std::to_string(most);
 }
 
+}  // namespace
+
+// boost's lexical_cast reads "-1" as 2^64 - 1 for an unsigned option, so whole numbers are read here: digits only.
 std::uint64_t parse_whole_number(const std::string& option, const std::string& text, std::uint64_t least,
                                  std::uint64_t most) {
     std::uint64_t value = 0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < least || value > most) {
-        throw UsageError(fmt::format("--{}: expected a whole number from {} to {}, got \"{}\"", option, least, most,
-                                     text));
+        throw UsageError(fmt::format("--{}: expected a whole number from {} to {}, got \"{}\"", option, least,
+                                     bound_text(most), text));
     }
     return value;
+}
+
+std::uint64_t whole_number_option(const boost::program_options::variables_map& vm, const std::string& option,
+                                  std::uint64_t fallback, std::uint64_t least, std::uint64_t most) {
+    if (!vm.count(option)) return fallback;
+    return parse_whole_number(option, vm[option].as<std::string>(), least, most);
+}
+
+std::uint64_t parse_seed(const std::string& text) {
+    return parse_whole_number("seed", text, 0, std::numeric_limits<std::uint64_t>::max());
 }
 
 double parse_max_rss(const std::string& text) {

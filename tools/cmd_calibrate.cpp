@@ -154,12 +154,9 @@ int calibrate_command(const std::vector<std::string>& args) {
     }
     const po::variables_map vm = parse(args, options, positional);
     if (!vm.count("input")) throw UsageError("missing the suite or scenario files to calibrate");
-    const std::size_t seeds = vm.count("seeds") ? parse_whole_number("seeds", vm["seeds"].as<std::string>(), 2, kMaxSeeds)
-                                                : kDefaultSeeds;
-    const std::uint64_t first_seed =
-        vm.count("first-seed") ? parse_whole_number("first-seed", vm["first-seed"].as<std::string>(), 0, 1ULL << 62)
-                               : kDefaultFirstSeed;
-    const std::size_t jobs = vm.count("jobs") ? parse_whole_number("jobs", vm["jobs"].as<std::string>(), 1, 64) : 2;
+    const std::size_t seeds = whole_number_option(vm, "seeds", kDefaultSeeds, 2, kMaxSeeds);
+    const std::uint64_t first_seed = whole_number_option(vm, "first-seed", kDefaultFirstSeed, 0, 1ULL << 62);
+    const std::size_t jobs = whole_number_option(vm, "jobs", 2, 1, 64);
     const bool quiet = vm.count("quiet") > 0;
 
     const std::vector<fs::path> files = scenario_files(vm["input"].as<std::vector<std::string>>());

@@ -4,8 +4,6 @@
 #include <stdlib.h>
 
 #include <cerrno>
-#include <charconv>
-#include <cmath>
 #include <cstring>
 #include <exception>
 #include <filesystem>
@@ -14,7 +12,6 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "cli.hpp"
 #include "memsoak/harness/diagnosis.hpp"
@@ -24,11 +21,11 @@
 #include "memsoak/harness/suite.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/atomic_file.hpp"
+#include "memsoak/reports/fixcheck_report.hpp"
 #include "memsoak/reports/json_report.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
-using Json = nlohmann::json;
 
 namespace memsoak::cli {
 namespace {
@@ -58,99 +55,25 @@ void run_side(Side& side, const fs::path& scenario, const std::optional<std::uin
     side.entry = entries.front();
 }
 
-std::string format_value(double value, const std::string& unit) {
-    return unit == "bytes_per_hour" ? harness::format_size_rate(value) : harness::format_bytes(value);
-}
-
-std::string format_percent(double percent) {
-    return std::isfinite(percent) ? fmt::format("{:.1f}%", percent) : "n/a";
-}
-
-std::vector<std::string> failed_budgets(const harness::RunResult& result) {
-    std::vector<std::string> failed;
-    for (const harness::BudgetResult& budget : result.budgets) {
-        if (budget.verdict == harness::Verdict::fail) failed.push_back(budget.budget);
-    }
-    return failed;
-}
-
-std::string describe_verdict(const harness::RunResult& result) {
-    const std::vector<std::string> failed = failed_budgets(result);
-    if (failed.empty()) return std::string(harness::to_string(result.verdict));
-    return fmt::format("{} ({})", harness::to_string(result.verdict), fmt::join(failed, ", "));
-}
-
-Json side_to_json(const Side& side) {
-    return {{"report", side.entry.report.string()},
-            {"verdict", harness::to_string(side.result.verdict)},
-            {"failed_budgets", failed_budgets(side.result)}};
-}
-
-Json number_or_null(double value) { return std::isfinite(value) ? Json(value) : Json(nullptr); }
-
-void print_table(std::ostream& out, const std::vector<harness::FixMeasure>& measures) {
-    std::vector<std::vector<std::string>> rows{{"measure", "with leaks", "fixed", "saving", "reduction"}};
-    for (const harness::FixMeasure& m : measures) {
-        rows.push_back({m.name, format_value(m.with_leaks, m.unit), format_value(m.fixed, m.unit),
-                        format_value(m.saving, m.unit), format_percent(m.percent)});
-    }
-    print_aligned(out, rows);
-}
-
-}  // namespace
-
-int fixcheck_command(const std::vector<std::string>& args) {
-    po::options_description options("memsoak fixcheck SCENARIO [options]");
-    options.add_options()
-        ("help,h", "show this help")
-        ("scenario", po::value<std::string>(), "the scenario file (JSON)")
-        ("leak", po::value<std::vector<std::string>>()->composing(),
-         "a study issue to switch on in the leaky run, issue-1 .. issue-5 (repeatable; default: every issue the "
-         "scenario checks)")
-        ("seed", po::value<std::string>(), "override the scenario's seed (both runs use it; a non-negative integer)")
-        ("measure", po::value<std::string>(), "layers both runs sample (default os,allocator,engine)")
-        ("ledger", po::value<std::string>(), "the budget ledger (default: budgets.json beside the scenario)")
-        ("out,o", po::value<std::string>(), "write the comparison as JSON here (atomically)")
-        ("work-dir", po::value<std::string>(),
-         "keep both runs' reports and logs here (default: a temporary folder, removed afterwards)")
-        ("quiet,q", "print nothing but errors");
-    po::positional_options_description positional;
-    positional.add("scenario", 1);
-    if (wants_help(args)) {
-        std::cout << options
-                  << "\nRuns the scenario twice, each in its own process: with the leaks switched on, and with every\n"
-                     "fix. Reports peak RSS, final live bytes and the growth rates of live bytes and of the resident\n"
-                     "set (at the purged checkpoints) for both, with the saving and the reduction in percent.\n"
-                     "Exit codes: 0 the run with leaks failed and the fixed run passed, 1 otherwise, 2 bad usage or\n"
-                     "input, 3 internal error, 130/143 interrupted.\n";
-        return kExitPass;
-    }
-    const po::variables_map vm = parse(args, options, positional);
-    if (!vm.count("scenario")) throw UsageError("missing the scenario file");
-    const fs::path scenario_file = vm["scenario"].as<std::string>();
-    const harness::Scenario scenario = harness::load_scenario(scenario_file);
-
+// The leaks the leaky run switches on: --leak, or every study issue the scenario checks.
+std::vector<std::string> leaks_to_switch_on(const po::variables_map& vm, const harness::Scenario& scenario,
+                                            const fs::path& scenario_file) {
+    if (vm.count("leak")) return vm["leak"].as<std::vector<std::string>>();
     std::vector<std::string> leaks;
-    if (vm.count("leak")) {
-        leaks = vm["leak"].as<std::vector<std::string>>();
-    } else {
-        for (const std::string& budget : scenario.budgets) {
-            if (budget.starts_with("issue-")) leaks.push_back(budget);
-        }
-        if (leaks.empty()) {
-            throw UsageError(fmt::format("{} checks no study issue: name the leaks to switch on with --leak",
-                                         scenario_file.string()));
-        }
+    for (const std::string& budget : scenario.budgets) {
+        if (budget.starts_with("issue-")) leaks.push_back(budget);
     }
-    std::vector<std::string> common;
-    if (vm.count("measure")) {
-        common.insert(common.end(), {"--measure", vm["measure"].as<std::string>()});
+    if (leaks.empty()) {
+        throw UsageError(fmt::format("{} checks no study issue: name the leaks to switch on with --leak",
+                                     scenario_file.string()));
     }
-    if (vm.count("ledger")) common.insert(common.end(), {"--ledger", vm["ledger"].as<std::string>()});
-    std::optional<std::uint64_t> seed;
-    if (vm.count("seed")) seed = parse_seed(vm["seed"].as<std::string>());
-    // Both runs' checks, before either starts: what the leaky run would refuse (an unknown leak, a missing ledger,
-    // a broken CSV) is refused now rather than after the fixed run's soak.
+    return leaks;
+}
+
+// Both runs' checks, before either starts: what the leaky run would refuse (an unknown leak, a missing ledger, a
+// broken CSV) is refused now rather than after the fixed run's soak.
+void check_both_runs(const po::variables_map& vm, const fs::path& scenario_file,
+                     const std::optional<std::uint64_t>& seed, const std::vector<std::string>& leaks) {
     RunRequest request;
     request.scenario_file = scenario_file;
     if (vm.count("ledger")) request.ledger_file = vm["ledger"].as<std::string>();
@@ -158,37 +81,41 @@ int fixcheck_command(const std::vector<std::string>& args) {
     request.leaks = leaks;
     if (vm.count("measure")) request.layers = parse_layers(vm["measure"].as<std::string>());
     check_outputs_spare_inputs(output_files(vm), prepare_run(request).inputs);
+}
 
+// The two sides' arguments: what both pass (--measure, --ledger), and --leak for each leak on the leaky side.
+std::pair<Side, Side> make_sides(const po::variables_map& vm, const std::vector<std::string>& leaks) {
+    std::vector<std::string> common;
+    if (vm.count("measure")) common.insert(common.end(), {"--measure", vm["measure"].as<std::string>()});
+    if (vm.count("ledger")) common.insert(common.end(), {"--ledger", vm["ledger"].as<std::string>()});
     Side with_leaks{"with-leaks", common, {}, {}};
     for (const std::string& leak : leaks) with_leaks.run_args.insert(with_leaks.run_args.end(), {"--leak", leak});
-    Side fixed{"fixed", common, {}, {}};
+    return {std::move(with_leaks), Side{"fixed", common, {}, {}}};
+}
 
-    const bool temporary = !vm.count("work-dir");
-    fs::path work_dir;
-    if (temporary) {
+// --work-dir, created when missing; or a new temporary folder.
+fs::path make_work_dir(const po::variables_map& vm) {
+    if (!vm.count("work-dir")) {
         std::string pattern = (fs::temp_directory_path() / "memsoak-fixcheck-XXXXXX").string();
         if (::mkdtemp(pattern.data()) == nullptr) {
             throw harness::Error(fmt::format("{}: cannot create a work folder: {}", pattern, std::strerror(errno)));
         }
-        work_dir = pattern;
-    } else {
-        work_dir = vm["work-dir"].as<std::string>();
-        std::error_code ec;
-        fs::create_directories(work_dir, ec);
-        if (ec || !fs::is_directory(work_dir)) {
-            throw UsageError(fmt::format("--work-dir {}: expected a folder that exists or can be created{}",
-                                         work_dir.string(), ec ? ": " + ec.message() : ""));
-        }
+        return pattern;
     }
-    // The temporary folder goes however this ends, an error included.
-    const std::unique_ptr<const fs::path, void (*)(const fs::path*)> remove_temporary(
-        temporary ? &work_dir : nullptr, [](const fs::path* folder) {
-            std::error_code ec;
-            fs::remove_all(*folder, ec);
-        });
+    const fs::path work_dir = vm["work-dir"].as<std::string>();
+    std::error_code ec;
+    fs::create_directories(work_dir, ec);
+    if (ec || !fs::is_directory(work_dir)) {
+        throw UsageError(fmt::format("--work-dir {}: expected a folder that exists or can be created{}",
+                                     work_dir.string(), ec ? ": " + ec.message() : ""));
+    }
+    return work_dir;
+}
 
-    // The two runs are separate processes, so running them side by side changes neither one's memory. Both
-    // sides' errors are caught, so that the thread is joined before any is rethrown.
+// The two runs are separate processes, so running them side by side changes neither one's memory. Both sides'
+// errors are caught, so that the thread is joined before any is rethrown.
+void run_both_sides(Side& with_leaks, Side& fixed, const fs::path& scenario_file,
+                    const std::optional<std::uint64_t>& seed, const fs::path& work_dir) {
     std::exception_ptr leaky_failure;
     std::exception_ptr fixed_failure;
     std::thread leaky_thread([&] {
@@ -206,48 +133,92 @@ int fixcheck_command(const std::vector<std::string>& args) {
     leaky_thread.join();
     if (fixed_failure) std::rethrow_exception(fixed_failure);
     if (leaky_failure) std::rethrow_exception(leaky_failure);
-    for (Side* side : {&with_leaks, &fixed}) {
-        if (side->entry.outcome == harness::Outcome::interrupted) return 128 + g_stop_signal.load();
-        if (side->entry.report.empty()) {
-            throw harness::Error(fmt::format("the {} run of {} wrote no report ({}); see {}", side->name,
-                                             scenario_file.string(), harness::to_string(side->entry.outcome),
-                                             side->entry.log.string()));
-        }
-        side->result = reports::load_report(side->entry.report);
-    }
+}
 
-    const std::vector<harness::FixMeasure> measures = harness::compare_fix(with_leaks.result, fixed.result);
-    const bool flipped =
-        with_leaks.result.verdict == harness::Verdict::fail && fixed.result.verdict == harness::Verdict::pass;
+// Reads a side's report; false when the side was interrupted (there is nothing to compare then).
+bool load_side_report(Side& side, const fs::path& scenario_file) {
+    if (side.entry.outcome == harness::Outcome::interrupted) return false;
+    if (side.entry.report.empty()) {
+        throw harness::Error(fmt::format("the {} run of {} wrote no report ({}); see {}", side.name,
+                                         scenario_file.string(), harness::to_string(side.entry.outcome),
+                                         side.entry.log.string()));
+    }
+    side.result = reports::load_report(side.entry.report);
+    return true;
+}
+
+const char* const kFixcheckHelp =
+    "\nRuns the scenario twice, each in its own process: with the leaks switched on, and with every\n"
+    "fix. Reports peak RSS, final live bytes and the growth rates of live bytes and of the resident\n"
+    "set (at the purged checkpoints) for both, with the saving and the reduction in percent.\n"
+    "Exit codes: 0 the run with leaks failed and the fixed run passed, 1 otherwise, 2 bad usage or\n"
+    "input, 3 internal error, 130/143 interrupted.\n";
+
+po::options_description fixcheck_options() {
+    po::options_description options("memsoak fixcheck SCENARIO [options]");
+    options.add_options()
+        ("help,h", "show this help")
+        ("scenario", po::value<std::string>(), "the scenario file (JSON)")
+        ("leak", po::value<std::vector<std::string>>()->composing(),
+         "a study issue to switch on in the leaky run, issue-1 .. issue-5 (repeatable; default: every issue the "
+         "scenario checks)")
+        ("seed", po::value<std::string>(), "override the scenario's seed (both runs use it; a non-negative integer)")
+        ("measure", po::value<std::string>(), "layers both runs sample (default os,allocator,engine)")
+        ("ledger", po::value<std::string>(), "the budget ledger (default: budgets.json beside the scenario)")
+        ("out,o", po::value<std::string>(), "write the comparison as JSON here (atomically)")
+        ("work-dir", po::value<std::string>(),
+         "keep both runs' reports and logs here (default: a temporary folder, removed afterwards)")
+        ("quiet,q", "print nothing but errors");
+    return options;
+}
+
+}  // namespace
+
+int fixcheck_command(const std::vector<std::string>& args) {
+    const po::options_description options = fixcheck_options();
+    po::positional_options_description positional;
+    positional.add("scenario", 1);
+    if (wants_help(args)) {
+        std::cout << options << kFixcheckHelp;
+        return kExitPass;
+    }
+    const po::variables_map vm = parse(args, options, positional);
+    if (!vm.count("scenario")) throw UsageError("missing the scenario file");
+    reports::FixcheckResult result;
+    result.scenario_file = vm["scenario"].as<std::string>();
+    const harness::Scenario scenario = harness::load_scenario(result.scenario_file);
+    result.scenario_name = scenario.name;
+    result.leaks = leaks_to_switch_on(vm, scenario, result.scenario_file);
+    std::optional<std::uint64_t> seed;
+    if (vm.count("seed")) seed = parse_seed(vm["seed"].as<std::string>());
+    check_both_runs(vm, result.scenario_file, seed, result.leaks);
+    auto [with_leaks, fixed] = make_sides(vm, result.leaks);
+
+    const bool temporary = !vm.count("work-dir");
+    const fs::path work_dir = make_work_dir(vm);
+    // The temporary folder goes however this ends, an error included.
+    const std::unique_ptr<const fs::path, void (*)(const fs::path*)> remove_temporary(
+        temporary ? &work_dir : nullptr, [](const fs::path* folder) {
+            std::error_code ec;
+            fs::remove_all(*folder, ec);
+        });
+    run_both_sides(with_leaks, fixed, result.scenario_file, seed, work_dir);
+    for (Side* side : {&with_leaks, &fixed}) {
+        if (!load_side_report(*side, result.scenario_file)) return 128 + g_stop_signal.load();
+    }
+    result.with_leaks_report = with_leaks.entry.report;
+    result.fixed_report = fixed.entry.report;
+    result.with_leaks = std::move(with_leaks.result);
+    result.fixed = std::move(fixed.result);
+    result.measures = harness::compare_fix(result.with_leaks, result.fixed);
     if (vm.count("out")) {
-        Json rows = Json::array();
-        for (const harness::FixMeasure& m : measures) {
-            rows.push_back({{"name", m.name},
-                            {"unit", m.unit},
-                            {"with_leaks", number_or_null(m.with_leaks)},
-                            {"fixed", number_or_null(m.fixed)},
-                            {"saving", number_or_null(m.saving)},
-                            {"percent", number_or_null(m.percent)}});
-        }
-        const Json document = {{"schema_version", 1},
-                               {"scenario", scenario_file.string()},
-                               {"seed", with_leaks.result.info.seed},
-                               {"leaks", leaks},
-                               {"with_leaks", side_to_json(with_leaks)},
-                               {"fixed", side_to_json(fixed)},
-                               {"verdict_flips", flipped},
-                               {"measures", std::move(rows)}};
-        reports::write_file_atomically(vm["out"].as<std::string>(), document.dump(1) + "\n");
+        reports::write_file_atomically(vm["out"].as<std::string>(), reports::fixcheck_to_json(result).dump(1) + "\n");
     }
     if (!vm.count("quiet")) {
-        std::cout << fmt::format("memsoak fixcheck: {} (seed {}), {} switched on vs every fix\n\n", scenario.name,
-                                 with_leaks.result.info.seed, fmt::join(leaks, ", "));
-        print_table(std::cout, measures);
-        std::cout << fmt::format("\nwith leaks: {}; fixed: {}\n", describe_verdict(with_leaks.result),
-                                 describe_verdict(fixed.result));
+        reports::print_fixcheck(std::cout, result);
         if (!temporary) std::cout << "reports and logs: " << work_dir.string() << '\n';
     }
-    return flipped ? kExitPass : kExitBudgetFailed;
+    return result.verdict_flips() ? kExitPass : kExitBudgetFailed;
 }
 
 }  // namespace memsoak::cli

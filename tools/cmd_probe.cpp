@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -28,16 +27,6 @@ namespace fs = std::filesystem;
 
 namespace memsoak::cli {
 namespace {
-
-std::size_t parse_rounds(const std::string& text) {
-    std::size_t rounds = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), rounds);
-    // A t-interval needs two rounds; more than 1000 is a typo, not a measurement.
-    if (text.empty() || error != std::errc() || end != text.data() + text.size() || rounds < 2 || rounds > 1000) {
-        throw UsageError(fmt::format("--rounds: expected an integer from 2 to 1000, got \"{}\"", text));
-    }
-    return rounds;
-}
 
 double parse_threshold(const std::string& text) {
     try {
@@ -97,7 +86,8 @@ int probe_command(const std::vector<std::string>& args) {
     }
     const po::variables_map vm = parse(args, options, positional);
     if (!vm.count("scenario")) throw UsageError("missing the scenario file");
-    const std::size_t rounds = parse_rounds(vm["rounds"].as<std::string>());
+    // A t-interval needs two rounds; more than 1000 is a typo, not a measurement.
+    const std::size_t rounds = parse_whole_number("rounds", vm["rounds"].as<std::string>(), 2, 1000);
     const double threshold = parse_threshold(vm["threshold"].as<std::string>());
 
     RunRequest request;

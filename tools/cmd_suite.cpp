@@ -1,10 +1,10 @@
 // memsoak suite: every scenario of a suite (or one shard of it), each in its own process, then one summary.
 
 #include <algorithm>
-#include <charconv>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -38,11 +38,11 @@ std::vector<std::uint64_t> parse_seeds(const std::string& text) {
         const std::size_t comma = std::min(text.find(',', start), text.size());
         const std::string item = text.substr(start, comma - start);
         std::uint64_t seed = 0;
-        const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), seed);
-        if (item.empty() || ec != std::errc() || end != item.data() + item.size()) {
-            throw UsageError(fmt::format("--seeds: expected a comma-separated list of seeds (whole numbers >= 0) "
-                                         "such as \"1,2,3\", got \"{}\" in \"{}\"",
-                                         item, text));
+        try {
+            seed = parse_whole_number("seeds", item, 0, std::numeric_limits<std::uint64_t>::max());
+        } catch (const UsageError& e) {
+            throw UsageError(fmt::format("{} in \"{}\" (a comma-separated list of seeds such as \"1,2,3\")",
+                                         e.what(), text));
         }
         if (std::find(seeds.begin(), seeds.end(), seed) != seeds.end()) {
             throw UsageError(fmt::format("--seeds: expected distinct seeds, got {} twice in \"{}\"", seed, text));

@@ -5,7 +5,6 @@
 #include <exception>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/units.hpp"
@@ -13,13 +12,7 @@
 namespace memsoak::harness {
 namespace {
 
-using Json = nlohmann::json;
-
 constexpr double kPage = 4096;
-// Every power run stops once its resident set passes this: far above the process budget's 50 MiB peak, so a run
-// stopped here has already failed it, and a one-page-per-call mmap leak into a 10-a-second action cannot take
-// gigabytes of a shared machine.
-constexpr const char* kPowerMaxRss = "512 MiB";
 
 bool runs_to_the_end(const WorkloadItem& item) {
     return !item.until && !item.count && (item.timing == Timing::every || item.timing == Timing::rate);
@@ -318,73 +311,6 @@ PowerResult run_power(const PowerOptions& options, const std::atomic<bool>* stop
     return result;
 }
 
-nlohmann::json power_to_json(const PowerResult& result, const PowerOptions& options) {
-    Json cells = Json::array();
-    for (const PowerCell& cell : result.cells) {
-        Json rates = Json::array();
-        Json bytes = Json::array();
-        Json true_rates = Json::array();
-        Json caught = Json::array();
-        for (const PowerRate& rate : cell.rates) {
-            const bool measured = rate.run || rate.same_as_previous;
-            rates.push_back({{"requested_per_hour", rate.requested_per_hour},
-                             {"bytes_per_call", rate.bytes_per_call},
-                             {"true_per_hour", rate.true_per_hour},
-                             {"run", rate.run},
-                             {"same_as_previous", rate.same_as_previous},
-                             {"runs", measured ? Json(rate.runs) : Json(nullptr)},
-                             {"caught", measured ? Json(rate.caught) : Json(nullptr)},
-                             {"errors", measured ? Json(rate.errors) : Json(nullptr)}});
-            bytes.push_back(rate.bytes_per_call);
-            true_rates.push_back(rate.true_per_hour);
-            caught.push_back(measured ? Json(rate.caught) : Json(nullptr));
-        }
-        cells.push_back({
-            {"scenario", cell.scenario.string()},
-            {"scenario_name", cell.scenario_name},
-            {"shape", std::string(engine::to_string(cell.shape))},
-            {"action", cell.action},
-            {"calls_per_hour", cell.calls_per_hour},
-            {"bytes_per_call", std::move(bytes)},
-            {"true_rate_per_hour", std::move(true_rates)},
-            {"caught", std::move(caught)},
-            {"detection_limit_per_hour",
-             cell.detection_limit_per_hour ? Json(*cell.detection_limit_per_hour) : Json(nullptr)},
-            {"rates", std::move(rates)},
-            {"problems", cell.problems},
-        });
-    }
-    Json fills = Json::array();
-    for (const PowerFill& fill : result.fills) {
-        fills.push_back({
-            {"scenario", fill.scenario.string()},
-            {"scenario_name", fill.scenario_name},
-            {"bytes_per_tick", fill.bytes_per_tick ? Json(*fill.bytes_per_tick) : Json(nullptr)},
-            {"capacity", fill.capacity},
-            {"runs", fill.runs},
-            {"passed", fill.passed},
-            {"false_alarms", fill.false_alarms},
-            {"errors", fill.errors},
-            {"problems", fill.problems},
-        });
-    }
-    Json shapes = Json::array();
-    for (const engine::LeakShape shape : options.shapes) shapes.push_back(std::string(engine::to_string(shape)));
-    return {
-        {"seeds", options.seeds},
-        {"required", power_required(options.seeds.size())},
-        {"rates", options.rates},
-        {"shapes", std::move(shapes)},
-        {"actions", options.actions},
-        {"run_args", options.run_args},
-        {"max_rss", kPowerMaxRss},
-        {"interrupted", result.interrupted},
-        {"errors", result.errors()},
-        {"cells", std::move(cells)},
-        {"fills", std::move(fills)},
-    };
-}
-
 AaSuiteResult run_aa_suite(const std::filesystem::path& suite_file, const std::vector<std::uint64_t>& seeds,
                            const SuiteOptions& options, std::size_t parallel,
                            const std::atomic<bool>* stop_requested) {
@@ -413,26 +339,6 @@ AaSuiteResult run_aa_suite(const std::filesystem::path& suite_file, const std::v
     result.interrupted = stopped(stop_requested) ||
                          entries.size() < suite.scenarios.size() * seeds.size();
     return result;
-}
-
-nlohmann::json aa_suite_to_json(const AaSuiteResult& result, const std::vector<std::uint64_t>& seeds) {
-    Json failures = Json::array();
-    for (const SuiteEntry& entry : result.entries) {
-        failures.push_back({{"scenario", entry.scenario.string()},
-                            {"seed", entry.seed ? Json(*entry.seed) : Json(nullptr)},
-                            {"outcome", to_string(entry.outcome)},
-                            {"report", entry.report.string()},
-                            {"log", entry.log.string()}});
-    }
-    return {
-        {"suite", result.suite.string()},
-        {"seeds", seeds},
-        {"runs", result.runs},
-        {"false_alarms", result.false_alarms},
-        {"errors", result.errors},
-        {"interrupted", result.interrupted},
-        {"not_passed", std::move(failures)},
-    };
 }
 
 }  // namespace memsoak::harness

@@ -8,15 +8,12 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/outcome_words.hpp"
 
 namespace memsoak::harness {
 namespace {
-
-using Json = nlohmann::json;
 
 // Children that share their arguments: one scenario list, one seed list, one output folder. Each group is run as
 // `parallel` shards by run_suite.
@@ -202,20 +199,6 @@ std::vector<std::vector<SuiteEntry>> run_groups(const std::vector<Group>& groups
     return entries;
 }
 
-Json seconds_or_null(const std::optional<VirtualDuration>& d) {
-    return d ? Json(engine::to_seconds(*d)) : Json(nullptr);
-}
-
-Json detection_summary(std::vector<VirtualDuration> detections) {
-    if (detections.empty()) return nullptr;
-    std::sort(detections.begin(), detections.end());
-    const std::size_t n = detections.size();
-    const double median = (engine::to_seconds(detections[(n - 1) / 2]) + engine::to_seconds(detections[n / 2])) / 2;
-    return {{"min", engine::to_seconds(detections.front())},
-            {"median", median},
-            {"max", engine::to_seconds(detections.back())}};
-}
-
 }  // namespace
 
 std::vector<SelftestCase> default_selftest_cases(const std::filesystem::path& folder, bool engine_measured) {
@@ -318,59 +301,6 @@ std::optional<VirtualDuration> first_detection(const RunResult& run, const Ledge
         if (overall_verdict(judged) == Verdict::fail) return prefix.times.back() - engine::virtual_epoch;
     }
     return std::nullopt;
-}
-
-nlohmann::json selftest_to_json(const SelftestResult& result, const SelftestOptions& options) {
-    Json issues = Json::array();
-    for (const SelftestIssue& issue : result.issues) {
-        issues.push_back({
-            {"issue", issue.issue},
-            {"scenario", issue.scenario.string()},
-            {"leaky",
-             {{"runs", issue.leaky_runs}, {"caught", issue.caught}, {"missed", issue.leaky_runs - issue.caught}}},
-            {"fixed",
-             {{"runs", issue.fixed_runs},
-              {"passed", issue.fixed_passed},
-              {"failed", issue.fixed_runs - issue.fixed_passed}}},
-            {"first_detection_s", detection_summary(issue.detections)},
-        });
-    }
-    Json runs = Json::array();
-    for (const SelftestRun& run : result.runs) {
-        runs.push_back({
-            {"role", to_string(run.role)},
-            {"issue", run.issue},
-            {"scenario", run.scenario.string()},
-            {"seed", run.seed},
-            {"outcome", to_string(run.outcome)},
-            {"failed_budgets", run.failed_budgets},
-            {"ok", run.ok},
-            {"detected_after_s", seconds_or_null(run.detected_after)},
-            {"problem", run.problem},
-            {"report", run.report.string()},
-            {"log", run.log.string()},
-        });
-    }
-    const Json false_alarm_rate =
-        result.aa_runs == 0 ? Json(nullptr)
-                            : Json(static_cast<double>(result.aa_false_alarms) / static_cast<double>(result.aa_runs));
-    return {
-        {"schema_version", kSelftestSchemaVersion},
-        {"passed", result.passed()},
-        {"interrupted", result.interrupted},
-        {"seeds", options.seeds},
-        {"aa_seeds", options.aa_seeds},
-        {"run_args", options.run_args},
-        {"detection_prefixes", options.detection_prefixes},
-        {"issues", std::move(issues)},
-        {"aa",
-         {{"scenario", result.aa_scenario.string()},
-          {"runs", result.aa_runs},
-          {"false_alarms", result.aa_false_alarms},
-          {"errors", result.aa_errors},
-          {"false_alarm_rate", false_alarm_rate}}},
-        {"runs", std::move(runs)},
-    };
 }
 
 std::string_view to_string(SelftestRole role) {

@@ -58,7 +58,7 @@ TEST(CliProbe, FixedEngineExitsZero) {
 TEST(CliProbe, BadRoundsOrThresholdIsBadUsageNamingTheOption) {
     ProcessResult r = run_memsoak({"probe", kDay, "--rounds", "1"});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_NE(r.output.find("--rounds: expected an integer from 2 to 1000, got \"1\""), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("--rounds: expected a whole number from 2 to 1000, got \"1\""), std::string::npos) << r.output;
     r = run_memsoak({"probe", kDay, "--threshold", "fast"});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.output.find("--threshold: expected a size"), std::string::npos) << r.output;

@@ -222,8 +222,8 @@ TEST_F(BadInput, SeedMustBeANonNegativeInteger) {
     const fs::path s = scenario_with_engine("{}");
     // "-1" in particular: read as an unsigned option by boost, it would silently become 2^64 - 1.
     for (const std::string seed : {"-1", "12x", "18446744073709551616"}) {
-        expect_run_refused({s.string(), "--seed", seed}, "memsoak run: --seed: expected a non-negative integer below "
-                                                         "2^64, got \"" + seed + "\"\n(see memsoak run --help)\n");
+        expect_run_refused({s.string(), "--seed", seed}, "memsoak run: --seed: expected a whole number from 0 to "
+                                                         "2^64 - 1, got \"" + seed + "\"\n(see memsoak run --help)\n");
     }
 }
 

@@ -39,7 +39,7 @@ std::string required(const po::variables_map& vm, const char* name, const char* 
 }
 
 int wait_ms(const po::variables_map& vm) {
-    return static_cast<int>(parse_whole_number("--wait", vm["wait"].as<std::string>(), 0, 86400) * 1000);
+    return static_cast<int>(parse_whole_number("wait", vm["wait"].as<std::string>(), 0, 86400) * 1000);
 }
 
 void add_check_options(po::options_description& options) {

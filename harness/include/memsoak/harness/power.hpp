@@ -13,14 +13,17 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "memsoak/engine/leak_injector.hpp"
 #include "memsoak/harness/result.hpp"
 #include "memsoak/harness/scenario.hpp"
 #include "memsoak/harness/suite.hpp"
 
 namespace memsoak::harness {
+
+// Every power run stops once its resident set passes this: far above the process budget's 50 MiB peak, so a run
+// stopped here has already failed it, and a one-page-per-call mmap leak into a 10-a-second action cannot take
+// gigabytes of a shared machine.
+constexpr const char* kPowerMaxRss = "512 MiB";
 
 // An action a leak can be injected into, with how often the scenario runs it.
 struct PowerAction {
@@ -114,8 +117,6 @@ std::optional<double> detection_limit(const std::vector<PowerRate>& rates, std::
 // Throws harness::Error when a scenario cannot be loaded or an action filter names no action of any scenario.
 PowerResult run_power(const PowerOptions& options, const std::atomic<bool>* stop_requested);
 
-nlohmann::json power_to_json(const PowerResult& result, const PowerOptions& options);
-
 // A/A runs of a whole suite: every scenario once per seed, fixed engine; any failed budget is a false alarm.
 struct AaSuiteResult {
     std::filesystem::path suite;
@@ -129,6 +130,5 @@ struct AaSuiteResult {
 AaSuiteResult run_aa_suite(const std::filesystem::path& suite_file, const std::vector<std::uint64_t>& seeds,
                            const SuiteOptions& options, std::size_t parallel,
                            const std::atomic<bool>* stop_requested);
-nlohmann::json aa_suite_to_json(const AaSuiteResult& result, const std::vector<std::uint64_t>& seeds);
 
 }  // namespace memsoak::harness

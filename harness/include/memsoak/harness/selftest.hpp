@@ -13,8 +13,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "memsoak/harness/judge.hpp"
 #include "memsoak/harness/ledger.hpp"
 #include "memsoak/harness/result.hpp"
@@ -103,9 +101,6 @@ SelftestResult run_selftest(const SelftestOptions& options, const std::atomic<bo
 std::optional<VirtualDuration> first_detection(const RunResult& run, const Ledger& ledger,
                                                const std::vector<std::string>& budgets, std::size_t prefixes,
                                                const JudgeOptions& options = {});
-
-// The matrix as JSON (docs/diagnosis.md describes it). Times are in virtual seconds.
-nlohmann::json selftest_to_json(const SelftestResult& result, const SelftestOptions& options);
 
 std::string_view to_string(SelftestRole role);
 
