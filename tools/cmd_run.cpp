@@ -105,9 +105,7 @@ harness::HeapProfileRequest heap_profile_request(const po::variables_map& vm, co
     return request;
 }
 
-}  // namespace
-
-int run_command(const std::vector<std::string>& args) {
+po::options_description run_options_description() {
     po::options_description options("memsoak run SCENARIO [options]");
     options.add_options()
         ("help,h", "show this help")
@@ -148,15 +146,16 @@ int run_command(const std::vector<std::string>& args) {
         ("no-probe", "when a whole-process limit fails, do not probe each action's retained bytes")
         ("calibrating", "a calibration run (memsoak calibrate): the ledger's calibrated limits are not applied")
         ("quiet,q", "print nothing but errors");
-    po::positional_options_description positional;
-    positional.add("scenario", 1);
-    if (wants_help(args)) {
-        std::cout << options << "\nRuns one scenario in virtual time and judges its budgets.\n"
-                     "Exit codes: 0 every budget passed, 1 a budget failed, 2 bad usage or input, 3 internal error,\n"
-                     "130/143 interrupted by SIGINT/SIGTERM (a partial report is still written).\n";
-        return kExitPass;
-    }
-    const po::variables_map vm = parse(args, options, positional);
+    return options;
+}
+
+const char* const kRunHelp =
+    "\nRuns one scenario in virtual time and judges its budgets.\n"
+    "Exit codes: 0 every budget passed, 1 a budget failed, 2 bad usage or input, 3 internal error,\n"
+    "130/143 interrupted by SIGINT/SIGTERM (a partial report is still written).\n";
+
+// The scenario, ledger, seed, leaks, injections and layers the command line names; checked by prepare_run.
+RunRequest run_request(const po::variables_map& vm) {
     if (!vm.count("scenario") && vm.count("heap-profile")) {
         throw UsageError(fmt::format("missing the scenario file (--heap-profile took \"{}\" for its interval: give the "
                                      "scenario first, or write --heap-profile=INTERVAL)",
@@ -171,6 +170,111 @@ int run_command(const std::vector<std::string>& args) {
     if (vm.count("inject")) request.injections = vm["inject"].as<std::vector<std::string>>();
     request.layers = parse_layers(vm["measure"].as<std::string>());
     request.calibrating = vm.count("calibrating") > 0;
+    return request;
+}
+
+// --heap-sample=PERIOD, under memsoak-tcmalloc only: its sampling period set in the environment (the process
+// re-executes itself when it was not).
+void enable_heap_sampling(const po::variables_map& vm, const std::vector<std::string>& args,
+                          harness::RunOptions& run_options) {
+    if (vm.count("heap-profile")) throw UsageError("--heap-sample: not with --heap-profile (one profiler a run)");
+    const std::string text = vm["heap-sample"].as<std::string>();
+    double period = 0;
+    try {
+        period = harness::parse_size(text);
+    } catch (const harness::Error& e) {
+        throw UsageError(fmt::format("--heap-sample: {}", e.what()));
+    }
+    if (!(period >= 1 && period <= 1024.0 * 1024 * 1024)) {
+        throw UsageError(fmt::format("--heap-sample: expected a period from 1 byte to 1 GiB, got \"{}\"", text));
+    }
+    if (harness::allocator_name() != "tcmalloc") {
+        throw UsageError(fmt::format("--heap-sample needs tcmalloc's sampled heap: run memsoak-tcmalloc (this "
+                                     "memsoak's allocator is {})",
+                                     harness::allocator_name()));
+    }
+    ensure_tcmalloc_environment(static_cast<std::size_t>(period), args);
+    run_options.heap_sample = true;
+}
+
+// --heap-profile or --heap-sample, checked and set up before the run.
+void enable_heap_profiling(const po::variables_map& vm, const std::vector<std::string>& args,
+                           const harness::Scenario& scenario, const std::optional<fs::path>& out,
+                           harness::RunOptions& run_options) {
+    if (vm.count("heap-profile")) {
+        run_options.heap_profile = heap_profile_request(vm, scenario, out);
+        ensure_tcmalloc_environment(0, args);  // its automatic dumps off: they would print on stderr
+    }
+    if (vm.count("heap-sample")) {
+        enable_heap_sampling(vm, args, run_options);
+    } else if (vm.count("collapsed")) {
+        throw UsageError("--collapsed: only with --heap-sample");
+    }
+}
+
+// Where the collapsed growth stacks go: --collapsed, else beside --out; nowhere without either.
+std::optional<fs::path> collapsed_output(const po::variables_map& vm, const std::optional<fs::path>& out) {
+    if (vm.count("collapsed")) return fs::path(vm["collapsed"].as<std::string>());
+    if (out) return collapsed_file_for(*out);
+    return std::nullopt;
+}
+
+// Every file this run writes, the collapsed stacks included, checked together before any work.
+void check_run_outputs(const po::variables_map& vm, const std::optional<fs::path>& collapsed,
+                       const std::vector<fs::path>& inputs) {
+    std::vector<OutputFile> outputs = output_files(vm);
+    if (collapsed) {
+        outputs.push_back({"collapsed", *collapsed});
+        check_output_files(outputs);
+    }
+    check_outputs_spare_inputs(outputs, inputs);
+}
+
+// The line that allocates what stays, when no component explains a whole-process failure: virtual time makes the
+// same scenario and seed reproduce it under memsoak-tcmalloc in seconds.
+void attribute_unexplained_growth(const po::variables_map& vm, const RunSetup& setup, const RunRequest& request,
+                                  const std::optional<fs::path>& out, const std::optional<fs::path>& collapsed,
+                                  harness::RunResult& result) {
+    if (vm.count("no-attribution") || vm.count("calibrating")) return;
+    const std::string trigger = attribution_trigger(result);
+    if (trigger.empty()) return;
+    AttributionRerun rerun;
+    rerun.scenario = request.scenario_file;
+    rerun.seed = setup.scenario.seed;
+    rerun.leaks = request.leaks;
+    if (vm.count("inject")) rerun.injections = vm["inject"].as<std::vector<std::string>>();
+    rerun.ledger = setup.inputs.at(1);  // prepare_run lists the scenario, then its ledger
+    rerun.measure = vm["measure"].as<std::string>();
+    if (vm.count("max-rss")) rerun.max_rss = vm["max-rss"].as<std::string>();
+    if (out) rerun.collapsed_file = collapsed;
+    result.heap_profile = rerun_under_tcmalloc(rerun);
+    result.heap_profile->trigger = trigger;
+}
+
+// The JSON report and the other formats, each rendered from the same result.
+void write_run_reports(const po::variables_map& vm, const std::optional<fs::path>& out,
+                       const harness::RunResult& result) {
+    if (out) reports::write_file_atomically(*out, reports::to_json(result).dump(1) + "\n");
+    const std::pair<const char*, std::string (*)(const harness::RunResult&)> renderings[] = {
+        {"html", reports::render_run_html}, {"junit", reports::render_run_junit},
+        {"markdown", reports::render_run_markdown}};
+    for (const auto& [option, render] : renderings) {
+        if (vm.count(option)) reports::write_file_atomically(vm[option].as<std::string>(), render(result));
+    }
+}
+
+}  // namespace
+
+int run_command(const std::vector<std::string>& args) {
+    const po::options_description options = run_options_description();
+    po::positional_options_description positional;
+    positional.add("scenario", 1);
+    if (wants_help(args)) {
+        std::cout << options << kRunHelp;
+        return kExitPass;
+    }
+    const po::variables_map vm = parse(args, options, positional);
+    const RunRequest request = run_request(vm);
     harness::RunOptions run_options;
     run_options.layers = request.layers;
     run_options.leaks = request.leaks;
@@ -178,51 +282,12 @@ int run_command(const std::vector<std::string>& args) {
     if (vm.count("heap-profile-dir") && !vm.count("heap-profile")) {
         throw UsageError("--heap-profile-dir: only with --heap-profile");
     }
-
     RunSetup setup = prepare_run(request);
-    const harness::Scenario& scenario = setup.scenario;
-    const fs::path& ledger_file = setup.inputs.at(1);  // prepare_run lists the scenario, then its ledger
     std::optional<fs::path> out;
     if (vm.count("out")) out = vm["out"].as<std::string>();
-    if (vm.count("heap-profile")) {
-        run_options.heap_profile = heap_profile_request(vm, scenario, out);
-        ensure_tcmalloc_environment(0, args);  // its automatic dumps off: they would print on stderr
-    }
-    if (vm.count("heap-sample")) {
-        if (vm.count("heap-profile")) throw UsageError("--heap-sample: not with --heap-profile (one profiler a run)");
-        const std::string text = vm["heap-sample"].as<std::string>();
-        double period = 0;
-        try {
-            period = harness::parse_size(text);
-        } catch (const harness::Error& e) {
-            throw UsageError(fmt::format("--heap-sample: {}", e.what()));
-        }
-        if (!(period >= 1 && period <= 1024.0 * 1024 * 1024)) {
-            throw UsageError(fmt::format("--heap-sample: expected a period from 1 byte to 1 GiB, got \"{}\"", text));
-        }
-        if (harness::allocator_name() != "tcmalloc") {
-            throw UsageError(fmt::format("--heap-sample needs tcmalloc's sampled heap: run memsoak-tcmalloc (this "
-                                         "memsoak's allocator is {})",
-                                         harness::allocator_name()));
-        }
-        ensure_tcmalloc_environment(static_cast<std::size_t>(period), args);
-        run_options.heap_sample = true;
-    } else if (vm.count("collapsed")) {
-        throw UsageError("--collapsed: only with --heap-sample");
-    }
-    std::optional<fs::path> collapsed;
-    if (vm.count("collapsed")) {
-        collapsed = vm["collapsed"].as<std::string>();
-    } else if (out) {
-        collapsed = collapsed_file_for(*out);
-    }
-    // Every file this run writes, the collapsed stacks included, checked together before any work.
-    std::vector<OutputFile> outputs = output_files(vm);
-    if (collapsed) {
-        outputs.push_back({"collapsed", *collapsed});
-        check_output_files(outputs);
-    }
-    check_outputs_spare_inputs(outputs, setup.inputs);
+    enable_heap_profiling(vm, args, setup.scenario, out, run_options);
+    const std::optional<fs::path> collapsed = collapsed_output(vm, out);
+    check_run_outputs(vm, collapsed, setup.inputs);
     if (vm.count("no-probe")) run_options.probe_on_failure = false;
     run_options.injected = setup.injected;
     const bool quiet = vm.count("quiet") > 0;
@@ -233,37 +298,12 @@ int run_command(const std::vector<std::string>& args) {
     harness::RunResult result = harness::run_scenario(setup.scenario, setup.ledger, *setup.target, run_options);
     progress.finish();
     stamp_tool(result);
-
     if (run_options.heap_sample && result.heap_profile && collapsed && !result.heap_collapsed.empty()) {
         reports::write_file_atomically(*collapsed, result.heap_collapsed);
         result.heap_profile->collapsed_file = collapsed->string();
     }
-    // The line that allocates what stays, when no component explains a whole-process failure: virtual time makes
-    // the same scenario and seed reproduce it under memsoak-tcmalloc in seconds.
-    if (!vm.count("no-attribution") && !vm.count("calibrating")) {
-        if (const std::string trigger = attribution_trigger(result); !trigger.empty()) {
-            AttributionRerun rerun;
-            rerun.scenario = request.scenario_file;
-            rerun.seed = scenario.seed;
-            rerun.leaks = run_options.leaks;
-            if (vm.count("inject")) rerun.injections = vm["inject"].as<std::vector<std::string>>();
-            rerun.ledger = ledger_file;
-            rerun.measure = vm["measure"].as<std::string>();
-            if (vm.count("max-rss")) rerun.max_rss = vm["max-rss"].as<std::string>();
-            if (out) rerun.collapsed_file = collapsed;
-            result.heap_profile = rerun_under_tcmalloc(rerun);
-            result.heap_profile->trigger = trigger;
-        }
-    }
-
-    if (out) reports::write_file_atomically(*out, reports::to_json(result).dump(1) + "\n");
-    // The other formats, each rendered from the same result as the JSON report.
-    const std::pair<const char*, std::string (*)(const harness::RunResult&)> renderings[] = {
-        {"html", reports::render_run_html}, {"junit", reports::render_run_junit},
-        {"markdown", reports::render_run_markdown}};
-    for (const auto& [option, render] : renderings) {
-        if (vm.count(option)) reports::write_file_atomically(vm[option].as<std::string>(), render(result));
-    }
+    attribute_unexplained_growth(vm, setup, request, out, collapsed, result);
+    write_run_reports(vm, out, result);
     if (!quiet) {
         reports::print_summary(std::cout, result, reports::TerminalStyle{reports::should_use_color(STDOUT_FILENO)});
     }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <functional>
 #include <map>
 #include <span>
 #include <fmt/format.h>
@@ -259,100 +260,135 @@ void check_run_setup(const Scenario& scenario, const Ledger& ledger, Target& tar
     check_limit_metrics(scenario, ledger, make_samplers(options, target));
 }
 
-RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& target, const RunOptions& options) {
-    check_budgets_in_ledger(scenario, ledger);
+namespace {
 
-    RunResult result;
-    RunInfo& info = result.info;
+// What is known of a run before its first event: the scenario, the allocator, the host, the warnings.
+RunInfo describe_run(const Scenario& scenario, const Ledger& ledger, const RunOptions& options) {
+    RunInfo info;
     info.scenario_name = scenario.name;
     info.scenario_file = scenario.file;
     info.seed = scenario.seed;
     info.virtual_duration = scenario.duration;
     info.warmup = scenario.warmup;
     info.level_window = workload_cycle(scenario);
-    JudgeOptions judge_options = options.judge;
-    judge_options.level_window = info.level_window;
     info.leaks = options.leaks;
     info.injected = options.injected;
     info.allocator = std::string(allocator_name());
     info.host = host_name();
     info.started_at = utc_now_iso8601();
     info.warnings = scenario_warnings(scenario, ledger);
+    return info;
+}
 
-    std::vector<std::unique_ptr<Sampler>> samplers = make_samplers(options, target);
-    for (const auto& sampler : samplers) info.layers.emplace_back(to_string(sampler->layer()));
-    check_limit_metrics(scenario, ledger, samplers);
-    const auto expected_samples =
-        static_cast<std::size_t>(scenario.duration / scenario.sample_interval) + 1;
-    Recorder recorder(std::move(samplers), expected_samples);
+// The soak loop: the workload, the sampling and the heap profiles on one scheduler, and what stops it early.
+class SoakLoop {
+public:
+    SoakLoop(const Scenario& scenario, Target& target, const RunOptions& options,
+             std::vector<std::unique_ptr<Sampler>> samplers)
+        : scenario_(scenario),
+          options_(options),
+          recorder_(std::move(samplers), static_cast<std::size_t>(scenario.duration / scenario.sample_interval) + 1),
+          scheduler_(scenario.seed),
+          purging_(scenario.purge_interval.count() > 0 && wants(options, Layer::allocator)),
+          rss_sampled_(wants(options, Layer::os)) {
+        schedule_workload(scheduler_, scenario, target);
+        if (options.heap_sample) heap_sampler_.emplace();
+        wall_start_ = WallClock::now();
+        // Sampling is registered after the workload, so at equal times it sees the workload's effect.
+        // No window end: run_until(end) is inclusive, so the last sample lands exactly at the scenario's end.
+        scheduler_.every(scenario.sample_interval, engine::virtual_epoch, std::nullopt, std::nullopt,
+                         [this](VirtualTime now) { sample(now); });
+        if (options.heap_profile) schedule_heap_profiles();
+    }
 
-    Scheduler scheduler(scenario.seed);
-    schedule_workload(scheduler, scenario, target);
+    // Runs to the scenario's end, or until --max-rss or a signal stops it; fills the run's times and stop reason.
+    RunOutcome run(RunInfo& info) {
+        const RunOutcome outcome = scheduler_.run_until(engine::virtual_epoch + scenario_.duration, [&] {
+            return rss_exceeded_ || (options_.stop_requested != nullptr &&
+                                     options_.stop_requested->load(std::memory_order_relaxed));
+        });
+        if (heap_profiler_) {
+            if (last_profile_ != outcome.reached) heap_profiler_->dump("memsoak end of run");
+            heap_profiler_->stop();
+        }
+        info.wall_seconds = std::chrono::duration<double>(WallClock::now() - wall_start_).count();
+        info.virtual_elapsed = outcome.reached - engine::virtual_epoch;
+        info.acceleration = info.wall_seconds > 0 ? engine::to_seconds(info.virtual_elapsed) / info.wall_seconds : 0;
+        if (rss_exceeded_) {
+            info.stop_reason = fmt::format("resident set exceeded --max-rss {:.0f} bytes", *options_.max_rss_bytes);
+        } else if (outcome.stopped_early) {
+            info.interrupted = true;
+            info.stop_reason = "interrupted by a signal";
+        }
+        return outcome;
+    }
 
-    const VirtualTime end = engine::virtual_epoch + scenario.duration;
-    const bool purging = scenario.purge_interval.count() > 0 && wants(options, Layer::allocator);
-    VirtualTime next_purge = engine::virtual_epoch;
-    bool rss_exceeded = false;
-    const bool rss_sampled = wants(options, Layer::os);
-    std::optional<HeapSampler> heap_sampler;
-    if (options.heap_sample) heap_sampler.emplace();
-    const VirtualTime warmup_end = engine::virtual_epoch + scenario.warmup;
-    const WallClock::time_point wall_start = WallClock::now();
-    // Sampling is registered after the workload, so at equal times it sees the workload's effect.
-    // No window end: run_until(end) is inclusive, so the last sample lands exactly at the scenario's end.
-    scheduler.every(scenario.sample_interval, engine::virtual_epoch, std::nullopt, std::nullopt, [&](VirtualTime now) {
+    bool rss_exceeded() const { return rss_exceeded_; }
+    SampleSeries take_samples() { return recorder_.take(); }
+
+    // The heap's growth sites, from pprof's profiles or the sampled heap; nullopt when neither was asked for.
+    // pprof runs in its own process after the measurement.
+    std::optional<HeapProfileFindings> heap_findings(std::string& collapsed) {
+        std::optional<HeapProfileFindings> findings;
+        if (heap_profiler_) {
+            findings = compare_heap_profiles(*options_.heap_profile, heap_profiler_->profiles(), current_executable());
+        }
+        if (heap_sampler_) findings = heap_sampler_->findings(current_executable(), collapsed);
+        return findings;
+    }
+
+private:
+    void sample(VirtualTime now) {
         bool purged = false;
-        if (purging && now >= next_purge) {
+        if (purging_ && now >= next_purge_) {
             purge_allocator();
             purged = true;
-            next_purge = now + scenario.purge_interval;
+            next_purge_ = now + scenario_.purge_interval;
         }
-        recorder.sample(now, purged);
+        recorder_.sample(now, purged);
         // Right after a purge the sampled heap holds what stays, as the purged sample does.
-        if (heap_sampler && (purged || !purging) && now >= warmup_end) heap_sampler->checkpoint(now);
-        const double rss = recorder.last_rss();
-        if (options.max_rss_bytes) {
+        if (heap_sampler_ && (purged || !purging_) && now >= engine::virtual_epoch + scenario_.warmup) {
+            heap_sampler_->checkpoint(now);
+        }
+        const double rss = recorder_.last_rss();
+        if (options_.max_rss_bytes) {
             // The limit guards the machine whatever is measured: without the os layer the resident set is read here.
-            const double resident = rss_sampled ? rss : static_cast<double>(engine::current_rss_bytes());
-            if (resident > *options.max_rss_bytes) rss_exceeded = true;
+            const double resident = rss_sampled_ ? rss : static_cast<double>(engine::current_rss_bytes());
+            if (resident > *options_.max_rss_bytes) rss_exceeded_ = true;
         }
-        if (options.on_progress) {
-            options.on_progress(Progress{now - engine::virtual_epoch, scenario.duration,
-                                         std::chrono::duration<double>(WallClock::now() - wall_start).count(), rss});
+        if (options_.on_progress) {
+            options_.on_progress(Progress{now - engine::virtual_epoch, scenario_.duration,
+                                          std::chrono::duration<double>(WallClock::now() - wall_start_).count(), rss});
         }
-    });
+    }
 
-    std::optional<HeapProfiler> heap_profiler;
-    std::optional<VirtualTime> last_profile;
-    if (options.heap_profile) {
-        heap_profiler.emplace(*options.heap_profile);
+    void schedule_heap_profiles() {
+        heap_profiler_.emplace(*options_.heap_profile);
         // Registered after sampling, so that at equal times a profile holds what the sample measured.
-        scheduler.every(options.heap_profile->interval, engine::virtual_epoch + scenario.warmup, std::nullopt,
-                        std::nullopt, [&](VirtualTime now) {
-                            heap_profiler->dump("memsoak interval");
-                            last_profile = now;
-                        });
+        scheduler_.every(options_.heap_profile->interval, engine::virtual_epoch + scenario_.warmup, std::nullopt,
+                         std::nullopt, [this](VirtualTime now) {
+                             heap_profiler_->dump("memsoak interval");
+                             last_profile_ = now;
+                         });
     }
 
-    const RunOutcome outcome = scheduler.run_until(end, [&] {
-        return rss_exceeded || (options.stop_requested != nullptr &&
-                                options.stop_requested->load(std::memory_order_relaxed));
-    });
-    if (heap_profiler) {
-        if (last_profile != outcome.reached) heap_profiler->dump("memsoak end of run");
-        heap_profiler->stop();
-    }
-    info.wall_seconds = std::chrono::duration<double>(WallClock::now() - wall_start).count();
-    info.virtual_elapsed = outcome.reached - engine::virtual_epoch;
-    info.acceleration = info.wall_seconds > 0 ? engine::to_seconds(info.virtual_elapsed) / info.wall_seconds : 0;
-    if (rss_exceeded) {
-        info.stop_reason = fmt::format("resident set exceeded --max-rss {:.0f} bytes", *options.max_rss_bytes);
-    } else if (outcome.stopped_early) {
-        info.interrupted = true;
-        info.stop_reason = "interrupted by a signal";
-    }
+    const Scenario& scenario_;
+    const RunOptions& options_;
+    Recorder recorder_;
+    Scheduler scheduler_;
+    const bool purging_;
+    const bool rss_sampled_;
+    VirtualTime next_purge_ = engine::virtual_epoch;
+    bool rss_exceeded_ = false;
+    std::optional<HeapSampler> heap_sampler_;
+    std::optional<HeapProfiler> heap_profiler_;
+    std::optional<VirtualTime> last_profile_;
+    WallClock::time_point wall_start_;
+};
 
-    result.samples = recorder.take();
+// Budgets, attribution, the layer diagnosis and the components filling up, timed as the analysis.
+void analyse_run(RunResult& result, const Scenario& scenario, const Ledger& ledger, Target& target,
+                 const JudgeOptions& judge_options, bool rss_exceeded) {
     const WallClock::time_point judge_start = WallClock::now();
     judge_run(result, ledger, scenario.budgets, judge_options);
     result.attribution = attribute_growth(result.samples, scenario.warmup, component_issues(target), judge_options);
@@ -361,38 +397,61 @@ RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& t
                                        result.budgets);
     result.filling = filling_components(result.samples, scenario.warmup, target.footprint());
     if (rss_exceeded) result.verdict = Verdict::fail;
-    info.analysis_seconds = std::chrono::duration<double>(WallClock::now() - judge_start).count();
-    // pprof runs in its own process after the measurement; its seconds are not the analysis's.
-    if (heap_profiler) {
-        result.heap_profile =
-            compare_heap_profiles(*options.heap_profile, heap_profiler->profiles(), current_executable());
-    }
-    if (heap_sampler) result.heap_profile = heap_sampler->findings(current_executable(), result.heap_collapsed);
-    // After the clocks above: the probe's calls are neither the soak loop's nor the analysis's. Not after a stop:
-    // an interrupted run must end, and one over --max-rss must not grow further.
+    result.info.analysis_seconds = std::chrono::duration<double>(WallClock::now() - judge_start).count();
+}
+
+bool any_failed_limit(const RunResult& result, const std::function<bool(const LimitResult&)>& predicate) {
+    return std::any_of(result.budgets.begin(), result.budgets.end(), [&](const BudgetResult& b) {
+        return std::any_of(b.limits.begin(), b.limits.end(),
+                           [&](const LimitResult& l) { return l.verdict == Verdict::fail && predicate(l); });
+    });
+}
+
+// The retention probe after a failed whole-process limit. Not after a stop: an interrupted run must end, and one
+// over --max-rss must not grow further.
+void probe_after_failure(RunResult& result, Target& target, const Scenario& scenario, const RunOptions& options,
+                         VirtualTime reached) {
     const std::string trigger = process_failure(result.budgets);
-    if (options.probe_on_failure && !trigger.empty() && info.stop_reason.empty()) {
-        ProbeOptions probe;
-        probe.rounds = options.probe_rounds;
-        // When the resident set grew and the heap did not fail (memory the allocator does not see), judge the
-        // actions by the resident set.
-        const auto failed = [&](auto predicate) {
-            return std::any_of(result.budgets.begin(), result.budgets.end(), [&](const BudgetResult& b) {
-                return std::any_of(b.limits.begin(), b.limits.end(),
-                                   [&](const LimitResult& l) { return l.verdict == Verdict::fail && predicate(l); });
-            });
-        };
-        const bool heap_failed = failed([](const LimitResult& l) { return l.metric.starts_with("allocator."); });
-        const bool resident_grew = failed([](const LimitResult& l) {
-            return l.kind == LimitKind::growth && l.metric.starts_with("os.");
-        });
-        probe.read_allocator =
-            wants(options, Layer::allocator) && (heap_failed || !resident_grew || !wants(options, Layer::os));
-        probe.read_os = wants(options, Layer::os);
-        probe.stop_requested = options.stop_requested;
-        result.retention = probe_retention(target, scenario, outcome.reached, probe);
-        result.retention_trigger = trigger;
+    if (!options.probe_on_failure || trigger.empty() || !result.info.stop_reason.empty()) return;
+    ProbeOptions probe;
+    probe.rounds = options.probe_rounds;
+    // When the resident set grew and the heap did not fail (memory the allocator does not see), judge the actions
+    // by the resident set.
+    const bool heap_failed =
+        any_failed_limit(result, [](const LimitResult& l) { return l.metric.starts_with("allocator."); });
+    const bool resident_grew = any_failed_limit(result, [](const LimitResult& l) {
+        return l.kind == LimitKind::growth && l.metric.starts_with("os.");
+    });
+    probe.read_allocator =
+        wants(options, Layer::allocator) && (heap_failed || !resident_grew || !wants(options, Layer::os));
+    probe.read_os = wants(options, Layer::os);
+    probe.stop_requested = options.stop_requested;
+    result.retention = probe_retention(target, scenario, reached, probe);
+    result.retention_trigger = trigger;
+}
+
+}  // namespace
+
+RunResult run_scenario(const Scenario& scenario, const Ledger& ledger, Target& target, const RunOptions& options) {
+    check_budgets_in_ledger(scenario, ledger);
+    RunResult result;
+    result.info = describe_run(scenario, ledger, options);
+    JudgeOptions judge_options = options.judge;
+    judge_options.level_window = result.info.level_window;
+
+    std::vector<std::unique_ptr<Sampler>> samplers = make_samplers(options, target);
+    for (const auto& sampler : samplers) result.info.layers.emplace_back(to_string(sampler->layer()));
+    check_limit_metrics(scenario, ledger, samplers);
+    SoakLoop loop(scenario, target, options, std::move(samplers));
+    const RunOutcome outcome = loop.run(result.info);
+
+    result.samples = loop.take_samples();
+    analyse_run(result, scenario, ledger, target, judge_options, loop.rss_exceeded());
+    // pprof's and the sampled heap's seconds are not the analysis's, nor the probe's calls (after the clocks above).
+    if (std::optional<HeapProfileFindings> findings = loop.heap_findings(result.heap_collapsed)) {
+        result.heap_profile = std::move(findings);
     }
+    probe_after_failure(result, target, scenario, options, outcome.reached);
     return result;
 }
 

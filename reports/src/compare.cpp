@@ -72,8 +72,7 @@ Change compare_growth(LimitComparison& row, const CompareOptions& options, doubl
         };
         return fmt::format("growth {} -> {}, {} intervals {} and {} apart by more than {}",
                            text::rate_of(base.slope_per_hour, row.metric),
-                           text::confidence_level(base.confidence),
-                           text::rate_of(cand.slope_per_hour, row.metric),
+                           text::rate_of(cand.slope_per_hour, row.metric), text::confidence_level(base.confidence),
                            interval(base), interval(cand), text::rate_of(tolerance, row.metric));
     };
     if (cand.significant && cand.ci_low_per_hour > base.ci_high_per_hour + tolerance) {
