@@ -502,6 +502,104 @@ std::uint64_t tick_bytes(const std::vector<Tick>& ticks) {
     return bytes;
 }
 
+// The indicators asked for whose columns the data provides: overlays on the price panel, oscillators each in a
+// panel of its own.
+struct PlottedIndicators {
+    std::vector<const IndicatorSpec*> overlays;
+    std::vector<const IndicatorSpec*> oscillators;
+};
+
+PlottedIndicators plotted_indicators(const ChartData& data, std::span<const std::string> indicators) {
+    PlottedIndicators plotted;
+    for (const std::string& name : indicators) {
+        const IndicatorSpec& spec = find_indicator(name);
+        if (data.provides(spec)) (spec.own_panel ? plotted.oscillators : plotted.overlays).push_back(&spec);
+    }
+    return plotted;
+}
+
+// An indicator's columns as artists of a panel: histograms as bars, the others as lines, and a shaded band
+// between its first and last line when the indicator has one.
+void add_indicator_columns(Axes& axes, const ChartData& data, const IndicatorSpec& spec) {
+    const std::size_t first_line = axes.lines.size();
+    for (const IndicatorColumn& column : spec.columns) {
+        const std::span<const double> values = data.find(column.column)->values;
+        if (column.style == SeriesStyle::histogram) {
+            axes.bars.push_back({std::string(column.column), BarColoring::by_sign, {values.begin(), values.end()}});
+        } else {
+            axes.lines.push_back(
+                {std::string(column.column), std::string(column.legend), column.color, {values.begin(), values.end()}});
+        }
+    }
+    if (spec.shade_band) {
+        axes.bands.push_back({std::string(spec.name), first_line, axes.lines.size() - 1,
+                              with_alpha(spec.columns.front().color, kBandAlpha)});
+    }
+}
+
+// Candles and overlays, over the range of the lows, highs and overlay lines.
+void set_up_price_panel(Axes& price, const ChartData& data, const std::vector<const IndicatorSpec*>& overlays) {
+    price.kind = PanelKind::price;
+    price.candles.open.assign(data.open.begin(), data.open.end());
+    price.candles.high.assign(data.high.begin(), data.high.end());
+    price.candles.low.assign(data.low.begin(), data.low.end());
+    price.candles.close.assign(data.close.begin(), data.close.end());
+    for (const IndicatorSpec* spec : overlays) add_indicator_columns(price, data, *spec);
+    double lo = std::numeric_limits<double>::infinity();
+    double hi = -lo;
+    widen(lo, hi, data.low);
+    widen(lo, hi, data.high);
+    for (const LineArtist& line : price.lines) widen(lo, hi, line.values);
+    std::tie(price.y_min, price.y_max) = padded_range(lo, hi);
+    price.y_ticks = value_ticks(price.y_min, price.y_max, price.box.height, false);
+}
+
+// Volume bars coloured as their candles, from 0 to a little above the largest volume.
+void set_up_volume_panel(Axes& volume, const ChartData& data) {
+    volume.kind = PanelKind::volume;
+    volume.title = "VOLUME";
+    volume.bars.push_back({"volume", BarColoring::by_candle_direction, {data.volume.begin(), data.volume.end()}});
+    double peak_volume = 0.0;
+    for (const double v : data.volume) {
+        if (std::isfinite(v)) peak_volume = std::max(peak_volume, v);
+    }
+    volume.y_min = 0.0;
+    volume.y_max = peak_volume > 0.0 ? peak_volume * (1.0 + kRangeMargin) : 1.0;
+    volume.y_ticks = value_ticks(volume.y_min, volume.y_max, volume.box.height, true);
+}
+
+// An oscillator's columns and levels, over its fixed range (RSI's 0..100) or the range of what it draws.
+void set_up_oscillator_panel(Axes& panel, const ChartData& data, const IndicatorSpec& spec) {
+    panel.kind = PanelKind::oscillator;
+    panel.title = spec.title;
+    panel.levels = spec.levels;
+    add_indicator_columns(panel, data, spec);
+    if (std::isnan(spec.fixed_min)) {
+        double lo = std::numeric_limits<double>::infinity();
+        double hi = -lo;
+        widen(lo, hi, spec.levels);
+        for (const LineArtist& line : panel.lines) widen(lo, hi, line.values);
+        for (const BarArtist& bars : panel.bars) widen(lo, hi, bars.heights);
+        std::tie(panel.y_min, panel.y_max) = padded_range(lo, hi);
+    } else {
+        panel.y_min = spec.fixed_min;
+        panel.y_max = spec.fixed_max;
+    }
+    panel.y_ticks = value_ticks(panel.y_min, panel.y_max, panel.box.height, false);
+}
+
+// "   O 1.00  H 2.00  L 0.50  C 1.50": the last candle, at the price labels' precision and at least cents, after
+// the data's own title (no separator without one); empty without rows.
+std::string last_candle_title(const ChartData& data, const Axes& price) {
+    if (data.time.empty()) return "";
+    const double step = price.y_ticks.size() > 1 ? price.y_ticks[1].position - price.y_ticks[0].position : 1.0;
+    const int decimals = std::max(2, decimals_for(step));
+    const std::size_t last = data.time.size() - 1;
+    return fmt::format("{}O {:.{}f}  H {:.{}f}  L {:.{}f}  C {:.{}f}", data.title.empty() ? "" : "   ",
+                       data.open[last], decimals, data.high[last], decimals, data.low[last], decimals,
+                       data.close[last], decimals);
+}
+
 int checked_width(int width, int height) {
     Figure::check_size(width, height);
     return width;
@@ -522,17 +620,10 @@ Figure::~Figure() = default;
 
 void Figure::plot(const ChartData& data, std::span<const std::string> indicators) {
     check_chart_data(data, indicators);
-    const std::size_t rows = data.time.size();
     times_.assign(data.time.begin(), data.time.end());
-
-    std::vector<const IndicatorSpec*> overlays;
-    std::vector<const IndicatorSpec*> oscillators;
-    for (const std::string& name : indicators) {
-        const IndicatorSpec& spec = find_indicator(name);
-        if (data.provides(spec)) (spec.own_panel ? oscillators : overlays).push_back(&spec);
-    }
-
-    const std::vector<int> heights = panel_heights(height(), oscillators.size());
+    const PlottedIndicators plotted = plotted_indicators(data, indicators);
+    const std::vector<int> heights = panel_heights(height(), plotted.oscillators.size());
+    // Cleared and resized rather than replaced: the figure keeps its panels' storage from plot to plot.
     axes_.clear();
     axes_.resize(heights.size());
     int top = kMarginTop;
@@ -540,85 +631,13 @@ void Figure::plot(const ChartData& data, std::span<const std::string> indicators
         axes_[i].box = {kMarginLeft, top, width() - kMarginLeft - kMarginRight, heights[i]};
         top += heights[i] + kPanelGap;
     }
-    const auto add_columns = [&](Axes& axes, const IndicatorSpec& spec) {
-        const std::size_t first_line = axes.lines.size();
-        for (const IndicatorColumn& column : spec.columns) {
-            const std::span<const double> values = data.find(column.column)->values;
-            if (column.style == SeriesStyle::histogram) {
-                axes.bars.push_back({std::string(column.column), BarColoring::by_sign, {values.begin(), values.end()}});
-            } else {
-                axes.lines.push_back({std::string(column.column),
-                                      std::string(column.legend),
-                                      column.color,
-                                      {values.begin(), values.end()}});
-            }
-        }
-        if (spec.shade_band) {
-            axes.bands.push_back({std::string(spec.name), first_line, axes.lines.size() - 1,
-                                  with_alpha(spec.columns.front().color, kBandAlpha)});
-        }
-    };
-
-    Axes& price = axes_[0];
-    price.kind = PanelKind::price;
-    price.candles.open.assign(data.open.begin(), data.open.end());
-    price.candles.high.assign(data.high.begin(), data.high.end());
-    price.candles.low.assign(data.low.begin(), data.low.end());
-    price.candles.close.assign(data.close.begin(), data.close.end());
-    for (const IndicatorSpec* spec : overlays) add_columns(price, *spec);
-    double lo = std::numeric_limits<double>::infinity();
-    double hi = -lo;
-    widen(lo, hi, data.low);
-    widen(lo, hi, data.high);
-    for (const LineArtist& line : price.lines) widen(lo, hi, line.values);
-    std::tie(price.y_min, price.y_max) = padded_range(lo, hi);
-    price.y_ticks = value_ticks(price.y_min, price.y_max, price.box.height, false);
-
-    Axes& volume = axes_[1];
-    volume.kind = PanelKind::volume;
-    volume.title = "VOLUME";
-    volume.bars.push_back({"volume", BarColoring::by_candle_direction, {data.volume.begin(), data.volume.end()}});
-    double peak_volume = 0.0;
-    for (const double v : data.volume) {
-        if (std::isfinite(v)) peak_volume = std::max(peak_volume, v);
+    set_up_price_panel(axes_[0], data, plotted.overlays);
+    set_up_volume_panel(axes_[1], data);
+    for (std::size_t i = 0; i < plotted.oscillators.size(); ++i) {
+        set_up_oscillator_panel(axes_[2 + i], data, *plotted.oscillators[i]);
     }
-    volume.y_min = 0.0;
-    volume.y_max = peak_volume > 0.0 ? peak_volume * (1.0 + kRangeMargin) : 1.0;
-    volume.y_ticks = value_ticks(volume.y_min, volume.y_max, volume.box.height, true);
-
-    for (std::size_t i = 0; i < oscillators.size(); ++i) {
-        const IndicatorSpec& spec = *oscillators[i];
-        Axes& panel = axes_[2 + i];
-        panel.kind = PanelKind::oscillator;
-        panel.title = spec.title;
-        panel.levels = spec.levels;
-        add_columns(panel, spec);
-        if (std::isnan(spec.fixed_min)) {
-            lo = std::numeric_limits<double>::infinity();
-            hi = -lo;
-            widen(lo, hi, spec.levels);
-            for (const LineArtist& line : panel.lines) widen(lo, hi, line.values);
-            for (const BarArtist& bars : panel.bars) widen(lo, hi, bars.heights);
-            std::tie(panel.y_min, panel.y_max) = padded_range(lo, hi);
-        } else {
-            panel.y_min = spec.fixed_min;
-            panel.y_max = spec.fixed_max;
-        }
-        panel.y_ticks = value_ticks(panel.y_min, panel.y_max, panel.box.height, false);
-    }
-
-    time_ticks_ = make_time_ticks(times_, x_mapping(price, rows));
-
-    title_ = std::string(data.title);
-    if (rows > 0) {
-        // The last candle, at the price labels' precision and at least cents.
-        const double step = price.y_ticks.size() > 1 ? price.y_ticks[1].position - price.y_ticks[0].position : 1.0;
-        const int decimals = std::max(2, decimals_for(step));
-        const std::size_t last = rows - 1;
-        title_ +=
-            fmt::format("{}O {:.{}f}  H {:.{}f}  L {:.{}f}  C {:.{}f}", title_.empty() ? "" : "   ", data.open[last],
-                        decimals, data.high[last], decimals, data.low[last], decimals, data.close[last], decimals);
-    }
+    time_ticks_ = make_time_ticks(times_, x_mapping(axes_[0], rows()));
+    title_ = std::string(data.title) + last_candle_title(data, axes_[0]);
 }
 
 void Figure::render() {
