@@ -69,6 +69,33 @@ const BudgetResult* budget_named(const RunResult& result, std::string_view name)
     return nullptr;
 }
 
+// The budgets whose failure caught a leaky run's issue: the issue's own, or (its metrics not measured) every
+// failed one, e.g. the process's. Empty, with the run's problem said, when the issue was missed or another study
+// issue was blamed as well.
+std::vector<std::string> catching_budgets(SelftestRun& run, const RunResult& result) {
+    const BudgetResult* own = budget_named(result, run.issue);
+    const bool own_measured = own != nullptr && own->verdict != Verdict::not_measured;
+    std::vector<std::string> watched;
+    if (own_measured) {
+        if (own->verdict == Verdict::fail) watched = {run.issue};
+    } else {
+        watched = run.failed_budgets;
+    }
+    if (watched.empty()) {
+        run.problem = fmt::format("failed {} but not {}", fmt::join(run.failed_budgets, ", "), run.issue);
+        return {};
+    }
+    std::vector<std::string> blamed;
+    for (const std::string& failed : run.failed_budgets) {
+        if (failed != run.issue && failed.starts_with("issue-")) blamed.push_back(failed);
+    }
+    if (!blamed.empty()) {
+        run.problem = fmt::format("blamed {} as well", fmt::join(blamed, ", "));
+        return {};
+    }
+    return watched;
+}
+
 // Judges one child: reads its report, decides whether it did what its role demands, and for a caught leak finds
 // when it was first detected.
 SelftestRun assess(const Group& group, const SuiteEntry& entry, const SelftestOptions& options) {
@@ -108,27 +135,8 @@ SelftestRun assess(const Group& group, const SuiteEntry& entry, const SelftestOp
         run.problem = "passed: the leak was missed";
         return run;
     }
-    // Caught: the issue's own budget failed, or (its metrics not measured) another budget, e.g. the process's.
-    const BudgetResult* own = budget_named(result, group.issue);
-    const bool own_measured = own != nullptr && own->verdict != Verdict::not_measured;
-    std::vector<std::string> watched;
-    if (own_measured) {
-        if (own->verdict == Verdict::fail) watched = {group.issue};
-    } else {
-        watched = run.failed_budgets;
-    }
-    if (watched.empty()) {
-        run.problem = fmt::format("failed {} but not {}", fmt::join(run.failed_budgets, ", "), group.issue);
-        return run;
-    }
-    std::vector<std::string> blamed;
-    for (const std::string& failed : run.failed_budgets) {
-        if (failed != group.issue && failed.starts_with("issue-")) blamed.push_back(failed);
-    }
-    if (!blamed.empty()) {
-        run.problem = fmt::format("blamed {} as well", fmt::join(blamed, ", "));
-        return run;
-    }
+    const std::vector<std::string> watched = catching_budgets(run, result);
+    if (watched.empty()) return run;
     run.ok = true;
     // The prefixes are judged against the limits the run applied (calibrated ones resolved for its scenario and
     // allocator), not the ledger file's.

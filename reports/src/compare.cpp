@@ -282,9 +282,10 @@ ScenarioComparison compare_runs(const RunResult& baseline, const RunResult& cand
     return out;
 }
 
-Comparison compare_paths(const fs::path& baseline, const fs::path& candidate, const CompareOptions& options) {
-    Comparison comparison;
-    comparison.options = options;
+namespace {
+
+// Both paths exist and are of one kind; true when they are folders.
+bool check_comparable(const fs::path& baseline, const fs::path& candidate) {
     for (const fs::path& path : {baseline, candidate}) {
         if (!fs::exists(path)) {
             throw Error(fmt::format("{}: no such file or folder; expected a report or a folder of reports",
@@ -298,68 +299,87 @@ Comparison compare_paths(const fs::path& baseline, const fs::path& candidate, co
                                 baseline.string(), base_folder ? "folder" : "file", candidate.string(),
                                 cand_folder ? "folder" : "file"));
     }
-    if (!base_folder) {
-        ScenarioComparison one = compare_runs(load_report(baseline), load_report(candidate), options);
-        one.baseline_file = baseline.string();
-        one.candidate_file = candidate.string();
-        comparison.scenarios.push_back(std::move(one));
-        return comparison;
-    }
+    return base_folder;
+}
 
-    std::vector<Found> base_runs = load_folder(baseline);
-    std::vector<Found> cand_runs = load_folder(candidate);
-    const auto check_unique = [](const std::vector<Found>& runs) {
-        std::map<std::string, const fs::path*> seen;
-        for (const Found& f : runs) {
-            const auto [it, added] = seen.emplace(run_key(f.result), &f.file);
-            if (!added) {
-                throw Error(fmt::format("{} and {}: two reports of {}", it->second->string(), f.file.string(),
-                                        it->first));
+// A folder holds at most one report of each scenario, seed and allocator.
+void check_unique(const std::vector<Found>& runs) {
+    std::map<std::string, const fs::path*> seen;
+    for (const Found& f : runs) {
+        const auto [it, added] = seen.emplace(run_key(f.result), &f.file);
+        if (!added) {
+            throw Error(fmt::format("{} and {}: two reports of {}", it->second->string(), f.file.string(), it->first));
+        }
+    }
+}
+
+// Pairs the reports of two folders into comparisons: same scenario, seed and allocator first, then across seeds.
+class FolderPairing {
+public:
+    FolderPairing(std::vector<Found> base_runs, std::vector<Found> cand_runs, Comparison& comparison)
+        : base_runs_(std::move(base_runs)),
+          cand_runs_(std::move(cand_runs)),
+          base_used_(base_runs_.size(), false),
+          cand_used_(cand_runs_.size(), false),
+          comparison_(comparison) {}
+
+    void pair_same_seeds() {
+        for (std::size_t c = 0; c < cand_runs_.size(); ++c) {
+            for (std::size_t b = 0; b < base_runs_.size(); ++b) {
+                if (!base_used_[b] && run_key(base_runs_[b].result) == run_key(cand_runs_[c].result)) {
+                    pair_up(b, c, nullptr);
+                }
             }
         }
-    };
-    check_unique(base_runs);
-    check_unique(cand_runs);
-
-    std::vector<bool> base_used(base_runs.size(), false);
-    std::vector<bool> cand_used(cand_runs.size(), false);
-    const auto pair_up = [&](std::size_t b, std::size_t c, const SeedSpreads* spreads) {
-        ScenarioComparison one = compare_runs(base_runs[b].result, cand_runs[c].result, options, spreads);
-        one.baseline_file = base_runs[b].file.string();
-        one.candidate_file = cand_runs[c].file.string();
-        comparison.scenarios.push_back(std::move(one));
-        base_used[b] = cand_used[c] = true;
-    };
-    // First by scenario, seed and allocator.
-    for (std::size_t c = 0; c < cand_runs.size(); ++c) {
-        for (std::size_t b = 0; b < base_runs.size(); ++b) {
-            if (!base_used[b] && run_key(base_runs[b].result) == run_key(cand_runs[c].result)) pair_up(b, c, nullptr);
-        }
     }
+
     // Then every run left over, compared across seeds with the other side's runs of its scenario and allocator:
     // the leftovers of both sides with each other, in file order, the shorter side repeated; a side with nothing
     // left over lends all its runs of the scenario (a night of seeds 1,2,3 against a baseline of seed 1 compares
     // seeds 2 and 3 with it too). Each limit's tolerance widens by its spread over the baseline's seeds of the
     // scenario, as a seed alone moves a value that much.
+    void pair_across_seeds() {
+        for (const auto& [key, group] : groups()) {
+            if (group.bases.empty() || group.cands.empty()) continue;  // nothing to compare with: unpaired
+            if (group.left_bases.empty() && group.left_cands.empty()) continue;
+            pair_group(group);
+        }
+    }
+
+    // The reports left with no counterpart, on either side.
+    void list_unpaired() {
+        for (std::size_t b = 0; b < base_runs_.size(); ++b) {
+            if (!base_used_[b]) comparison_.only_in_baseline.push_back(describe_report(base_runs_[b]));
+        }
+        for (std::size_t c = 0; c < cand_runs_.size(); ++c) {
+            if (!cand_used_[c]) comparison_.only_in_candidate.push_back(describe_report(cand_runs_[c]));
+        }
+    }
+
+private:
+    // The runs of one scenario and allocator on each side, and those of them not paired yet.
     struct Group {
         std::vector<std::size_t> bases, cands, left_bases, left_cands;
     };
-    std::map<std::string, Group> groups;
-    for (std::size_t b = 0; b < base_runs.size(); ++b) {
-        Group& group = groups[group_key(base_runs[b].result)];
-        group.bases.push_back(b);
-        if (!base_used[b]) group.left_bases.push_back(b);
+
+    std::map<std::string, Group> groups() const {
+        std::map<std::string, Group> groups;
+        for (std::size_t b = 0; b < base_runs_.size(); ++b) {
+            Group& group = groups[group_key(base_runs_[b].result)];
+            group.bases.push_back(b);
+            if (!base_used_[b]) group.left_bases.push_back(b);
+        }
+        for (std::size_t c = 0; c < cand_runs_.size(); ++c) {
+            Group& group = groups[group_key(cand_runs_[c].result)];
+            group.cands.push_back(c);
+            if (!cand_used_[c]) group.left_cands.push_back(c);
+        }
+        return groups;
     }
-    for (std::size_t c = 0; c < cand_runs.size(); ++c) {
-        Group& group = groups[group_key(cand_runs[c].result)];
-        group.cands.push_back(c);
-        if (!cand_used[c]) group.left_cands.push_back(c);
-    }
-    for (const auto& [key, group] : groups) {
-        if (group.bases.empty() || group.cands.empty()) continue;  // nothing to compare with: unpaired
-        if (group.left_bases.empty() && group.left_cands.empty()) continue;
+
+    void pair_group(const Group& group) {
         std::vector<const RunResult*> base_group;
-        for (std::size_t b : group.bases) base_group.push_back(&base_runs[b].result);
+        for (std::size_t b : group.bases) base_group.push_back(&base_runs_[b].result);
         const SeedSpreads spreads = spreads_of(base_group);
         const std::string note =
             base_group.size() < 2
@@ -372,15 +392,46 @@ Comparison compare_paths(const fs::path& baseline, const fs::path& candidate, co
         const std::size_t count = std::max(group.left_bases.size(), group.left_cands.size());
         for (std::size_t k = 0; k < count; ++k) {
             pair_up(bases[k % bases.size()], cands[k % cands.size()], &spreads);
-            comparison.scenarios.back().notes.push_back(note);
+            comparison_.scenarios.back().notes.push_back(note);
         }
     }
-    for (std::size_t b = 0; b < base_runs.size(); ++b) {
-        if (!base_used[b]) comparison.only_in_baseline.push_back(describe_report(base_runs[b]));
+
+    void pair_up(std::size_t b, std::size_t c, const SeedSpreads* spreads) {
+        ScenarioComparison one =
+            compare_runs(base_runs_[b].result, cand_runs_[c].result, comparison_.options, spreads);
+        one.baseline_file = base_runs_[b].file.string();
+        one.candidate_file = cand_runs_[c].file.string();
+        comparison_.scenarios.push_back(std::move(one));
+        base_used_[b] = cand_used_[c] = true;
     }
-    for (std::size_t c = 0; c < cand_runs.size(); ++c) {
-        if (!cand_used[c]) comparison.only_in_candidate.push_back(describe_report(cand_runs[c]));
+
+    std::vector<Found> base_runs_;
+    std::vector<Found> cand_runs_;
+    std::vector<bool> base_used_;
+    std::vector<bool> cand_used_;
+    Comparison& comparison_;
+};
+
+}  // namespace
+
+Comparison compare_paths(const fs::path& baseline, const fs::path& candidate, const CompareOptions& options) {
+    Comparison comparison;
+    comparison.options = options;
+    if (!check_comparable(baseline, candidate)) {
+        ScenarioComparison one = compare_runs(load_report(baseline), load_report(candidate), options);
+        one.baseline_file = baseline.string();
+        one.candidate_file = candidate.string();
+        comparison.scenarios.push_back(std::move(one));
+        return comparison;
     }
+    std::vector<Found> base_runs = load_folder(baseline);
+    std::vector<Found> cand_runs = load_folder(candidate);
+    check_unique(base_runs);
+    check_unique(cand_runs);
+    FolderPairing pairing(std::move(base_runs), std::move(cand_runs), comparison);
+    pairing.pair_same_seeds();
+    pairing.pair_across_seeds();
+    pairing.list_unpaired();
     if (comparison.scenarios.empty()) {
         throw Error(fmt::format("{} and {}: no scenario has a report in both folders under the same allocator",
                                 baseline.string(), candidate.string()));

@@ -25,6 +25,57 @@ Json detection_summary(std::vector<VirtualDuration> detections) {
             {"max", engine::to_seconds(detections.back())}};
 }
 
+// One scenario, shape and action: each rate with what it caught, and the same figures as parallel arrays (for
+// plotting). Rates not run (larger ones after two caught in every seed) have null counts.
+Json power_cell_to_json(const harness::PowerCell& cell) {
+    Json rates = Json::array();
+    Json bytes = Json::array();
+    Json true_rates = Json::array();
+    Json caught = Json::array();
+    for (const harness::PowerRate& rate : cell.rates) {
+        const bool measured = rate.run || rate.same_as_previous;
+        rates.push_back({{"requested_per_hour", rate.requested_per_hour},
+                         {"bytes_per_call", rate.bytes_per_call},
+                         {"true_per_hour", rate.true_per_hour},
+                         {"run", rate.run},
+                         {"same_as_previous", rate.same_as_previous},
+                         {"runs", measured ? Json(rate.runs) : Json(nullptr)},
+                         {"caught", measured ? Json(rate.caught) : Json(nullptr)},
+                         {"errors", measured ? Json(rate.errors) : Json(nullptr)}});
+        bytes.push_back(rate.bytes_per_call);
+        true_rates.push_back(rate.true_per_hour);
+        caught.push_back(measured ? Json(rate.caught) : Json(nullptr));
+    }
+    return {
+        {"scenario", cell.scenario.string()},
+        {"scenario_name", cell.scenario_name},
+        {"shape", std::string(engine::to_string(cell.shape))},
+        {"action", cell.action},
+        {"calls_per_hour", cell.calls_per_hour},
+        {"bytes_per_call", std::move(bytes)},
+        {"true_rate_per_hour", std::move(true_rates)},
+        {"caught", std::move(caught)},
+        {"detection_limit_per_hour",
+         cell.detection_limit_per_hour ? Json(*cell.detection_limit_per_hour) : Json(nullptr)},
+        {"rates", std::move(rates)},
+        {"problems", cell.problems},
+    };
+}
+
+Json power_fill_to_json(const harness::PowerFill& fill) {
+    return {
+        {"scenario", fill.scenario.string()},
+        {"scenario_name", fill.scenario_name},
+        {"bytes_per_tick", fill.bytes_per_tick ? Json(*fill.bytes_per_tick) : Json(nullptr)},
+        {"capacity", fill.capacity},
+        {"runs", fill.runs},
+        {"passed", fill.passed},
+        {"false_alarms", fill.false_alarms},
+        {"errors", fill.errors},
+        {"problems", fill.problems},
+    };
+}
+
 }  // namespace
 
 nlohmann::json selftest_to_json(const harness::SelftestResult& result, const harness::SelftestOptions& options) {
@@ -82,54 +133,9 @@ nlohmann::json selftest_to_json(const harness::SelftestResult& result, const har
 
 nlohmann::json power_to_json(const harness::PowerResult& result, const harness::PowerOptions& options) {
     Json cells = Json::array();
-    for (const harness::PowerCell& cell : result.cells) {
-        Json rates = Json::array();
-        Json bytes = Json::array();
-        Json true_rates = Json::array();
-        Json caught = Json::array();
-        for (const harness::PowerRate& rate : cell.rates) {
-            const bool measured = rate.run || rate.same_as_previous;
-            rates.push_back({{"requested_per_hour", rate.requested_per_hour},
-                             {"bytes_per_call", rate.bytes_per_call},
-                             {"true_per_hour", rate.true_per_hour},
-                             {"run", rate.run},
-                             {"same_as_previous", rate.same_as_previous},
-                             {"runs", measured ? Json(rate.runs) : Json(nullptr)},
-                             {"caught", measured ? Json(rate.caught) : Json(nullptr)},
-                             {"errors", measured ? Json(rate.errors) : Json(nullptr)}});
-            bytes.push_back(rate.bytes_per_call);
-            true_rates.push_back(rate.true_per_hour);
-            caught.push_back(measured ? Json(rate.caught) : Json(nullptr));
-        }
-        cells.push_back({
-            {"scenario", cell.scenario.string()},
-            {"scenario_name", cell.scenario_name},
-            {"shape", std::string(engine::to_string(cell.shape))},
-            {"action", cell.action},
-            {"calls_per_hour", cell.calls_per_hour},
-            {"bytes_per_call", std::move(bytes)},
-            {"true_rate_per_hour", std::move(true_rates)},
-            {"caught", std::move(caught)},
-            {"detection_limit_per_hour",
-             cell.detection_limit_per_hour ? Json(*cell.detection_limit_per_hour) : Json(nullptr)},
-            {"rates", std::move(rates)},
-            {"problems", cell.problems},
-        });
-    }
+    for (const harness::PowerCell& cell : result.cells) cells.push_back(power_cell_to_json(cell));
     Json fills = Json::array();
-    for (const harness::PowerFill& fill : result.fills) {
-        fills.push_back({
-            {"scenario", fill.scenario.string()},
-            {"scenario_name", fill.scenario_name},
-            {"bytes_per_tick", fill.bytes_per_tick ? Json(*fill.bytes_per_tick) : Json(nullptr)},
-            {"capacity", fill.capacity},
-            {"runs", fill.runs},
-            {"passed", fill.passed},
-            {"false_alarms", fill.false_alarms},
-            {"errors", fill.errors},
-            {"problems", fill.problems},
-        });
-    }
+    for (const harness::PowerFill& fill : result.fills) fills.push_back(power_fill_to_json(fill));
     Json shapes = Json::array();
     for (const engine::LeakShape shape : options.shapes) shapes.push_back(std::string(engine::to_string(shape)));
     return {
