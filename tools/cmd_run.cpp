@@ -47,8 +47,8 @@ public:
         constexpr int kWidth = 30;
         const int filled = static_cast<int>(fraction * kWidth);
         const double acceleration = p.wall_seconds > 0 ? engine::to_seconds(p.elapsed) / p.wall_seconds : 0;
-        std::fprintf(stderr, "\r[%s%s] %5.1f%%  %s of %s  %.0fx  RSS %s   ", std::string(filled, '#').c_str(),
-                     std::string(kWidth - filled, '.').c_str(), fraction * 100,
+        std::fprintf(stderr, "\r[%s%s] %5.1f%%  %s of %s  %.0fx  RSS %s   ", std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                     std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(), fraction * 100,
                      engine::format_duration(p.elapsed).c_str(), engine::format_duration(p.total).c_str(),
                      acceleration, harness::format_bytes(p.rss_bytes).c_str());
         drawn_ = true;

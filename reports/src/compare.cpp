@@ -443,6 +443,15 @@ Comparison compare_paths(const fs::path& baseline, const fs::path& candidate, co
     return comparison;
 }
 
+double interval_confidence(const Comparison& comparison) {
+    for (const ScenarioComparison& s : comparison.scenarios) {
+        for (const LimitComparison& l : s.limits) {
+            if (l.candidate.growth) return l.candidate.growth->confidence;
+        }
+    }
+    return harness::Growth{}.confidence;
+}
+
 std::string_view to_string(Change change) {
     switch (change) {
         case Change::same: return "same";

@@ -308,8 +308,13 @@ private:
             out += fmt::format(R"(<p><strong>Retained per action:</strong> {}</p>)",
                                html_escape(harness::retention_summary(*run_.retention)));
         }
-        out += R"(<table><thead><tr><th>layer</th><th class="num">growth</th><th>95% CI</th><th>grows</th>)"
-               R"(</tr></thead><tbody>)";
+        double confidence = harness::Growth{}.confidence;  // the layers' fits share one level
+        for (const harness::LayerTrend& trend : d.layers) {
+            if (trend.growth) confidence = trend.growth->confidence;
+        }
+        out += fmt::format(R"(<table><thead><tr><th>layer</th><th class="num">growth</th><th>{} CI</th><th>grows</th>)"
+                           R"(</tr></thead><tbody>)",
+                           text::confidence_level(confidence));
         for (const harness::LayerTrend& trend : d.layers) {
             const std::string metric = trend.metric + (trend.purged_only ? " (purged checkpoints)" : "");
             std::string rate = "-";
@@ -590,11 +595,12 @@ std::string render_comparison_html(const Comparison& comparison) {
     const CompareOptions& o = comparison.options;
     body += fmt::format(
         R"(<p class="sub">{} regression{} in {} scenario{}. A peak changes beyond max({}, {:g}% of the baseline) )"
-        R"((counts: max({}, {:g}%)); growth changes when the two 95% intervals are apart by more than max({}, )"
+        R"((counts: max({}, {:g}%)); growth changes when the two {} intervals are apart by more than max({}, )"
         R"({:g}% of the baseline slope).</p>)",
         regressions, regressions == 1 ? "" : "s", comparison.scenarios.size(),
         comparison.scenarios.size() == 1 ? "" : "s", html_escape(harness::format_bytes(o.peak_tolerance_bytes)),
         o.relative_tolerance * 100, html_escape(text::count(o.items_tolerance)), o.relative_tolerance * 100,
+        text::confidence_level(interval_confidence(comparison)),
         html_escape(harness::format_size_rate(o.growth_tolerance_per_hour)), o.relative_tolerance * 100);
     for (const std::string& file : comparison.only_in_baseline) {
         body += fmt::format(R"(<p class="banner">Not compared, only in the baseline: {}</p>)", html_escape(file));

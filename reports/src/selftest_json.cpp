@@ -25,6 +25,38 @@ Json detection_summary(std::vector<VirtualDuration> detections) {
             {"max", engine::to_seconds(detections.back())}};
 }
 
+// One study issue: its leaky and fixed runs, and when it was first detected (virtual seconds).
+Json selftest_issue_to_json(const harness::SelftestIssue& issue) {
+    return {
+        {"issue", issue.issue},
+        {"scenario", issue.scenario.string()},
+        {"leaky",
+         {{"runs", issue.leaky_runs}, {"caught", issue.caught}, {"missed", issue.leaky_runs - issue.caught}}},
+        {"fixed",
+         {{"runs", issue.fixed_runs},
+          {"passed", issue.fixed_passed},
+          {"failed", issue.fixed_runs - issue.fixed_passed}}},
+        {"first_detection_s", detection_summary(issue.detections)},
+    };
+}
+
+// One child run: its role, outcome, failed budgets, whether it did what its role demands, and why not.
+Json selftest_run_to_json(const harness::SelftestRun& run) {
+    return {
+        {"role", harness::to_string(run.role)},
+        {"issue", run.issue},
+        {"scenario", run.scenario.string()},
+        {"seed", run.seed},
+        {"outcome", harness::to_string(run.outcome)},
+        {"failed_budgets", run.failed_budgets},
+        {"ok", run.ok},
+        {"detected_after_s", seconds_or_null(run.detected_after)},
+        {"problem", run.problem},
+        {"report", run.report.string()},
+        {"log", run.log.string()},
+    };
+}
+
 // One scenario, shape and action: each rate with what it caught, and the same figures as parallel arrays (for
 // plotting). Rates not run (larger ones after two caught in every seed) have null counts.
 Json power_cell_to_json(const harness::PowerCell& cell) {
@@ -80,35 +112,9 @@ Json power_fill_to_json(const harness::PowerFill& fill) {
 
 nlohmann::json selftest_to_json(const harness::SelftestResult& result, const harness::SelftestOptions& options) {
     Json issues = Json::array();
-    for (const harness::SelftestIssue& issue : result.issues) {
-        issues.push_back({
-            {"issue", issue.issue},
-            {"scenario", issue.scenario.string()},
-            {"leaky",
-             {{"runs", issue.leaky_runs}, {"caught", issue.caught}, {"missed", issue.leaky_runs - issue.caught}}},
-            {"fixed",
-             {{"runs", issue.fixed_runs},
-              {"passed", issue.fixed_passed},
-              {"failed", issue.fixed_runs - issue.fixed_passed}}},
-            {"first_detection_s", detection_summary(issue.detections)},
-        });
-    }
+    for (const harness::SelftestIssue& issue : result.issues) issues.push_back(selftest_issue_to_json(issue));
     Json runs = Json::array();
-    for (const harness::SelftestRun& run : result.runs) {
-        runs.push_back({
-            {"role", harness::to_string(run.role)},
-            {"issue", run.issue},
-            {"scenario", run.scenario.string()},
-            {"seed", run.seed},
-            {"outcome", harness::to_string(run.outcome)},
-            {"failed_budgets", run.failed_budgets},
-            {"ok", run.ok},
-            {"detected_after_s", seconds_or_null(run.detected_after)},
-            {"problem", run.problem},
-            {"report", run.report.string()},
-            {"log", run.log.string()},
-        });
-    }
+    for (const harness::SelftestRun& run : result.runs) runs.push_back(selftest_run_to_json(run));
     const Json false_alarm_rate =
         result.aa_runs == 0 ? Json(nullptr)
                             : Json(static_cast<double>(result.aa_false_alarms) / static_cast<double>(result.aa_runs));

@@ -64,16 +64,6 @@ void print_scenario(Printer& p, const ScenarioComparison& s) {
     p.line("");
 }
 
-// The level of the growth intervals compared: the first fitted trend's (all are fitted at one level).
-double interval_confidence(const Comparison& comparison) {
-    for (const ScenarioComparison& s : comparison.scenarios) {
-        for (const LimitComparison& l : s.limits) {
-            if (l.candidate.growth) return l.candidate.growth->confidence;
-        }
-    }
-    return harness::Growth{}.confidence;
-}
-
 void print_tolerances(Printer& p, const Comparison& comparison) {
     const CompareOptions& o = comparison.options;
     p.line(fmt::format("tolerances: peak max({}, {:g}%), count max({}, {:g}%), growth max({}, {:g}%) between the {} "

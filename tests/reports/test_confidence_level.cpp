@@ -8,6 +8,7 @@
 
 #include "memsoak/harness/statistics.hpp"
 #include "memsoak/reports/compare.hpp"
+#include "memsoak/reports/html.hpp"
 #include "memsoak/reports/junit.hpp"
 #include "test_fixtures.hpp"
 
@@ -61,6 +62,22 @@ TEST(ConfidenceLevel, CompareNamesTheConfiguredLevel) {
     print_comparison(out, comparison, TerminalStyle{false});
     EXPECT_NE(out.str().find("between the 90% intervals\n"), std::string::npos) << out.str();
     EXPECT_EQ(out.str().find("95%"), std::string::npos) << out.str();
+    const std::string page = render_comparison_html(comparison);
+    EXPECT_NE(page.find("growth changes when the two 90% intervals are apart"), std::string::npos);
+}
+
+TEST(ConfidenceLevel, HtmlDiagnosisTableNamesTheLayersLevel) {
+    harness::RunResult run = run_at_level(0.9, 4);
+    harness::LayerDiagnosis diagnosis;
+    diagnosis.explanation = "retention";
+    harness::LayerTrend trend;
+    trend.metric = "engine.total_bytes";
+    trend.growth = run.budgets[0].limits[1].growth;
+    diagnosis.layers.push_back(trend);
+    run.diagnosis = diagnosis;
+    const std::string page = render_run_html(run);
+    EXPECT_NE(page.find("<th>90% CI</th>"), std::string::npos);
+    EXPECT_EQ(page.find("<th>95% CI</th>"), std::string::npos);
 }
 
 }  // namespace

@@ -100,6 +100,10 @@ ScenarioComparison compare_runs(const harness::RunResult& baseline, const harnes
 Comparison compare_paths(const std::filesystem::path& baseline, const std::filesystem::path& candidate,
                          const CompareOptions& options);
 
+// The level of the growth intervals compared (the first fitted trend's: a run fits all at one level); the default
+// level without any.
+double interval_confidence(const Comparison& comparison);
+
 // The terminal rendering: one table per scenario, the reasons under regressed rows, and a closing line.
 void print_comparison(std::ostream& out, const Comparison& comparison, const TerminalStyle& style);
 
