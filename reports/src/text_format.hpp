@@ -1,6 +1,6 @@
 #pragma once
-// Formatting shared by the HTML, JUnit, Markdown and comparison renderers (internal to the reports library), so
-// that a value reads the same in every format: "221.8 MiB", "9.2 MiB/h", "1,000 items".
+// Formatting shared by every renderer of the reports library (terminal, HTML, JUnit, Markdown, comparison), so
+// that a value reads the same in every format: "221.8 MiB", "9.2 MiB/h", "1,000 items". Internal to reports/.
 
 #include <string>
 
