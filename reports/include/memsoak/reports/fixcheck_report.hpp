@@ -1,6 +1,7 @@
 #pragma once
-// What `memsoak fixcheck` writes: the JSON of --out (docs/architecture.md describes the fields) and the terminal
-// table of what the fixes save.
+// What `memsoak fixcheck` writes: the JSON of --out and the terminal table of what the fixes save. The JSON holds
+// schema_version, scenario, seed, leaks, with_leaks and fixed (report, verdict, failed_budgets), verdict_flips, and
+// measures (name, unit "bytes" or "bytes_per_hour", with_leaks, fixed, saving, percent; null when not measured).
 
 #include <filesystem>
 #include <ostream>
