@@ -3,14 +3,15 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "memsoak/engine/canvas.hpp"
 #include "memsoak/engine/error.hpp"
+#include "support/errors.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::engine {
 namespace {
@@ -335,20 +336,13 @@ TEST(CanvasPng, LargeImageSpansSeveralStoredBlocks) {
 
 TEST(CanvasPng, WritePngWritesTheSameBytesAndNamesThePathOnFailure) {
     Canvas canvas(5, 4, 0x123456ff);
-    const std::filesystem::path file = std::filesystem::path(::testing::TempDir()) / "memsoak_canvas_test.png";
-    canvas.write_png(file);
-    std::ifstream in(file, std::ios::binary);
-    const std::string written((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    EXPECT_EQ(written, canvas.to_png());
-    std::filesystem::remove(file);
+    const testing::TempDir dir;
+    canvas.write_png(dir / "canvas.png");
+    EXPECT_EQ(testing::read_text(dir / "canvas.png"), canvas.to_png());
 
-    try {
-        canvas.write_png("/nonexistent-memsoak-dir/chart.png");
-        FAIL() << "expected engine::Error";
-    } catch (const Error& e) {
-        EXPECT_STREQ(e.what(),
-                     "cannot open '/nonexistent-memsoak-dir/chart.png' for writing: No such file or directory");
-    }
+    testing::expect_error<Error>(
+        [&] { canvas.write_png("/nonexistent-memsoak-dir/chart.png"); },
+        "cannot open '/nonexistent-memsoak-dir/chart.png' for writing: No such file or directory");
 }
 
 }  // namespace
