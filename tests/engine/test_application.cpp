@@ -71,7 +71,8 @@ TEST(Application, FootprintStatesEachPolicysCapacityAndNoneForALeak) {
     }
     config.status_policy = StatusPolicy::bounded_history;
     config.transaction_policy = TransactionPolicy::archive;
-    config.archive_path = "unused.archive";
+    const testing::TempDir dir;  // the archive policy opens its file: not in the folder the tests run in
+    config.archive_path = dir / "unused.archive";
     EXPECT_EQ(component(Application(config), "status_display").capacity, 10u);
 }
 

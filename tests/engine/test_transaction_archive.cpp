@@ -1,16 +1,15 @@
 #include <bit>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <gtest/gtest.h>
 #include <iterator>
 #include <limits>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "memsoak/engine/error.hpp"
 #include "memsoak/engine/transaction_archive.hpp"
+#include "support/errors.hpp"
 #include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
@@ -219,12 +218,7 @@ TEST_F(TransactionArchiveTest, AnEmptyFileIsAnEmptyArchive) {
 TEST_F(TransactionArchiveTest, RejectsFilesThatAreNotArchives) {
     auto message_for = [this](const std::string& content) {
         write_text(path_, content);
-        try {
-            TransactionArchive::read_all(path_);
-        } catch (const Error& e) {
-            return std::string(e.what());
-        }
-        return std::string("no error");
+        return testing::message_of<Error>([this] { TransactionArchive::read_all(path_); });
     };
     const std::string p = path_.string();
     EXPECT_EQ(message_for("id,timestamp,price\n1,2,3\n"),
