@@ -44,7 +44,15 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::file
     for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
     const int output_fd = create_for_child(output_file);
-    const int error_fd = stderr_file.empty() ? output_fd : create_for_child(stderr_file);
+    int error_fd = output_fd;
+    if (!stderr_file.empty()) {
+        try {
+            error_fd = create_for_child(stderr_file);
+        } catch (...) {
+            ::close(output_fd);
+            throw;
+        }
+    }
     pid_ = ::fork();
     if (pid_ == 0) {
         // Only async-signal-safe calls until exec: the test binary may have threads.
@@ -53,9 +61,13 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::file
         ::execv(args[0], args.data());
         _exit(127);
     }
+    const int fork_errno = errno;
     ::close(output_fd);
     if (error_fd != output_fd) ::close(error_fd);
-    if (pid_ < 0) fail_system("fork");
+    if (pid_ < 0) {
+        errno = fork_errno;
+        fail_system("fork");
+    }
 }
 
 ChildProcess::~ChildProcess() {
