@@ -38,12 +38,8 @@ TEST(Canvas, StartsFilledWithTheBackgroundAndCountsItsPixelBuffer) {
 }
 
 TEST(Canvas, RejectsSizesOutsideItsLimits) {
-    try {
-        Canvas(0, 10, kWhite);
-        FAIL() << "expected engine::Error";
-    } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "canvas of 0 x 10 pixels: expected each side in [1, 16384]");
-    }
+    testing::expect_error<Error>([&] { Canvas(0, 10, kWhite); },
+                                 "canvas of 0 x 10 pixels: expected each side in [1, 16384]");
     EXPECT_THROW(Canvas(10, 16385, kWhite), Error);
 }
 
@@ -173,12 +169,8 @@ TEST(Canvas, FillBetweenInterpolatesAndLeavesUndefinedSamplesUnshaded) {
     EXPECT_EQ(canvas.pixel(4, 4), kBlack);
     for (int x = 5; x < 10; ++x) EXPECT_EQ(canvas.pixel(x, 9), kWhite) << "x " << x;
 
-    try {
-        canvas.fill_between(xs, upper, std::vector<double>{1.0}, kBlack);
-        FAIL() << "expected engine::Error";
-    } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "fill_between: 3 x values, 3 upper and 1 lower: expected the same number of each");
-    }
+    testing::expect_error<Error>([&] { canvas.fill_between(xs, upper, std::vector<double>{1.0}, kBlack); },
+                                 "fill_between: 3 x values, 3 upper and 1 lower: expected the same number of each");
 }
 
 TEST(Canvas, TextDrawsTheBitmapGlyphs) {

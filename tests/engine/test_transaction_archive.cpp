@@ -247,12 +247,8 @@ TEST_F(TransactionArchiveTest, OsErrorsNameThePathAndTheReason) {
         EXPECT_EQ(std::string(e.what()),
                   (directory_ / "missing.archive").string() + ": cannot open archive: No such file or directory");
     }
-    try {
-        archive.append(std::vector<Transaction>{documented_record()});
-        FAIL() << "expected engine::Error";
-    } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "transaction archive: append() before open()");
-    }
+    testing::expect_error<Error>([&] { archive.append(std::vector<Transaction>{documented_record()}); },
+                                 "transaction archive: append() before open()");
 }
 
 }  // namespace
