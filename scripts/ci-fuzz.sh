@@ -17,14 +17,16 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_CO
       -DMEMSOAK_SANITIZE=address -DMEMSOAK_BUILD_FUZZERS=ON >/dev/null
 cmake --build "$build" -j"$(nproc)" --target fuzz_scenario fuzz_ledger fuzz_csv
 
-# TARGET KIND SHIPPED_SEEDS MAX_LEN: the working corpus grows in build-fuzz/corpus/TARGET (kept between runs, so
-# a later run starts where this one stopped); the checked-in seeds are only read.
+# TARGET KIND MAX_LEN SHIPPED_SEED_FOLDER...: the working corpus grows in build-fuzz/corpus/TARGET (kept between
+# runs, so a later run starts where this one stopped); the checked-in seeds are only read.
 fuzz() {
-  local target=$1 kind=$2 shipped=$3 max_len=$4
+  local target=$1 kind=$2 max_len=$3
+  shift 3
+  local shipped=("$@")
   local corpus="$build/corpus/$target" findings="$build/findings/$target"
   mkdir -p "$corpus" "$findings"
   echo "ci-fuzz: $target for $seconds s"
-  "$build/tests/fuzz/$target" "$corpus" "tests/fuzz/corpus/$kind" "$shipped" \
+  "$build/tests/fuzz/$target" "$corpus" "tests/fuzz/corpus/$kind" "${shipped[@]}" \
       -dict="tests/fuzz/$kind.dict" -max_len="$max_len" -max_total_time="$seconds" -timeout=10 \
       -rss_limit_mb=2048 -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$findings/" \
       >"$build/$target.log" 2>&1 || {
@@ -35,7 +37,8 @@ fuzz() {
   grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+.*DONE" "$build/$target.log" | sed "s/^/$target: /"
 }
 
-fuzz fuzz_scenario scenario scenarios 4096
-fuzz fuzz_ledger ledger scenarios 4096
-fuzz fuzz_csv csv tests/data 8192
+fuzz fuzz_scenario scenario 4096 scenarios
+fuzz fuzz_ledger ledger 4096 scenarios
+# The BTC candles are kept once, beside the replay scenario; the ETH candles are the tests' own.
+fuzz fuzz_csv csv 8192 tests/data scenarios/data
 echo "ci-fuzz: done in $((SECONDS - start)) s"

@@ -10,6 +10,7 @@ packages=(
   libboost-program-options-dev nlohmann-json3-dev libfmt-dev libmimalloc-dev libgoogle-perftools-dev
   binutils  # addr2line: file:line of the growth sites of a sampled heap
   libsqlite3-dev libpq-dev  # the history store's two backends (docs/history.md)
+  libpng-dev zlib1g-dev  # the chart's PNG files (engine/src/png.cpp)
 )
 # google-pprof (heap profile diffs) without its ~30 recommended packages.
 lean_packages=(google-perftools)

@@ -1,5 +1,7 @@
 #include "memsoak/harness/statistics.hpp"
 
+#include <boost/math/distributions/normal.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -102,18 +104,12 @@ double theil_sen_intercept(std::span<const double> x, std::span<const double> y,
 double normal_two_sided_p(double z) { return std::erfc(std::fabs(z) / std::sqrt(2.0)); }
 
 double normal_quantile(double probability) {
-    // Bisection on the CDF 0.5 * erfc(-z / sqrt 2): monotone, and erfc keeps the tails exact. 200 halvings of
-    // [-40, 40] reach the spacing of doubles long before the loop ends.
-    double low = -40, high = 40;
-    for (int step = 0; step < 200 && high - low > 1e-13; ++step) {
-        const double mid = (low + high) / 2;
-        if (0.5 * std::erfc(-mid / std::sqrt(2.0)) < probability) {
-            low = mid;
-        } else {
-            high = mid;
-        }
-    }
-    return (low + high) / 2;
+    // Errors as values, not exceptions: a probability outside (0, 1) gives NaN (or +-inf at 0 and 1) instead of a
+    // std::domain_error that no caller maps to an exit code.
+    namespace policies = boost::math::policies;
+    using NoThrow = policies::policy<policies::domain_error<policies::ignore_error>,
+                                     policies::overflow_error<policies::ignore_error>>;
+    return boost::math::quantile(boost::math::normal_distribution<double, NoThrow>(), probability);
 }
 
 namespace {

@@ -3,10 +3,6 @@
 // failing scenario under memsoak-tcmalloc and puts the sites into the report, the summary, the HTML and the JUnit
 // failure text; and says so when memsoak-tcmalloc is not beside it.
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -14,7 +10,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "memsoak_process.hpp"
+#include "support/files.hpp"
+#include "support/json_files.hpp"
+#include "support/processes.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::testing {
 namespace {
@@ -28,33 +27,7 @@ const fs::path kTcmallocBinary = fs::path(MEMSOAK_BINARY).parent_path() / "memso
 const std::string kLeak = "analyze:per_call:1MiB";
 constexpr double kLeakRate = 4.0 * 1024 * 1024;
 
-json load_json(const std::string& path) { return json::parse(read_text(path)); }
 
-ProcessResult run_executable(const fs::path& executable, const std::vector<std::string>& args,
-                             const std::string& capture, const std::string& stderr_capture = "") {
-    std::vector<char*> argv{const_cast<char*>(executable.c_str())};
-    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        const int fd = ::open(capture.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        ::dup2(fd, STDOUT_FILENO);
-        if (stderr_capture.empty()) {
-            ::dup2(fd, STDERR_FILENO);
-        } else {
-            ::dup2(::open(stderr_capture.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), STDERR_FILENO);
-        }
-        ::execv(executable.c_str(), argv.data());
-        _exit(127);
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    ProcessResult result;
-    if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
-    result.output = read_text(capture);
-    return result;
-}
 
 // The line of the per-call leak's allocation in engine/src/leak_injector.cpp, read from the source so that an
 // edit above it does not break the test.
@@ -101,10 +74,10 @@ void expect_leak_site(const json& heap) {
 TEST(HeapSample, TheTopSiteOfAnInjectedLeakIsItsLineWithItsRate) {
     if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";
     TempDir dir;
-    const ProcessResult r = run_executable(kTcmallocBinary,
-                                           {"run", kScenarios + "/production-day.json", "--seed", "1", "--inject",
-                                            kLeak, "--heap-sample", "--no-probe", "--out", dir.file("day.json")},
-                                           dir.file("stdout.txt"), dir.file("stderr.txt"));
+    const ProcessResult r = run_program(kTcmallocBinary,
+                                        {"run", kScenarios + "/production-day.json", "--seed", "1", "--inject", kLeak,
+                                         "--heap-sample", "--no-probe", "--out", dir.file("day.json")},
+                                        dir.file("stderr.txt"));
     ASSERT_EQ(r.exit_code, 1) << r.output << read_text(dir.file("stderr.txt"));
     EXPECT_EQ(read_text(dir.file("stderr.txt")), "") << "stderr carries only memsoak's own messages";
     EXPECT_NE(r.output.find("growth sites, sampled every 512.0 KiB (93 reads over 23h):"), std::string::npos)
@@ -114,7 +87,7 @@ TEST(HeapSample, TheTopSiteOfAnInjectedLeakIsItsLineWithItsRate) {
               std::string::npos)
         << r.output;
 
-    const json heap = load_json(dir.file("day.json"))["heap_profile"];
+    const json heap = read_json(dir.file("day.json"))["heap_profile"];
     expect_leak_site(heap);
     EXPECT_FALSE(heap.contains("source"));  // this run's own heap, not a re-run's
     ASSERT_EQ(heap["collapsed_file"], dir.file("day.growth.collapsed"));
@@ -127,15 +100,14 @@ TEST(HeapSample, TheTopSiteOfAnInjectedLeakIsItsLineWithItsRate) {
 TEST(HeapSample, TheFixedDayListsNoSite) {
     if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";
     TempDir dir;
-    const ProcessResult r = run_executable(
-        kTcmallocBinary, {"run", kScenarios + "/production-day.json", "--heap-sample", "--out", dir.file("day.json")},
-        dir.file("output.txt"));
+    const ProcessResult r = run_program(
+        kTcmallocBinary, {"run", kScenarios + "/production-day.json", "--heap-sample", "--out", dir.file("day.json")});
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("no allocation site grew beyond the sampling noise (sites are looked for from 4 sample "
                             "periods, 2.0 MiB, of growth in all)"),
               std::string::npos)
         << r.output;
-    const json heap = load_json(dir.file("day.json"))["heap_profile"];
+    const json heap = read_json(dir.file("day.json"))["heap_profile"];
     EXPECT_FALSE(heap.contains("error")) << heap.dump(1);
     EXPECT_TRUE(heap["sites"].empty()) << heap["sites"].dump(1);
     EXPECT_LT(heap["total_growth_bytes"].get<double>(), 2.0 * 1024 * 1024);
@@ -146,11 +118,11 @@ TEST(HeapSample, TheFixedDayListsNoSite) {
 TEST(HeapProfile, TcmallocsNoticesGoToTheLogNotToStderr) {
     if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";
     TempDir dir;
-    const ProcessResult r = run_executable(kTcmallocBinary,
-                                           {"run", kScenarios + "/gui-hour.json", "--inject", "tick:per_call:2MiB",
-                                            "--heap-profile=30m", "--heap-profile-dir", dir.file("h"), "--no-probe",
-                                            "--no-attribution", "--quiet"},
-                                           dir.file("stdout.txt"), dir.file("stderr.txt"));
+    const ProcessResult r = run_program(kTcmallocBinary,
+                                        {"run", kScenarios + "/gui-hour.json", "--inject", "tick:per_call:2MiB",
+                                         "--heap-profile=30m", "--heap-profile-dir", dir.file("h"), "--no-probe",
+                                         "--no-attribution", "--quiet"},
+                                        dir.file("stderr.txt"));
     ASSERT_EQ(r.exit_code, 1) << read_text(dir.file("stderr.txt"));
     EXPECT_EQ(read_text(dir.file("stderr.txt")), "");
     const std::string log = read_text(dir.file("h/tcmalloc.log"));
@@ -175,7 +147,7 @@ TEST(Attribution, AnUnexplainedFailureIsReRunUnderTcmallocAndItsSitesReachEveryF
         run_memsoak({"run", kScenarios + "/production-day.json", "--seed", "1", "--inject", kLeak, "--no-probe",
                      "--out", dir.file("day.json"), "--html", dir.file("day.html"), "--junit", dir.file("day.xml")});
     ASSERT_EQ(r.exit_code, 1) << r.output;
-    const json report = load_json(dir.file("day.json"));
+    const json report = read_json(dir.file("day.json"));
     if (report["allocator"] == "tcmalloc") GTEST_SKIP() << "the binary under test is the tcmalloc build";
     const json& heap = report["heap_profile"];
     expect_leak_site(heap);
@@ -201,12 +173,10 @@ TEST(Attribution, SaysSoWhenMemsoakTcmallocIsNotBesideIt) {
     TempDir dir;
     const fs::path alone = dir.file("memsoak");
     fs::copy_file(MEMSOAK_BINARY, alone);
-    const ProcessResult r = run_executable(alone,
-                                           {"run", kScenarios + "/production-day.json", "--seed", "1", "--inject",
-                                            kLeak, "--no-probe", "--out", dir.file("day.json")},
-                                           dir.file("output.txt"));
+    const ProcessResult r = run_program(alone, {"run", kScenarios + "/production-day.json", "--seed", "1", "--inject",
+                                                kLeak, "--no-probe", "--out", dir.file("day.json")});
     ASSERT_EQ(r.exit_code, 1) << r.output;
-    const json report = load_json(dir.file("day.json"));
+    const json report = read_json(dir.file("day.json"));
     if (report["allocator"] != "mimalloc" && report["allocator"] != "glibc") {
         GTEST_SKIP() << "no re-run under " << report["allocator"];
     }
@@ -222,11 +192,11 @@ TEST(Attribution, AComponentsRetentionOrNoAttributionIsNotReRun) {
     ProcessResult r = run_memsoak({"run", kScenarios + "/gui-hour.json", "--leak", "issue-1", "--no-probe", "--out",
                                    dir.file("issue.json")});
     ASSERT_EQ(r.exit_code, 1) << r.output;
-    EXPECT_FALSE(load_json(dir.file("issue.json")).contains("heap_profile"));
+    EXPECT_FALSE(read_json(dir.file("issue.json")).contains("heap_profile"));
     r = run_memsoak({"run", kScenarios + "/production-day.json", "--seed", "1", "--inject", kLeak, "--no-probe",
                      "--no-attribution", "--out", dir.file("off.json")});
     ASSERT_EQ(r.exit_code, 1) << r.output;
-    EXPECT_FALSE(load_json(dir.file("off.json")).contains("heap_profile"));
+    EXPECT_FALSE(read_json(dir.file("off.json")).contains("heap_profile"));
 }
 
 }  // namespace

@@ -9,7 +9,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "memsoak_process.hpp"
+#include "support/files.hpp"
+#include "support/processes.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::testing {
 namespace {
@@ -109,7 +111,7 @@ TEST(CiEnvironment, ARunStoppedAtOnceSaysNotApplicableWithoutASuffix) {
 TEST(CiEnvironment, SuiteAndMergePrintALinePerRunWithoutATerminal) {
     TempDir dir;
     write_text(dir.file("budgets.json"),
-               read_text(std::string(MEMSOAK_SOURCE_DIR) + "/tests/data/budgets-uncalibrated.json"));
+               read_text(uncalibrated_ledger()));
     write_text(dir.file("gui-hour.json"), read_text(kScenarios + "/gui-hour.json"));
     write_text(dir.file("suite.json"), R"({"schema_version": 1, "name": "one", "scenarios": ["gui-hour.json"]})");
     const ProcessResult suite = run_memsoak({"suite", dir.file("suite.json"), "--seeds", "1,2", "--shard", "1/1",

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "memsoak_process.hpp"
+#include "support/files.hpp"
+#include "support/processes.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::testing {
 namespace {
@@ -78,7 +80,7 @@ TEST(Cli, ValidateAcceptsEveryShippedFile) {
 
 TEST(Cli, ValidateNamesFileAndFieldOfABadScenario) {
     TempDir dir;
-    write_text(dir.file("budgets.json"), read_text(std::string(MEMSOAK_SOURCE_DIR) + "/tests/data/budgets-uncalibrated.json"));
+    write_text(dir.file("budgets.json"), read_text(uncalibrated_ledger()));
     write_text(dir.file("bad.json"), R"({"schema_version": 1, "name": "bad", "duration": "2h", "seed": 1,
         "sample_interval": "1m", "warmup": "0s", "workload": [{"action": "tick", "every": "fast"}],
         "budgets": ["process"]})");
@@ -89,7 +91,7 @@ TEST(Cli, ValidateNamesFileAndFieldOfABadScenario) {
 
 TEST(Cli, ValidateRejectsABudgetMissingFromTheLedger) {
     TempDir dir;
-    write_text(dir.file("budgets.json"), read_text(std::string(MEMSOAK_SOURCE_DIR) + "/tests/data/budgets-uncalibrated.json"));
+    write_text(dir.file("budgets.json"), read_text(uncalibrated_ledger()));
     write_text(dir.file("s.json"), R"({"schema_version": 1, "name": "s", "duration": "2h", "seed": 1,
         "sample_interval": "1m", "warmup": "0s", "workload": [{"action": "tick", "every": "1m"}],
         "budgets": ["issue-7"]})");
@@ -119,7 +121,7 @@ TEST(Cli, MeasureWithoutEngineLeavesEngineBudgetsUnmeasured) {
 
 TEST(Cli, SuiteRunsEachScenarioAndReportsTheWorstOutcome) {
     TempDir dir;
-    write_text(dir.file("budgets.json"), read_text(std::string(MEMSOAK_SOURCE_DIR) + "/tests/data/budgets-uncalibrated.json"));
+    write_text(dir.file("budgets.json"), read_text(uncalibrated_ledger()));
     write_text(dir.file("suite.json"), R"({"schema_version": 1, "name": "two",
         "scenarios": ["gui-hour.json", "signals-month.json"]})");
     for (const std::string s : {"gui-hour.json", "signals-month.json"}) {
@@ -138,7 +140,7 @@ TEST(Cli, SuiteRunsEachScenarioAndReportsTheWorstOutcome) {
 
 TEST(Cli, ASuiteIntoAReusedFolderRemovesThePreviousSuitesResultsOnly) {
     TempDir dir;
-    write_text(dir.file("budgets.json"), read_text(std::string(MEMSOAK_SOURCE_DIR) + "/tests/data/budgets-uncalibrated.json"));
+    write_text(dir.file("budgets.json"), read_text(uncalibrated_ledger()));
     // Scenarios judged by engine budgets only (their process budget left out), which pass under any allocator or
     // sanitizer.
     for (const std::string s : {"trading-months.json", "signals-month.json"}) {

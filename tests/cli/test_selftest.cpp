@@ -2,10 +2,6 @@
 // the selftest without the engine layer, a selftest that must fail, fixcheck, the layer diagnosis in the report,
 // and heap profiles with memsoak-tcmalloc.
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -13,7 +9,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "memsoak_process.hpp"
+#include "support/files.hpp"
+#include "support/json_files.hpp"
+#include "support/processes.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::testing {
 namespace {
@@ -25,30 +24,7 @@ const std::string kScenarios = std::string(MEMSOAK_SOURCE_DIR) + "/scenarios";
 // Built beside the binary under test, except in sanitizer builds (which have no allocator-specific binaries).
 const fs::path kTcmallocBinary = fs::path(MEMSOAK_BINARY).parent_path() / "memsoak-tcmalloc";
 
-json load_json(const std::string& path) { return json::parse(read_text(path)); }
 
-// Runs another memsoak executable (run_memsoak runs MEMSOAK_BINARY), its output captured in a file.
-ProcessResult run_executable(const fs::path& executable, const std::vector<std::string>& args,
-                             const std::string& capture) {
-    std::vector<char*> argv{const_cast<char*>(executable.c_str())};
-    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        const int fd = ::open(capture.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        ::dup2(fd, STDOUT_FILENO);
-        ::dup2(fd, STDERR_FILENO);
-        ::execv(executable.c_str(), argv.data());
-        _exit(127);
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    ProcessResult result;
-    if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
-    result.output = read_text(capture);
-    return result;
-}
 
 const json& issue_row(const json& matrix, const std::string& issue) {
     for (const json& row : matrix["issues"]) {
@@ -69,7 +45,7 @@ TEST(Selftest, ShortFormCatchesEveryLeakAndRaisesNoFalseAlarm) {
               std::string::npos)
         << r.output;
 
-    const json matrix = load_json(dir.file("selftest.json"));
+    const json matrix = read_json(dir.file("selftest.json"));
     EXPECT_EQ(matrix["passed"], true);
     EXPECT_EQ(matrix["seeds"], json({1, 2, 3}));
     EXPECT_EQ(matrix["aa_seeds"].size(), 10u);
@@ -99,7 +75,7 @@ TEST(Selftest, WithoutTheEngineLayerEveryLeakIsStillCaught) {
     const ProcessResult r = run_memsoak({"selftest", "--seeds", "1", "--aa-runs", "0", "--measure", "os,allocator",
                                          "--scenarios", kScenarios, "--out", dir.file("selftest.json")});
     ASSERT_EQ(r.exit_code, 0) << r.output;
-    const json matrix = load_json(dir.file("selftest.json"));
+    const json matrix = read_json(dir.file("selftest.json"));
     EXPECT_EQ(issue_row(matrix, "issue-3")["scenario"], kScenarios + "/transactions-allocator.json");
     EXPECT_EQ(issue_row(matrix, "issue-5")["scenario"], kScenarios + "/signals-allocator.json");
     for (const json& run : matrix["runs"]) {
@@ -120,7 +96,7 @@ TEST(Selftest, ALeakThatIsMissedFailsTheSelftest) {
     for (const auto& entry : fs::directory_iterator(kScenarios)) {
         if (entry.path().extension() == ".json") fs::copy_file(entry.path(), dir.file(entry.path().filename()));
     }
-    json short_trading = load_json(kScenarios + "/trading-months.json");
+    json short_trading = read_json(kScenarios + "/trading-months.json");
     short_trading["duration"] = "2d";
     short_trading["engine"].erase("saturate");
     short_trading["budgets"] = json::array({"issue-3"});
@@ -136,7 +112,7 @@ TEST(Selftest, ALeakThatIsMissedFailsTheSelftest) {
               std::string::npos)
         << r.output;
     EXPECT_NE(r.output.find("selftest: FAIL"), std::string::npos) << r.output;
-    const json matrix = load_json(dir.file("selftest.json"));
+    const json matrix = read_json(dir.file("selftest.json"));
     EXPECT_EQ(matrix["passed"], false);
     EXPECT_EQ(issue_row(matrix, "issue-3")["leaky"]["missed"], 1);
     EXPECT_TRUE(issue_row(matrix, "issue-3")["first_detection_s"].is_null());
@@ -177,7 +153,7 @@ TEST(Fixcheck, ReportsWhatTheFixesSaveAndTheVerdictFlip) {
     EXPECT_NE(r.output.find("with leaks: fail (issue-1, issue-2, process); fixed: pass"), std::string::npos)
         << r.output;
 
-    const json fix = load_json(dir.file("fix.json"));
+    const json fix = read_json(dir.file("fix.json"));
     EXPECT_EQ(fix["leaks"], json({"issue-1", "issue-2"}));
     EXPECT_EQ(fix["verdict_flips"], true);
     EXPECT_EQ(fix["with_leaks"]["verdict"], "fail");
@@ -199,7 +175,7 @@ TEST(Fixcheck, ReportsWhatTheFixesSaveAndTheVerdictFlip) {
 
 TEST(Fixcheck, AScenarioThatChecksNoIssueNeedsLeaksNamed) {
     TempDir dir;
-    write_text(dir.file("budgets.json"), read_text(std::string(MEMSOAK_SOURCE_DIR) + "/tests/data/budgets-uncalibrated.json"));
+    write_text(dir.file("budgets.json"), read_text(uncalibrated_ledger()));
     write_text(dir.file("s.json"), R"({"schema_version": 1, "name": "s", "duration": "1h", "seed": 1,
         "sample_interval": "10m", "warmup": "0s", "workload": [{"action": "tick", "every": "1m"}],
         "budgets": ["process"]})");
@@ -221,7 +197,7 @@ TEST(Diagnosis, TheReportSaysWhichLayerGrows) {
     // The whole-process limits agree: live-heap growth fails the process budget too.
     EXPECT_NE(r.output.find("process  FAIL"), std::string::npos) << r.output;
 
-    const json diagnosis = load_json(dir.file("r.json"))["diagnosis"];
+    const json diagnosis = read_json(dir.file("r.json"))["diagnosis"];
     EXPECT_EQ(diagnosis["kind"], "retention");
     // The floor for layers without a limit of their own: the smallest growth limit the run judged, here the
     // process budget's calibrated live-heap limit.
@@ -249,17 +225,15 @@ TEST(HeapProfile, TheTopSiteOfTheIssue1LeakIsThePriceFramesColumns) {
     if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";
     TempDir dir;
     const ProcessResult r =
-        run_executable(kTcmallocBinary,
-                       {"run", kScenarios + "/gui-hour.json", "--leak", "issue-1", "--heap-profile", "--out",
-                        dir.file("r.json")},
-                       dir.file("output.txt"));
+        run_program(kTcmallocBinary, {"run", kScenarios + "/gui-hour.json", "--leak", "issue-1", "--heap-profile",
+                                      "--out", dir.file("r.json")});
     ASSERT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find("heap growth by allocation site, first to last of 13 profiles (every 5m, in " +
                             dir.file("r.heap")),
               std::string::npos)
         << r.output;
 
-    const json heap = load_json(dir.file("r.json"))["heap_profile"];
+    const json heap = read_json(dir.file("r.json"))["heap_profile"];
     EXPECT_FALSE(heap.contains("error")) << heap.dump();
     EXPECT_EQ(heap["interval_s"], 300.0);
     EXPECT_EQ(heap["profiles"].size(), 13u);  // 0, 5m, ..., 1h

@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "memsoak_process.hpp"
+#include "support/files.hpp"
+#include "support/json_files.hpp"
+#include "support/processes.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::testing {
 namespace {
@@ -15,11 +18,10 @@ using nlohmann::json;
 
 const std::string kScenarios = std::string(MEMSOAK_SOURCE_DIR) + "/scenarios";
 
-json load_json(const std::string& path) { return json::parse(read_text(path)); }
 
 std::vector<std::string> nightly_scenarios() {
     std::vector<std::string> names;
-    const json suite = load_json(kScenarios + "/nightly.json");
+    const json suite = read_json(kScenarios + "/nightly.json");
     for (const auto& file : suite["scenarios"]) {
         names.push_back(std::filesystem::path(file.get<std::string>()).stem().string());
     }
@@ -38,7 +40,7 @@ std::vector<Case> all_cases() {
     std::vector<Case> cases;
     for (const std::string& scenario : nightly_scenarios()) {
         cases.push_back({scenario, ""});
-        const json document = load_json(kScenarios + "/" + scenario + ".json");
+        const json document = read_json(kScenarios + "/" + scenario + ".json");
         for (const auto& budget : document["budgets"]) {
             const std::string name = budget.get<std::string>();
             if (name.rfind("issue-", 0) == 0) cases.push_back({scenario, name});
@@ -72,7 +74,7 @@ TEST_P(ShippedScenario, VerdictFollowsTheLeakSwitch) {
     if (!c.leak.empty()) args.insert(args.end(), {"--leak", c.leak});
     const ProcessResult run = run_memsoak(args);
     ASSERT_EQ(run.signal, 0) << run.output;
-    const json report = load_json(dir.file("r.json"));
+    const json report = read_json(dir.file("r.json"));
 
     if (c.leak.empty()) {
         EXPECT_EQ(run.exit_code, 0) << run.output << report["budgets"].dump(1);
@@ -110,7 +112,7 @@ TEST(ProductionDay, ReproducesTheStudysNumbers) {
     const std::string scenario = kScenarios + "/production-day.json";
     const ProcessResult leaky = run_memsoak({"run", scenario, "--leak", "issue-1", "--out", dir.file("leaky.json")});
     ASSERT_EQ(leaky.exit_code, 1) << leaky.output;
-    const json leaky_report = load_json(dir.file("leaky.json"));
+    const json leaky_report = read_json(dir.file("leaky.json"));
     const double growth_mb_per_hour =
         limit_measured(leaky_report, "issue-1", "engine.status_display.bytes", "growth") / 1e6;
     EXPECT_GE(growth_mb_per_hour, 8.0);
@@ -122,7 +124,7 @@ TEST(ProductionDay, ReproducesTheStudysNumbers) {
 
     const ProcessResult fixed = run_memsoak({"run", scenario, "--out", dir.file("fixed.json")});
     ASSERT_EQ(fixed.exit_code, 0) << fixed.output;
-    const json fixed_report = load_json(dir.file("fixed.json"));
+    const json fixed_report = read_json(dir.file("fixed.json"));
     EXPECT_LT(limit_measured(fixed_report, "process", "os.rss_bytes", "peak"), 50.0 * 1024 * 1024);
     EXPECT_GT(fixed_report["run"]["acceleration"].get<double>(), 0.0);
 }

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "memsoak_process.hpp"
+#include "support/files.hpp"
+#include "support/processes.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::testing {
 namespace {
@@ -96,7 +98,7 @@ TEST_P(UnnamedLeak, TheProcessBudgetFailsExactlyWhenTheLeakIsOnOverSeeds) {
 TEST(StaircaseLeak, FailsOnItsMeanRateWhereTheTrendReadsItsTreads) {
     TempDir dir;
     write_text(dir.file("budgets.json"),
-               read_text(std::string(MEMSOAK_SOURCE_DIR) + "/tests/data/budgets-uncalibrated.json"));
+               read_text(uncalibrated_ledger()));
     json day = json::parse(read_text(kScenarios + "/production-day.json"));
     day["engine"].erase("saturate");
     for (auto& item : day["workload"]) {

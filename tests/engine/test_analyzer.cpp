@@ -9,19 +9,12 @@
 #include "memsoak/engine/analyzer.hpp"
 #include "memsoak/engine/error.hpp"
 #include "memsoak/engine/indicators.hpp"
+#include "support/errors.hpp"
 
 namespace memsoak::engine {
 namespace {
 
-template <typename Function>
-void expect_error(Function&& call, const std::string& message) {
-    try {
-        call();
-        FAIL() << "expected engine::Error: " << message;
-    } catch (const Error& e) {
-        EXPECT_EQ(message, e.what());
-    }
-}
+using testing::expect_error;
 
 // Bars one minute apart closing at `closes`: each opens at the previous close (the first at its own close), and its
 // high and low are its open and close, so in a trend the close is the window's extreme.
@@ -176,9 +169,9 @@ TEST(Analyzer, ProductionFrameIsTwoToFiveMegabytes) {
 }
 
 TEST(Analyzer, RejectsBadSettingsAndTooFewCandles) {
-    expect_error([] { Analyzer(1); }, "analyzer: expected an analysis period of at least 2 rows, got 1");
-    expect_error([] { Analyzer(10, 0.0); }, "analyzer: expected risk_per_trade in (0, 1], got 0");
-    expect_error([] { Analyzer(10).analyze(steady_candles(1, 1, 1)); }, "analyzer: expected at least 2 candles, got 1");
+    expect_error<Error>([] { Analyzer(1); }, "analyzer: expected an analysis period of at least 2 rows, got 1");
+    expect_error<Error>([] { Analyzer(10, 0.0); }, "analyzer: expected risk_per_trade in (0, 1], got 0");
+    expect_error<Error>([] { Analyzer(10).analyze(steady_candles(1, 1, 1)); }, "analyzer: expected at least 2 candles, got 1");
 }
 
 }  // namespace

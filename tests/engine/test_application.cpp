@@ -4,11 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "memsoak/engine/application.hpp"
 #include "memsoak/engine/error.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::engine {
 namespace {
@@ -70,7 +71,8 @@ TEST(Application, FootprintStatesEachPolicysCapacityAndNoneForALeak) {
     }
     config.status_policy = StatusPolicy::bounded_history;
     config.transaction_policy = TransactionPolicy::archive;
-    config.archive_path = "unused.archive";
+    const testing::TempDir dir;  // the archive policy opens its file: not in the folder the tests run in
+    config.archive_path = dir / "unused.archive";
     EXPECT_EQ(component(Application(config), "status_display").capacity, 10u);
 }
 
@@ -200,16 +202,11 @@ TEST(Application, TheChartCanBeSavedForAPersonToLookAt) {
     Application app(small_config());
     app.run_analysis(at(0s));
     app.refresh_chart(at(0s));
-    const auto dir = std::filesystem::temp_directory_path() / "memsoak-app-chart";
-    std::filesystem::create_directories(dir);
+    const testing::TempDir dir;
     app.save_chart(dir / "chart.png");
     app.save_chart(dir / "chart.svg");
-    std::ifstream png(dir / "chart.png", std::ios::binary);
-    char signature[8] = {};
-    png.read(signature, 8);
-    EXPECT_EQ(std::string(signature, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+    EXPECT_EQ(testing::read_text(dir / "chart.png").substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
     EXPECT_GT(std::filesystem::file_size(dir / "chart.svg"), 1000u);
-    std::filesystem::remove_all(dir);
 }
 
 TEST(Application, TheMemoryReadoutShowsTheResidentSet) {

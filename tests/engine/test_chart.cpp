@@ -3,18 +3,21 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <functional>
-#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "memsoak/engine/chart.hpp"
 #include "memsoak/engine/error.hpp"
+#include "support/errors.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::engine {
 namespace {
+
+using testing::message_of;
+using testing::read_text;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // The chart's documented colours.
@@ -95,20 +98,6 @@ Frame production_week() {
     return f;
 }
 
-std::string message_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no engine::Error)";
-}
-
-std::string read_file(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 std::size_t count_of(const std::string& text, const std::string& needle) {
     std::size_t count = 0;
     for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++count;
@@ -125,7 +114,7 @@ TEST(ChartIndicators, KnownListAndUnknownNameMessage) {
     EXPECT_EQ(find_indicator("bollinger").columns.size(), 3u);
     EXPECT_EQ(find_indicator("bollinger").columns[1].column, "bb_middle");
     EXPECT_TRUE(find_indicator("rsi").own_panel);
-    EXPECT_EQ(message_of([] { find_indicator("ichimoku"); }),
+    EXPECT_EQ(message_of<Error>([] { find_indicator("ichimoku"); }),
               "unknown chart indicator \"ichimoku\": expected one of \"sma_20\", \"sma_50\", \"sma_200\", \"ema\", "
               "\"bollinger\", \"vwap\", \"rsi\", \"macd\", \"stochastic\"");
 }
@@ -141,21 +130,21 @@ TEST(ChartData, ChecksColumnLengthsOfTheCandlesAndOfEnabledIndicators) {
     EXPECT_FALSE(f.data().provides(find_indicator("macd")));
 
     const std::vector<std::string> rsi{"rsi"};
-    EXPECT_EQ(message_of([&] { check_chart_data(f.data(), rsi); }),
+    EXPECT_EQ(message_of<Error>([&] { check_chart_data(f.data(), rsi); }),
               "chart data: column 'rsi_14' has 3 values, expected 4 (one per timestamp)");
     const std::vector<std::string> macd{"macd"};
     EXPECT_NO_THROW(check_chart_data(f.data(), macd));  // not provided: left out of the drawing
     const std::vector<std::string> unknown{"sma_21"};
     EXPECT_THROW(check_chart_data(f.data(), unknown), Error);
     f.close.pop_back();
-    EXPECT_EQ(message_of([&] { check_chart_data(f.data(), none); }),
+    EXPECT_EQ(message_of<Error>([&] { check_chart_data(f.data(), none); }),
               "chart data: column 'close' has 3 values, expected 4 (one per timestamp)");
 }
 
 // --- Figure layout and rasterization ---
 
 TEST(Figure, RejectsSizesTheLayoutCannotHold) {
-    EXPECT_EQ(message_of([] { Figure(99, 300); }),
+    EXPECT_EQ(message_of<Error>([] { Figure(99, 300); }),
               "chart figure of 99 x 300 pixels: expected each side in [100, 8192]");
     EXPECT_THROW(Figure(300, 9000), Error);
     EXPECT_NO_THROW(Figure(100, 100));
@@ -382,12 +371,12 @@ TEST(FigureManager, HoldsFiguresUntilClosed) {
     manager.close(1);
     EXPECT_EQ(manager.open_figures(), 1u);
     EXPECT_EQ(manager.retained_bytes(), both - first);
-    EXPECT_EQ(message_of([&] { manager.figure(1); }), "figure 1 is not open");
+    EXPECT_EQ(message_of<Error>([&] { manager.figure(1); }), "figure 1 is not open");
     manager.close(1);  // already closed: nothing happens, as with plt.close
     manager.close(42);
     EXPECT_EQ(manager.open_figures(), 1u);
     EXPECT_EQ(manager.new_figure(100, 100), 3);  // ids are never reused
-    EXPECT_EQ(message_of([&] { manager.new_figure(50, 100); }),
+    EXPECT_EQ(message_of<Error>([&] { manager.new_figure(50, 100); }),
               "chart figure of 50 x 100 pixels: expected each side in [100, 8192]");
 }
 
@@ -466,7 +455,7 @@ TEST(ChartWidget, IndicatorsAreKeptInTableOrderAndUnknownNamesRejected) {
     EXPECT_EQ(widget.enabled_indicators(), (std::vector<std::string>{"sma_20", "bollinger", "rsi"}));
     widget.toggle_indicator("sma_20");
     EXPECT_FALSE(widget.is_enabled("sma_20"));
-    EXPECT_EQ(message_of([&] { widget.toggle_indicator("volume_profile"); }),
+    EXPECT_EQ(message_of<Error>([&] { widget.toggle_indicator("volume_profile"); }),
               "unknown chart indicator \"volume_profile\": expected one of \"sma_20\", \"sma_50\", \"sma_200\", "
               "\"ema\", \"bollinger\", \"vwap\", \"rsi\", \"macd\", \"stochastic\"");
     EXPECT_THROW(widget.is_enabled("sma_21"), Error);
@@ -481,7 +470,7 @@ TEST(ChartWidget, BadDataThrowsBeforeAnyFigureIsOpenedOrClosed) {
     f.add_column("vwap", {1, 2, 3, 4});
     widget.update_chart(f.data());
     f.volume.pop_back();
-    EXPECT_EQ(message_of([&] { widget.update_chart(f.data()); }),
+    EXPECT_EQ(message_of<Error>([&] { widget.update_chart(f.data()); }),
               "chart data: column 'volume' has 3 values, expected 4 (one per timestamp)");
     EXPECT_EQ(widget.figure_count(), 1u);
     EXPECT_EQ(widget.current_figure_id(), 1);
@@ -492,23 +481,21 @@ TEST(ChartWidget, SavesTheCurrentFigureAsPngAndSvg) {
     add_all_indicator_columns(f);
     FigureManager manager;
     ChartWidget widget(manager, ChartPolicy::close_before_redraw, 300, 200, {"sma_20", "bollinger"});
-    const std::filesystem::path dir = ::testing::TempDir();
-    EXPECT_EQ(message_of([&] { widget.save_png(dir / "none.png"); }),
+    const testing::TempDir dir;
+    EXPECT_EQ(message_of<Error>([&] { widget.save_png(dir / "none.png"); }),
               "cannot save the chart to '" + (dir / "none.png").string() + "': nothing has been drawn yet");
-    EXPECT_EQ(message_of([&] { widget.current_figure(); }),
+    EXPECT_EQ(message_of<Error>([&] { widget.current_figure(); }),
               "the chart has no figure yet: update_chart draws the first one");
 
     widget.update_chart(f.data());
     widget.save_png(dir / "memsoak_chart_test.png");
     widget.save_svg(dir / "memsoak_chart_test.svg");
-    EXPECT_EQ(read_file(dir / "memsoak_chart_test.png"), widget.current_figure().canvas().to_png());
-    const std::string svg = read_file(dir / "memsoak_chart_test.svg");
+    EXPECT_EQ(read_text(dir / "memsoak_chart_test.png"), widget.current_figure().canvas().to_png());
+    const std::string svg = read_text(dir / "memsoak_chart_test.svg");
     EXPECT_EQ(svg, widget.current_figure().to_svg());
     EXPECT_EQ(count_of(svg, "<path "), 5u);  // sma_20, three Bollinger lines, the band
-    std::filesystem::remove(dir / "memsoak_chart_test.png");
-    std::filesystem::remove(dir / "memsoak_chart_test.svg");
 
-    EXPECT_EQ(message_of([&] { widget.save_svg("/nonexistent-memsoak-dir/chart.svg"); }),
+    EXPECT_EQ(message_of<Error>([&] { widget.save_svg("/nonexistent-memsoak-dir/chart.svg"); }),
               "cannot open '/nonexistent-memsoak-dir/chart.svg' for writing: No such file or directory");
 }
 

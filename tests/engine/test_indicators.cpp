@@ -10,9 +10,12 @@
 #include "memsoak/engine/error.hpp"
 #include "memsoak/engine/indicators.hpp"
 #include "memsoak/engine/price_frame.hpp"
+#include "support/errors.hpp"
 
 namespace memsoak::engine {
 namespace {
+
+using testing::expect_error;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kTolerance = 1e-9;
@@ -26,16 +29,6 @@ void expect_series(const std::vector<double>& expected, const std::vector<double
         } else {
             EXPECT_NEAR(expected[row], actual[row], kTolerance) << "row " << row;
         }
-    }
-}
-
-template <typename Function>
-void expect_error(Function&& call, const std::string& message) {
-    try {
-        call();
-        FAIL() << "expected engine::Error: " << message;
-    } catch (const Error& e) {
-        EXPECT_EQ(message, e.what());
     }
 }
 
@@ -248,14 +241,14 @@ TEST(Indicators, RollingStddevIsTheSampleDeviation) {
 TEST(Indicators, RejectBadArguments) {
     const std::vector<double> values{1, 2, 3, 4};
     std::vector<double> short_out(3), out(4);
-    expect_error([&] { sma(values, 2, short_out); }, "sma: expected an output of 4 values (one per input row), got 3");
-    expect_error([&] { ema(values, 0, out); }, "ema: expected a period >= 1, got 0");
-    expect_error([&] { rolling_stddev(values, 1, out); }, "rolling_stddev: expected a period >= 2, got 1");
-    expect_error([&] { atr(values, std::vector<double>{1, 2, 3}, values, 2, out); },
+    expect_error<Error>([&] { sma(values, 2, short_out); }, "sma: expected an output of 4 values (one per input row), got 3");
+    expect_error<Error>([&] { ema(values, 0, out); }, "ema: expected a period >= 1, got 0");
+    expect_error<Error>([&] { rolling_stddev(values, 1, out); }, "rolling_stddev: expected a period >= 2, got 1");
+    expect_error<Error>([&] { atr(values, std::vector<double>{1, 2, 3}, values, 2, out); },
                  "atr: expected a low column of 4 values (one per input row), got 3");
-    expect_error([&] { macd(values, out, out, short_out); },
+    expect_error<Error>([&] { macd(values, out, out, short_out); },
                  "macd: expected a histogram output of 4 values (one per input row), got 3");
-    expect_error([&] { obv(values, std::vector<double>{1}, out); },
+    expect_error<Error>([&] { obv(values, std::vector<double>{1}, out); },
                  "obv: expected a volume column of 4 values (one per input row), got 1");
 }
 
@@ -311,11 +304,11 @@ TEST(Indicators, ComputeIndicatorsAddsTheDocumentedColumnsWithTheirWarmUps) {
 TEST(Indicators, ComputeIndicatorsRejectsIncompleteOrComputedFrames) {
     PriceFrame close_only(std::vector<std::int64_t>{0, 60});
     close_only.add_column("close");
-    expect_error([&] { compute_indicators(close_only); }, "price frame: no column 'high'; columns are: close");
+    expect_error<Error>([&] { compute_indicators(close_only); }, "price frame: no column 'high'; columns are: close");
 
     PriceFrame frame = rising_frame(30);
     compute_indicators(frame);
-    expect_error([&] { compute_indicators(frame); }, "price frame: column 'sma_20' already exists");
+    expect_error<Error>([&] { compute_indicators(frame); }, "price frame: column 'sma_20' already exists");
 }
 
 }  // namespace

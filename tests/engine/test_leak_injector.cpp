@@ -12,9 +12,12 @@
 #include "memsoak/engine/config.hpp"
 #include "memsoak/engine/error.hpp"
 #include "memsoak/engine/leak_injector.hpp"
+#include "support/errors.hpp"
 
 namespace memsoak::engine {
 namespace {
+
+using testing::message_of;
 
 using namespace std::chrono_literals;
 
@@ -166,12 +169,8 @@ TEST(ApplicationInjection, ConfigReadsInjectFromJsonAndWritesItBack) {
 }
 
 std::string error_of(const std::string& inject) {
-    try {
-        config_from_json(nlohmann::json::parse(R"({"inject": )" + inject + "}"), "s.json: $.engine");
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "no error";
+    return message_of<Error>(
+        [&] { config_from_json(nlohmann::json::parse(R"({"inject": )" + inject + "}"), "s.json: $.engine"); });
 }
 
 TEST(ApplicationInjection, JsonErrorsNameThePathAndWhatWasExpected) {

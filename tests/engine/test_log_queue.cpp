@@ -6,6 +6,7 @@
 
 #include "memsoak/engine/error.hpp"
 #include "memsoak/engine/log_queue.hpp"
+#include "support/errors.hpp"
 
 namespace memsoak::engine {
 namespace {
@@ -151,12 +152,8 @@ TEST(LogQueue, ProducersOnFourThreadsAndOneConsumer) {
 }
 
 TEST(LogQueue, RejectsZeroCapacity) {
-    try {
-        LogQueue queue(LogQueuePolicy::bounded, 0);
-        FAIL() << "expected engine::Error";
-    } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "log queue: capacity must be at least 1, got 0");
-    }
+    testing::expect_error<Error>([&] { LogQueue queue(LogQueuePolicy::bounded, 0); },
+                                 "log queue: capacity must be at least 1, got 0");
 }
 
 class LogPaneTest : public ::testing::Test {
@@ -225,12 +222,8 @@ TEST_F(LogPaneTest, KeepsTheLastMaxLines) {
 }
 
 TEST_F(LogPaneTest, RejectsANonPositiveRate) {
-    try {
-        LogPane pane(queue_, 0.0);
-        FAIL() << "expected engine::Error";
-    } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "log pane: drain rate must be a positive number of messages per second, got 0");
-    }
+    testing::expect_error<Error>([&] { LogPane pane(queue_, 0.0); },
+                                 "log pane: drain rate must be a positive number of messages per second, got 0");
 }
 
 }  // namespace

@@ -1,7 +1,5 @@
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -11,41 +9,31 @@
 
 #include "memsoak/engine/error.hpp"
 #include "memsoak/engine/market_data.hpp"
+#include "support/errors.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::engine {
 namespace {
 
-const std::filesystem::path kDataDir = MEMSOAK_TEST_DATA_DIR;
-constexpr std::string_view kHeader = "timestamp,open,high,low,close,volume\n";
+using testing::btc_candles_csv;
+using testing::source_file;
+using testing::expect_error;
+using testing::TempDir;
 
-template <typename Function>
-void expect_error(Function&& call, const std::string& message) {
-    try {
-        call();
-        FAIL() << "expected engine::Error: " << message;
-    } catch (const Error& e) {
-        EXPECT_EQ(message, e.what());
-    }
-}
+const std::filesystem::path kDataDir = source_file("tests/data");
+constexpr std::string_view kHeader = "timestamp,open,high,low,close,volume\n";
 
 // Writes CSV fixtures into a directory of this test's own, removed afterwards.
 class ReadCandlesCsvFile : public ::testing::Test {
 protected:
-    void SetUp() override {
-        const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-        directory_ = std::filesystem::temp_directory_path() /
-                     ("memsoak_market_data_" + test + "_" + std::to_string(::getpid()));
-        std::filesystem::create_directories(directory_);
-    }
-    void TearDown() override { std::filesystem::remove_all(directory_); }
-
     std::filesystem::path write(const std::string& name, std::string_view contents) const {
         const std::filesystem::path file = directory_ / name;
-        std::ofstream(file, std::ios::binary) << contents;
+        testing::write_text(file, contents);
         return file;
     }
 
-    std::filesystem::path directory_;
+    TempDir directory_;
 };
 
 // --- SyntheticFeed -----------------------------------------------------------------------------------------------
@@ -151,15 +139,15 @@ TEST(SyntheticFeed, CandleInvariantsAndMarketShapeOver100kCandles) {
 }
 
 TEST(SyntheticFeed, RejectsANonPositiveIntervalOrPrice) {
-    expect_error([] { SyntheticFeed(1, 0, 100.0, 0); },
+    expect_error<Error>([] { SyntheticFeed(1, 0, 100.0, 0); },
                  "synthetic feed: expected a positive candle interval in seconds, got 0");
-    expect_error([] { SyntheticFeed(1, 60, -1.0, 0); }, "synthetic feed: expected a positive start price, got -1");
+    expect_error<Error>([] { SyntheticFeed(1, 60, -1.0, 0); }, "synthetic feed: expected a positive start price, got -1");
 }
 
 // --- read_candles_csv --------------------------------------------------------------------------------------------
 
 TEST(ReadCandlesCsv, ReadsTheBtcFile) {
-    const std::vector<Candle> candles = read_candles_csv(kDataDir / "BTCUSDT_1h.csv");
+    const std::vector<Candle> candles = read_candles_csv(btc_candles_csv());
     ASSERT_EQ(745u, candles.size());
     // 2021-01-01 00:00:00 28923.63,29031.34,28690.17,28995.13,2311.811445
     EXPECT_EQ(1609459200, candles.front().timestamp);
@@ -248,20 +236,20 @@ TEST_F(ReadCandlesCsvFile, EveryMalformedKindHasItsExactMessage) {
     for (std::size_t i = 0; i < cases.size(); ++i) {
         SCOPED_TRACE(cases[i].contents);
         const auto file = write("bad_" + std::to_string(i) + ".csv", cases[i].contents);
-        expect_error([&] { read_candles_csv(file); }, file.string() + cases[i].expected);
+        expect_error<Error>([&] { read_candles_csv(file); }, file.string() + cases[i].expected);
     }
 }
 
 TEST_F(ReadCandlesCsvFile, FilesThatCannotBeReadNameThePathAsGivenAndTheSystemError) {
-    expect_error([] { read_candles_csv("no/such/file.csv"); },
+    expect_error<Error>([] { read_candles_csv("no/such/file.csv"); },
                  "no/such/file.csv: cannot open file: No such file or directory");
-    expect_error([&] { read_candles_csv(directory_); }, directory_.string() + ": expected a regular file, got a folder");
+    expect_error<Error>([&] { read_candles_csv(directory_.path()); }, directory_.path().string() + ": expected a regular file, got a folder");
 }
 
 // --- ReplayFeed --------------------------------------------------------------------------------------------------
 
 TEST(ReplayFeed, FirstPassIsTheRecordingThenTimeAndPriceContinue) {
-    const std::vector<Candle> recorded = read_candles_csv(kDataDir / "BTCUSDT_1h.csv");
+    const std::vector<Candle> recorded = read_candles_csv(btc_candles_csv());
     ReplayFeed feed(recorded);
     std::vector<Candle> replayed(recorded.size() * 3);
     for (Candle& candle : replayed) candle = feed.next();
@@ -290,8 +278,8 @@ TEST(ReplayFeed, FirstPassIsTheRecordingThenTimeAndPriceContinue) {
 }
 
 TEST(ReplayFeed, RejectsTooFewOrUnorderedCandles) {
-    expect_error([] { ReplayFeed({Candle{100, 1, 1, 1, 1, 1}}); }, "replay feed: expected at least 2 candles, got 1");
-    expect_error([] { ReplayFeed({Candle{100, 1, 1, 1, 1, 1}, Candle{100, 1, 1, 1, 1, 1}}); },
+    expect_error<Error>([] { ReplayFeed({Candle{100, 1, 1, 1, 1, 1}}); }, "replay feed: expected at least 2 candles, got 1");
+    expect_error<Error>([] { ReplayFeed({Candle{100, 1, 1, 1, 1, 1}, Candle{100, 1, 1, 1, 1, 1}}); },
                  "replay feed: candle 1: expected a timestamp after 100, got 100");
 }
 

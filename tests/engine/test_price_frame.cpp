@@ -7,22 +7,15 @@
 
 #include "memsoak/engine/error.hpp"
 #include "memsoak/engine/price_frame.hpp"
+#include "support/errors.hpp"
 
 namespace memsoak::engine {
 namespace {
 
+using testing::expect_error;
+
 std::vector<Candle> three_candles() {
     return {Candle{1000, 10, 12, 9, 11, 500}, Candle{1060, 11, 13, 10, 12, 600}, Candle{1120, 12, 12.5, 8, 9, 700}};
-}
-
-template <typename Function>
-void expect_error(Function&& call, const std::string& message) {
-    try {
-        call();
-        FAIL() << "expected engine::Error: " << message;
-    } catch (const Error& e) {
-        EXPECT_EQ(message, e.what());
-    }
 }
 
 TEST(PriceFrame, FromCandlesBuildsTheTimeIndexAndOhlcvColumns) {
@@ -57,11 +50,11 @@ TEST(PriceFrame, AddedColumnsAreNaNFilledAndWritable) {
 
 TEST(PriceFrame, NamesAreCheckedWithExactMessages) {
     PriceFrame frame = PriceFrame::from_candles(three_candles());
-    expect_error([&] { frame.add_column("close"); }, "price frame: column 'close' already exists");
-    expect_error([&] { frame.add_column(""); }, "price frame: expected a non-empty column name");
-    expect_error([&] { frame.column("sma_20"); },
+    expect_error<Error>([&] { frame.add_column("close"); }, "price frame: column 'close' already exists");
+    expect_error<Error>([&] { frame.add_column(""); }, "price frame: expected a non-empty column name");
+    expect_error<Error>([&] { frame.column("sma_20"); },
                  "price frame: no column 'sma_20'; columns are: open, high, low, close, volume");
-    expect_error([&] { std::as_const(frame).column("rsi"); },
+    expect_error<Error>([&] { std::as_const(frame).column("rsi"); },
                  "price frame: no column 'rsi'; columns are: open, high, low, close, volume");
 }
 

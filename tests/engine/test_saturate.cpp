@@ -8,6 +8,7 @@
 
 #include "memsoak/engine/application.hpp"
 #include "memsoak/engine/error.hpp"
+#include "support/errors.hpp"
 
 namespace memsoak::engine {
 namespace {
@@ -122,12 +123,9 @@ TEST(SaturatedStart, ReadFromJsonAndWrittenBack) {
     EXPECT_TRUE(config.saturate);
     EXPECT_TRUE(config_from_json(to_json(config), "again").saturate);
     EXPECT_FALSE(Config{}.saturate);
-    try {
-        config_from_json(nlohmann::json::parse(R"({"saturate": "yes"})"), "s.json: $.engine");
-        FAIL() << "no error";
-    } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), R"(s.json: $.engine.saturate: expected true or false, got "yes")");
-    }
+    testing::expect_error<Error>(
+        [&] { config_from_json(nlohmann::json::parse(R"({"saturate": "yes"})"), "s.json: $.engine"); },
+        R"(s.json: $.engine.saturate: expected true or false, got "yes")");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "memsoak/engine/error.hpp"
 #include "memsoak/engine/market_data.hpp"
 #include "memsoak/engine/signal_history.hpp"
+#include "support/errors.hpp"
 
 namespace memsoak::engine {
 namespace {
@@ -96,12 +97,8 @@ TEST(SignalHistory, RecordFromAnAnalysisCopiesWhatTheWidgetShows) {
 }
 
 TEST(SignalHistory, RejectsZeroCapacity) {
-    try {
-        SignalHistory history(SignalPolicy::capped, 0);
-        FAIL() << "expected engine::Error";
-    } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "signal history: capacity must be at least 1, got 0");
-    }
+    testing::expect_error<Error>([&] { SignalHistory history(SignalPolicy::capped, 0); },
+                                 "signal history: capacity must be at least 1, got 0");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "memsoak/engine/error.hpp"
 #include "memsoak/engine/market_data.hpp"
 #include "memsoak/engine/status_display.hpp"
+#include "support/errors.hpp"
 
 namespace memsoak::engine {
 namespace {
@@ -157,18 +158,10 @@ TEST(StatusDisplay, RealAnalysesLeakTheirFramesUnlessFixed) {
 
 TEST(StatusDisplay, ErrorsNameTheProblem) {
     StatusDisplay display(StatusPolicy::summary);
-    try {
-        display.action();
-        FAIL() << "expected engine::Error";
-    } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "status display: nothing shown yet (update() has not been called)");
-    }
-    try {
-        StatusDisplay bounded(StatusPolicy::bounded_history, 0);
-        FAIL() << "expected engine::Error";
-    } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "status display: history_limit must be at least 1, got 0");
-    }
+    testing::expect_error<Error>([&] { display.action(); },
+                                 "status display: nothing shown yet (update() has not been called)");
+    testing::expect_error<Error>([&] { StatusDisplay bounded(StatusPolicy::bounded_history, 0); },
+                                 "status display: history_limit must be at least 1, got 0");
 }
 
 }  // namespace

@@ -1,19 +1,24 @@
 #include <bit>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <gtest/gtest.h>
 #include <iterator>
 #include <limits>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "memsoak/engine/error.hpp"
 #include "memsoak/engine/transaction_archive.hpp"
+#include "support/errors.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::engine {
 namespace {
+
+using testing::read_text;
+using testing::TempDir;
+using testing::write_text;
 
 namespace fs = std::filesystem;
 
@@ -45,26 +50,9 @@ Transaction numbered_record(std::uint64_t i) {
                        "close below lower band " + std::to_string(i) + "; stop 712.05; conf 0.64"};
 }
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const fs::path& path, const std::string& content) {
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
-}
-
 class TransactionArchiveTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        directory_ = fs::temp_directory_path() /
-                     ("memsoak_archive_" + std::to_string(::getpid()) + "_" +
-                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(directory_);
-        fs::create_directories(directory_);
-        path_ = directory_ / "transactions.archive";
-    }
-    void TearDown() override { fs::remove_all(directory_); }
+    void SetUp() override { path_ = directory_ / "transactions.archive"; }
 
     // An archive of `count` numbered records; returns the byte offset where the last line starts.
     std::uint64_t write_numbered(std::uint64_t count) {
@@ -73,11 +61,11 @@ protected:
         std::vector<Transaction> records;
         for (std::uint64_t i = 0; i < count; ++i) records.push_back(numbered_record(i));
         archive.append(records);
-        std::string content = read_file(path_);
+        std::string content = read_text(path_);
         return content.rfind('\n', content.size() - 2) + 1;
     }
 
-    fs::path directory_;
+    TempDir directory_;
     fs::path path_;
 };
 
@@ -87,11 +75,11 @@ TEST_F(TransactionArchiveTest, WritesTheDocumentedFormat) {
     EXPECT_EQ(recovery.records, 0u);
     EXPECT_FALSE(recovery.torn_tail);
     EXPECT_EQ(recovery.discarded_bytes, 0u);
-    EXPECT_EQ(read_file(path_), kHeader);
+    EXPECT_EQ(read_text(path_), kHeader);
 
     std::vector<Transaction> batch{documented_record()};
     archive.append(batch);
-    EXPECT_EQ(read_file(path_), kHeader + kDocumentedLine);
+    EXPECT_EQ(read_text(path_), kHeader + kDocumentedLine);
 }
 
 TEST_F(TransactionArchiveTest, RoundTripsEveryFieldAndTheExactBitsOfDoubles) {
@@ -141,9 +129,9 @@ TEST_F(TransactionArchiveTest, RoundTripsEveryFieldAndTheExactBitsOfDoubles) {
 
 TEST_F(TransactionArchiveTest, ReportsALastLineCutAnywhereAsTorn) {
     std::uint64_t last_line = write_numbered(3);
-    const std::string whole = read_file(path_);
+    const std::string whole = read_text(path_);
     for (std::uint64_t cut : {last_line + 1, last_line + 9, last_line + 40, whole.size() - 1}) {
-        write_file(path_, whole.substr(0, cut));
+        write_text(path_, whole.substr(0, cut));
         ArchiveContents read = TransactionArchive::read_all(path_);
         ASSERT_EQ(read.records.size(), 2u) << "cut at " << cut;
         EXPECT_EQ(read.records[1], numbered_record(1));
@@ -151,7 +139,7 @@ TEST_F(TransactionArchiveTest, ReportsALastLineCutAnywhereAsTorn) {
         EXPECT_EQ(*read.torn_tail, (TornTail{last_line, 4, "no newline at end of file"})) << "cut at " << cut;
     }
     // Cut exactly before the last line: two whole records and nothing torn.
-    write_file(path_, whole.substr(0, last_line));
+    write_text(path_, whole.substr(0, last_line));
     ArchiveContents read = TransactionArchive::read_all(path_);
     EXPECT_EQ(read.records.size(), 2u);
     EXPECT_FALSE(read.torn_tail);
@@ -160,7 +148,7 @@ TEST_F(TransactionArchiveTest, ReportsALastLineCutAnywhereAsTorn) {
 TEST_F(TransactionArchiveTest, ReportsAChecksumMismatchOnTheLastLineAsTorn) {
     std::string damaged = kDocumentedLine;
     damaged.replace(damaged.find("ORD-7"), 5, "ORD-8");
-    write_file(path_, kHeader + damaged);
+    write_text(path_, kHeader + damaged);
     ArchiveContents read = TransactionArchive::read_all(path_);
     EXPECT_TRUE(read.records.empty());
     ASSERT_TRUE(read.torn_tail);
@@ -171,7 +159,7 @@ TEST_F(TransactionArchiveTest, ReportsAChecksumMismatchOnTheLastLineAsTorn) {
 TEST_F(TransactionArchiveTest, CorruptionBeforeTheLastLineThrows) {
     std::string damaged = kDocumentedLine;
     damaged.replace(damaged.find("ORD-7"), 5, "ORD-8");
-    write_file(path_, kHeader + damaged + kDocumentedLine);
+    write_text(path_, kHeader + damaged + kDocumentedLine);
     try {
         TransactionArchive::read_all(path_);
         FAIL() << "expected engine::Error";
@@ -188,7 +176,7 @@ TEST_F(TransactionArchiveTest, CorruptionBeforeTheLastLineThrows) {
 TEST_F(TransactionArchiveTest, ReopeningTruncatesATornTailBeforeAppending) {
     std::uint64_t last_line = write_numbered(3);
     std::uint64_t cut = last_line + 25;
-    write_file(path_, read_file(path_).substr(0, cut));
+    write_text(path_, read_text(path_).substr(0, cut));
 
     TransactionArchive archive;
     ArchiveRecovery recovery = archive.open(path_);
@@ -206,7 +194,7 @@ TEST_F(TransactionArchiveTest, ReopeningTruncatesATornTailBeforeAppending) {
 }
 
 TEST_F(TransactionArchiveTest, ATornHeaderIsRewrittenOnOpen) {
-    write_file(path_, kHeader.substr(0, 15));
+    write_text(path_, kHeader.substr(0, 15));
     ArchiveContents read = TransactionArchive::read_all(path_);
     EXPECT_TRUE(read.records.empty());
     ASSERT_TRUE(read.torn_tail);
@@ -214,28 +202,23 @@ TEST_F(TransactionArchiveTest, ATornHeaderIsRewrittenOnOpen) {
 
     TransactionArchive archive;
     EXPECT_EQ(archive.open(path_).discarded_bytes, 15u);
-    EXPECT_EQ(read_file(path_), kHeader);
+    EXPECT_EQ(read_text(path_), kHeader);
 }
 
 TEST_F(TransactionArchiveTest, AnEmptyFileIsAnEmptyArchive) {
-    write_file(path_, "");
+    write_text(path_, "");
     ArchiveContents read = TransactionArchive::read_all(path_);
     EXPECT_TRUE(read.records.empty());
     EXPECT_FALSE(read.torn_tail);
     TransactionArchive archive;
     archive.open(path_);
-    EXPECT_EQ(read_file(path_), kHeader);
+    EXPECT_EQ(read_text(path_), kHeader);
 }
 
 TEST_F(TransactionArchiveTest, RejectsFilesThatAreNotArchives) {
     auto message_for = [this](const std::string& content) {
-        write_file(path_, content);
-        try {
-            TransactionArchive::read_all(path_);
-        } catch (const Error& e) {
-            return std::string(e.what());
-        }
-        return std::string("no error");
+        write_text(path_, content);
+        return testing::message_of<Error>([this] { TransactionArchive::read_all(path_); });
     };
     const std::string p = path_.string();
     EXPECT_EQ(message_for("id,timestamp,price\n1,2,3\n"),
@@ -264,12 +247,8 @@ TEST_F(TransactionArchiveTest, OsErrorsNameThePathAndTheReason) {
         EXPECT_EQ(std::string(e.what()),
                   (directory_ / "missing.archive").string() + ": cannot open archive: No such file or directory");
     }
-    try {
-        archive.append(std::vector<Transaction>{documented_record()});
-        FAIL() << "expected engine::Error";
-    } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "transaction archive: append() before open()");
-    }
+    testing::expect_error<Error>([&] { archive.append(std::vector<Transaction>{documented_record()}); },
+                                 "transaction archive: append() before open()");
 }
 
 }  // namespace

@@ -2,12 +2,13 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "memsoak/engine/error.hpp"
 #include "memsoak/engine/transaction_archive.hpp"
 #include "memsoak/engine/transactions.hpp"
+#include "support/errors.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::engine {
 namespace {
@@ -45,11 +46,6 @@ TransactionHistoryOptions ring_of(std::size_t capacity) {
     return options;
 }
 
-fs::path temporary_archive(const std::string& name) {
-    fs::path path = fs::temp_directory_path() / fmt::format("memsoak_transactions_{}_{}.archive", ::getpid(), name);
-    fs::remove(path);
-    return path;
-}
 
 TEST(Transactions, ARecordRetainsAboutHalfAKilobyte) {
     for (std::uint64_t i : {0u, 1u, 4999u}) {
@@ -100,7 +96,8 @@ TEST(TransactionHistory, RingKeepsTheNewestAndFootprintIsExact) {
 
 TEST(TransactionHistory, LeakyGrowsWhileEveryFixStaysBounded) {
     constexpr std::uint64_t kTrades = 5000;
-    fs::path archive_path = temporary_archive("bounded");
+    const testing::TempDir dir;
+    const fs::path archive_path = dir / "transactions.archive";
     TransactionHistory leaky(TransactionPolicy::leaky);
     TransactionHistory ring(TransactionPolicy::ring_buffer, ring_of(100));
     TransactionHistory archive(TransactionPolicy::archive, {.archive_path = archive_path});
@@ -120,12 +117,12 @@ TEST(TransactionHistory, LeakyGrowsWhileEveryFixStaysBounded) {
     EXPECT_GT(grown.bytes, 10 * archive.footprint().bytes);
     // Leaky: at least the study's ~500 bytes per transaction.
     EXPECT_GT(grown.bytes, kTrades * 500);
-    fs::remove(archive_path);
 }
 
 TEST(TransactionHistory, ArchivePolicyReadsBackTenThousandTradesWhole) {
     constexpr std::uint64_t kTrades = 10'000;
-    fs::path archive_path = temporary_archive("ten_thousand");
+    const testing::TempDir dir;
+    const fs::path archive_path = dir / "transactions.archive";
     std::vector<Transaction> expected;
     {
         TransactionHistory history(TransactionPolicy::archive, {.archive_path = archive_path});
@@ -150,17 +147,11 @@ TEST(TransactionHistory, ArchivePolicyReadsBackTenThousandTradesWhole) {
     ASSERT_EQ(all.size(), archived_before + 1);
     EXPECT_EQ(all[archived_before - 1], expected[archived_before - 1]);
     EXPECT_EQ(all.back(), realistic_trade(kTrades));
-    fs::remove(archive_path);
 }
 
 TEST(TransactionHistory, RejectsInvalidOptions) {
     auto message_for = [](TransactionPolicy policy, TransactionHistoryOptions options) {
-        try {
-            TransactionHistory history(policy, options);
-        } catch (const Error& e) {
-            return std::string(e.what());
-        }
-        return std::string("no error");
+        return testing::message_of<Error>([&] { TransactionHistory history(policy, options); });
     };
     EXPECT_EQ(message_for(TransactionPolicy::ring_buffer, ring_of(0)),
               "transaction history: ring_capacity must be at least 1, got 0");

@@ -5,9 +5,12 @@
 #include <string>
 
 #include "memsoak/harness/error.hpp"
+#include "support/errors.hpp"
 
 namespace memsoak::harness {
 namespace {
+
+using testing::message_of;
 
 using Json = nlohmann::json;
 
@@ -28,12 +31,7 @@ Json with_limit(const char* limit) {
 }
 
 std::string error_of(const Json& document) {
-    try {
-        parse_ledger(document, kFile);
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "no error";
+    return message_of<Error>([&] { parse_ledger(document, kFile); });
 }
 
 TEST(Ledger, AValidFileParsesIntoBudgetsSortedByName) {

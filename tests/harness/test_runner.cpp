@@ -8,6 +8,7 @@
 
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/runner.hpp"
+#include "support/errors.hpp"
 
 namespace memsoak::harness {
 namespace {
@@ -145,12 +146,8 @@ TEST(Runner, ABudgetMissingFromTheLedgerIsAnError) {
     FakeTarget target(0);
     Scenario scenario = two_hour_scenario();
     scenario.budgets = {"issue-9"};
-    try {
-        run_scenario(scenario, growth_ledger(), target, engine_only());
-        FAIL() << "expected harness::Error";
-    } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "test.json: $.budgets[0]: budget \"issue-9\" is not in the ledger budgets.json");
-    }
+    testing::expect_error<Error>([&] { run_scenario(scenario, growth_ledger(), target, engine_only()); },
+                                 "test.json: $.budgets[0]: budget \"issue-9\" is not in the ledger budgets.json");
 }
 
 TEST(Runner, PurgesAtEachCheckpointAndMarksThoseSamples) {

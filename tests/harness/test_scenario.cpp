@@ -5,9 +5,12 @@
 #include <string>
 
 #include "memsoak/harness/error.hpp"
+#include "support/errors.hpp"
 
 namespace memsoak::harness {
 namespace {
+
+using testing::message_of;
 
 using namespace std::chrono_literals;
 using engine::virtual_epoch;
@@ -32,12 +35,7 @@ Json with_item(const char* item) {
 }
 
 std::string error_of(const Json& document) {
-    try {
-        parse_scenario(document, kFile);
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "no error";
+    return message_of<Error>([&] { parse_scenario(document, kFile); });
 }
 
 std::string load_error_of(const std::filesystem::path& file) {

@@ -6,9 +6,12 @@
 #include <vector>
 
 #include "memsoak/harness/error.hpp"
+#include "support/errors.hpp"
 
 namespace memsoak::harness {
 namespace {
+
+using testing::message_of;
 
 using namespace std::chrono_literals;
 using engine::virtual_epoch;
@@ -35,16 +38,6 @@ std::vector<std::int64_t> poisson_micros(std::uint64_t seed, std::size_t count) 
                       [&](VirtualTime now) { times.push_back(now.time_since_epoch().count()); });
     scheduler.run_until(at_seconds(1'000'000), {});
     return times;
-}
-
-template <typename Call>
-std::string error_of(Call call) {
-    try {
-        call();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "no error";
 }
 
 TEST(Scheduler, EveryFiresInItsWindowAndStopsAtItsCount) {
@@ -206,15 +199,15 @@ TEST(Scheduler, RejectsImpossibleRequestsWithExactMessages) {
     Scheduler scheduler(1);
     scheduler.run_until(at_seconds(600), {});
     const auto noop = [](VirtualTime) {};
-    EXPECT_EQ(error_of([&] { scheduler.every(0s, at_seconds(600), std::nullopt, std::nullopt, noop); }),
+    EXPECT_EQ(message_of<Error>([&] { scheduler.every(0s, at_seconds(600), std::nullopt, std::nullopt, noop); }),
               "Scheduler::every: expected a positive period, got 0s");
-    EXPECT_EQ(error_of([&] { scheduler.every(1s, at_seconds(60), std::nullopt, std::nullopt, noop); }),
+    EXPECT_EQ(message_of<Error>([&] { scheduler.every(1s, at_seconds(60), std::nullopt, std::nullopt, noop); }),
               "Scheduler::every: time 1m is before the current virtual time 10m");
-    EXPECT_EQ(error_of([&] { scheduler.at(at_seconds(5), noop); }),
+    EXPECT_EQ(message_of<Error>([&] { scheduler.at(at_seconds(5), noop); }),
               "Scheduler::at: time 5s is before the current virtual time 10m");
-    EXPECT_EQ(error_of([&] { scheduler.poisson(0, at_seconds(600), std::nullopt, std::nullopt, noop); }),
+    EXPECT_EQ(message_of<Error>([&] { scheduler.poisson(0, at_seconds(600), std::nullopt, std::nullopt, noop); }),
               "Scheduler::poisson: expected a positive, finite rate, got 0 per second");
-    EXPECT_EQ(error_of([&] { scheduler.run_until(at_seconds(1), {}); }),
+    EXPECT_EQ(message_of<Error>([&] { scheduler.run_until(at_seconds(1), {}); }),
               "Scheduler::run_until: end 1s is before the current virtual time 10m");
 }
 

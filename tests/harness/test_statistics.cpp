@@ -97,6 +97,23 @@ TEST(SenSlope, PairsWithEqualTimesAreSkipped) {
     EXPECT_TRUE(std::isnan(theil_sen_slope(std::vector<double>{2, 2}, std::vector<double>{0, 1})));
 }
 
+TEST(NormalDistribution, QuantileMatchesTabulatedValues) {
+    // Values of the standard normal's inverse CDF to 16 digits (Wichura's AS 241 tables).
+    EXPECT_NEAR(normal_quantile(0.975), 1.959963984540054, 1e-9);
+    EXPECT_NEAR(normal_quantile(0.995), 2.575829303548901, 1e-9);
+    EXPECT_NEAR(normal_quantile(0.95), 1.644853626951472, 1e-9);
+    EXPECT_NEAR(normal_quantile(0.9), 1.281551565544601, 1e-9);
+    EXPECT_NEAR(normal_quantile(0.025), -1.959963984540054, 1e-9);
+    EXPECT_NEAR(normal_quantile(0.8413447460685429), 1.0, 1e-9);
+    EXPECT_NEAR(normal_quantile(1e-10), -6.361340902404056, 1e-9);
+}
+
+TEST(NormalDistribution, QuantileOutsideZeroToOneIsNotANumberNotAnException) {
+    EXPECT_TRUE(std::isnan(normal_quantile(-0.5)));
+    EXPECT_TRUE(std::isnan(normal_quantile(1.5)));
+    EXPECT_TRUE(std::isnan(normal_quantile(std::nan(""))));
+}
+
 TEST(NormalDistribution, QuantileAndTwoSidedPAreInverse) {
     EXPECT_NEAR(normal_quantile(0.975), 1.959963985, 1e-9);
     EXPECT_NEAR(normal_quantile(0.995), 2.575829304, 1e-9);

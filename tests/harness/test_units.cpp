@@ -5,18 +5,16 @@
 #include <string>
 
 #include "memsoak/harness/error.hpp"
+#include "support/errors.hpp"
 
 namespace memsoak::harness {
 namespace {
 
+using testing::message_of;
+
 template <typename Parse>
 std::string error_of(Parse parse, std::string_view text) {
-    try {
-        parse(text);
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "no error";
+    return message_of<Error>([&] { parse(text); });
 }
 
 std::string size_error(std::string_view text) { return error_of(parse_size, text); }

@@ -8,8 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
-#include "../cli/memsoak_process.hpp"
 #include "postgres_server.hpp"
+#include "support/files.hpp"
+#include "support/processes.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::testing {
 namespace {

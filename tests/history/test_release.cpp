@@ -9,6 +9,7 @@
 #include "memsoak/history/error.hpp"
 #include "memsoak/history/release.hpp"
 #include "memsoak/history/trend.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::history {
 namespace {
@@ -16,10 +17,7 @@ namespace {
 class ReleaseTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        char pattern[] = "/tmp/memsoak-release-test-XXXXXX";
-        ASSERT_NE(::mkdtemp(pattern), nullptr);
-        folder_ = pattern;
-        auto store = open_store(folder_ + "/h.sqlite", {.create = true});
+        auto store = open_store(folder_.file("h.sqlite"), {.create = true});
         // v1.3.0: nights 1-3, chart peak ~16 MiB; v1.4.0: nights 4-6, ~40 MiB; gui-hour the same throughout.
         for (int i = 1; i <= 6; ++i) {
             Night n{{fmt::format("commit{}", i), "main", fmt::format("2026-11-{:02d}T23:00:00Z", i),
@@ -37,9 +35,8 @@ protected:
         }
         history_ = load_history(*store);
     }
-    void TearDown() override { std::filesystem::remove_all(folder_); }
 
-    std::string folder_;
+    testing::TempDir folder_;
     History history_;
 };
 

@@ -19,6 +19,7 @@
 #include "memsoak/history/error.hpp"
 #include "memsoak/history/store.hpp"
 #include "postgres_server.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::history {
 namespace {
@@ -53,14 +54,8 @@ protected:
             if (!server.available()) GTEST_SKIP() << "PostgreSQL tests skipped: " << server.problem();
             location_ = server.new_database_url();
         } else {
-            char pattern[] = "/tmp/memsoak-history-test-XXXXXX";
-            ASSERT_NE(::mkdtemp(pattern), nullptr);
-            folder_ = pattern;
-            location_ = folder_ + "/history.sqlite";
+            location_ = folder_.file("history.sqlite");
         }
-    }
-    void TearDown() override {
-        if (!folder_.empty()) std::filesystem::remove_all(folder_);
     }
 
     std::unique_ptr<Store> open(int busy_timeout_ms = 30000) {
@@ -80,7 +75,7 @@ protected:
     }
 
     std::string location_;
-    std::string folder_;
+    testing::TempDir folder_;
 };
 
 TEST_P(StoreTest, RecordsANightAndReadsItBack) {

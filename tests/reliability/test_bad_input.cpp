@@ -9,7 +9,9 @@
 
 #include <gtest/gtest.h>
 
-#include "child_process.hpp"
+#include "support/files.hpp"
+#include "support/processes.hpp"
+#include "support/temp_dir.hpp"
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/suite.hpp"
 #include "memsoak/reports/error.hpp"
@@ -18,31 +20,20 @@
 namespace memsoak::reliability {
 namespace {
 
+using namespace memsoak::testing;
+
 namespace fs = std::filesystem;
 
 // Scenarios written by tests have no calibration: the shipped ledger with hand-set process limits.
-const fs::path kShippedLedger = fs::path(MEMSOAK_SOURCE_DIR) / "tests/data/budgets-uncalibrated.json";
-
-struct CommandResult {
-    int exit_code = -1;
-    std::string output;  // standard output and error
-};
+const fs::path kShippedLedger = uncalibrated_ledger();
 
 class BadInput : public ::testing::Test {
 protected:
-    CommandResult memsoak(const std::vector<std::string>& args) const {
-        std::vector<std::string> argv{MEMSOAK_BINARY};
-        argv.insert(argv.end(), args.begin(), args.end());
-        ChildProcess process(argv, dir_ / "memsoak.out");
-        const ExitStatus status = process.wait();
-        return {status.exit_code, read_text(dir_ / "memsoak.out")};
-    }
-
     // `memsoak run` refuses the input with exactly `message` (the whole output) and writes no report.
     void expect_run_refused(std::vector<std::string> args, const std::string& message) const {
         args.insert(args.begin(), "run");
         args.insert(args.end(), {"--out", report().string(), "--quiet"});
-        const CommandResult result = memsoak(args);
+        const ProcessResult result = run_memsoak(args);
         EXPECT_EQ(result.exit_code, 2);
         EXPECT_EQ(result.output, message);
         EXPECT_FALSE(fs::exists(report())) << "a report was written for bad input";
@@ -241,12 +232,12 @@ TEST_F(BadInput, MaxRssMustBeAPositiveSize) {
 TEST_F(BadInput, ReportFolderIsCheckedBeforeTheRunNotAfterIt) {
     const fs::path s = scenario_with_engine("{}");
     write_text(dir_ / "plain", "x");
-    const CommandResult under_a_file =
-        memsoak({"run", s.string(), "--out", path("plain/report.json"), "--quiet"});
+    const ProcessResult under_a_file =
+        run_memsoak({"run", s.string(), "--out", path("plain/report.json"), "--quiet"});
     EXPECT_EQ(under_a_file.exit_code, 2);
     EXPECT_EQ(under_a_file.output, "memsoak run: --out " + path("plain/report.json") + ": " + path("plain") +
                                        " is a file, not a folder\n(see memsoak run --help)\n");
-    const CommandResult folder = memsoak({"run", s.string(), "--out", dir_.path().string(), "--quiet"});
+    const ProcessResult folder = run_memsoak({"run", s.string(), "--out", dir_.path().string(), "--quiet"});
     EXPECT_EQ(folder.exit_code, 2);
     EXPECT_EQ(folder.output, "memsoak run: --out " + dir_.path().string() +
                                  ": expected a file name, got a folder\n(see memsoak run --help)\n");
@@ -255,14 +246,14 @@ TEST_F(BadInput, ReportFolderIsCheckedBeforeTheRunNotAfterIt) {
 // --- Suite files ---
 
 TEST_F(BadInput, SuiteWithoutAFile) {
-    const CommandResult result = memsoak({"suite"});
+    const ProcessResult result = run_memsoak({"suite"});
     EXPECT_EQ(result.exit_code, 2);
     EXPECT_EQ(result.output, "memsoak suite: missing the suite file\n(see memsoak suite --help)\n");
 }
 
 TEST_F(BadInput, BadSuiteFileCreatesNoOutputFolder) {
     write_text(dir_ / "suite.json", R"({"schema_version": 1, "name": "n", "scenarios": ["nope.json"]})");
-    const CommandResult result = memsoak({"suite", path("suite.json"), "--out-dir", path("out")});
+    const ProcessResult result = run_memsoak({"suite", path("suite.json"), "--out-dir", path("out")});
     EXPECT_EQ(result.exit_code, 2);
     EXPECT_EQ(result.output, "memsoak: error: " + path("suite.json") + ": $.scenarios[0]: no such scenario file " +
                                  path("nope.json") + "\n");
@@ -290,7 +281,7 @@ TEST_F(BadInput, SuiteOptionsAreCheckedBeforeAnyRunOrOutput) {
          "memsoak: error: " + path("none.json") + ": cannot open file: No such file or directory\n"},
     };
     for (const auto& [option, message] : cases) {
-        const CommandResult result = memsoak({"suite", suite, "--out-dir", path("out"), option});
+        const ProcessResult result = run_memsoak({"suite", suite, "--out-dir", path("out"), option});
         EXPECT_EQ(result.exit_code, 2) << option;
         EXPECT_EQ(result.output, message) << option;
         EXPECT_FALSE(fs::exists(dir_ / "out")) << option << ": the suite made its folder for bad input";
@@ -298,7 +289,7 @@ TEST_F(BadInput, SuiteOptionsAreCheckedBeforeAnyRunOrOutput) {
 }
 
 TEST_F(BadInput, SuiteSeedsMustBeDistinct) {
-    const CommandResult result = memsoak({"suite", std::string(MEMSOAK_SOURCE_DIR) + "/scenarios/nightly.json",
+    const ProcessResult result = run_memsoak({"suite", std::string(MEMSOAK_SOURCE_DIR) + "/scenarios/nightly.json",
                                           "--out-dir", path("out"), "--seeds", "1,2,1"});
     EXPECT_EQ(result.exit_code, 2);
     EXPECT_EQ(result.output, "memsoak suite: --seeds: expected distinct seeds, got 1 twice in \"1,2,1\"\n"
@@ -307,7 +298,7 @@ TEST_F(BadInput, SuiteSeedsMustBeDistinct) {
 }
 
 TEST_F(BadInput, CompareNamesAMissingReport) {
-    const CommandResult result = memsoak({"compare", path("missing.json"), path("missing-too.json")});
+    const ProcessResult result = run_memsoak({"compare", path("missing.json"), path("missing-too.json")});
     EXPECT_EQ(result.exit_code, 2);
     EXPECT_EQ(result.output, "memsoak: error: " + path("missing.json") +
                                  ": no such file or folder; expected a report or a folder of reports\n");
@@ -383,7 +374,7 @@ TEST_F(BadInput, AFolderWhereAJsonFileIsExpected) {
     expect_run_refused({s.string(), "--ledger", path("folder.json")},
                        "memsoak: error: " + path("folder.json") + ": expected a regular file, got a folder\n");
     // validate goes on to the next file.
-    const CommandResult result = memsoak({"validate", path("folder.json"), s.string()});
+    const ProcessResult result = run_memsoak({"validate", path("folder.json"), s.string()});
     EXPECT_EQ(result.exit_code, 2);
     EXPECT_EQ(result.output, "memsoak: error: " + path("folder.json") + ": expected a regular file, got a folder\n" +
                                  s.string() + ": ok (scenario s)\n");
@@ -399,7 +390,7 @@ TEST_F(BadInput, EveryOutputFileIsCheckedBeforeTheRun) {
     expect_run_refused({s.string(), "--junit", path("folder")},
                        "memsoak run: --junit " + path("folder") + ": expected a file name, got a folder\n"
                        "(see memsoak run --help)\n");
-    const CommandResult selftest = memsoak({"selftest", "--out", path("plain/matrix.json")});
+    const ProcessResult selftest = run_memsoak({"selftest", "--out", path("plain/matrix.json")});
     EXPECT_EQ(selftest.exit_code, 2);
     EXPECT_EQ(selftest.output, "memsoak selftest: --out " + path("plain/matrix.json") + ": " + path("plain") +
                                    " is a file, not a folder\n(see memsoak selftest --help)\n");
@@ -408,7 +399,7 @@ TEST_F(BadInput, EveryOutputFileIsCheckedBeforeTheRun) {
 TEST_F(BadInput, FixcheckWorkDirThatCannotBeAFolder) {
     const fs::path s = scenario_with_engine("{}");
     write_text(dir_ / "a-file", "x");
-    const CommandResult result = memsoak({"fixcheck", s.string(), "--leak", "issue-1", "--work-dir", path("a-file")});
+    const ProcessResult result = run_memsoak({"fixcheck", s.string(), "--leak", "issue-1", "--work-dir", path("a-file")});
     EXPECT_EQ(result.exit_code, 2);
     EXPECT_EQ(result.output, "memsoak fixcheck: --work-dir " + path("a-file") +
                                  ": expected a folder that exists or can be created: Not a directory\n"
@@ -418,7 +409,7 @@ TEST_F(BadInput, FixcheckWorkDirThatCannotBeAFolder) {
 TEST_F(BadInput, ListNamesABrokenFileInsteadOfLeavingItOut) {
     write_text(dir_ / "budgets.json", read_text(kShippedLedger));
     write_text(dir_ / "broken.json", "{\"workload\": [1,");
-    const CommandResult result = memsoak({"list", dir_.path().string()});
+    const ProcessResult result = run_memsoak({"list", dir_.path().string()});
     EXPECT_EQ(result.exit_code, 2);
     EXPECT_EQ(result.output, "memsoak: error: " + path("broken.json") +
                                  ":1:17: invalid JSON: syntax error while parsing value - unexpected end of input; "
@@ -429,7 +420,7 @@ TEST_F(BadInput, ValidateReportsAScenarioWithAMisspeltWorkloadAsAScenario) {
     write_text(dir_ / "budgets.json", read_text(kShippedLedger));
     write_text(dir_ / "s.json", R"({"schema_version": 1, "name": "s", "duration": "2h", "seed": 1, "sample_interval": "1m",
         "warmup": "0s", "wrokload": [{"action": "tick", "every": "1h"}], "budgets": ["process"]})");
-    const CommandResult result = memsoak({"validate", path("s.json")});
+    const ProcessResult result = run_memsoak({"validate", path("s.json")});
     EXPECT_EQ(result.exit_code, 2);
     EXPECT_EQ(result.output.rfind("memsoak: error: " + path("s.json") + ": $.wrokload: unknown field", 0), 0u)
         << result.output;
@@ -449,7 +440,7 @@ TEST_F(BadInput, ALedgerMetricNoLayerHasIsATypoNotAnUnmeasuredBudget) {
     ledger.replace(ledger.find("\"engine.status_display.bytes\""), 29, "\"engine.status.bytes\"");
     write_text(dir_ / "budgets.json", ledger);
     write_text(s, read_text(s).replace(read_text(s).find("\"process\""), 9, "\"issue-1\""));
-    const CommandResult result = memsoak({"run", s.string(), "--quiet"});
+    const ProcessResult result = run_memsoak({"run", s.string(), "--quiet"});
     EXPECT_EQ(result.exit_code, 2);
     EXPECT_EQ(result.output.rfind("memsoak: error: " + path("budgets.json") +
                                       ": $.budgets.issue-1.limits[0].metric: no such metric \"engine.status.bytes\"; "

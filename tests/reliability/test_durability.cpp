@@ -19,12 +19,16 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "child_process.hpp"
+#include "support/files.hpp"
+#include "support/processes.hpp"
+#include "support/temp_dir.hpp"
 #include "helpers/numbered_transaction.hpp"
 #include "memsoak/engine/transaction_archive.hpp"
 
 namespace memsoak::reliability {
 namespace {
+
+using namespace memsoak::testing;
 
 namespace fs = std::filesystem;
 using engine::ArchiveContents;

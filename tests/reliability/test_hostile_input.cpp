@@ -14,20 +14,19 @@
 
 #include <gtest/gtest.h>
 
-#include "child_process.hpp"
+#include "support/files.hpp"
+#include "support/processes.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::reliability {
 namespace {
 
+using namespace memsoak::testing;
+
 namespace fs = std::filesystem;
 
-const fs::path kShippedLedger = fs::path(MEMSOAK_SOURCE_DIR) / "tests/data/budgets-uncalibrated.json";
-const fs::path kBtcCsv = fs::path(MEMSOAK_SOURCE_DIR) / "tests/data/BTCUSDT_1h.csv";
-
-struct CommandResult {
-    int exit_code = -1;
-    std::string output;  // standard output and error
-};
+const fs::path kShippedLedger = uncalibrated_ledger();
+const fs::path kBtcCsv = btc_candles_csv();
 
 // A message must quote a short excerpt of a bad value, never the whole of it.
 constexpr std::size_t kLongestMessage = 600;
@@ -36,17 +35,9 @@ class HostileInput : public ::testing::Test {
 protected:
     void SetUp() override { write_text(dir_ / "budgets.json", read_text(kShippedLedger)); }
 
-    CommandResult memsoak(const std::vector<std::string>& args) const {
-        std::vector<std::string> argv{MEMSOAK_BINARY};
-        argv.insert(argv.end(), args.begin(), args.end());
-        ChildProcess process(argv, dir_ / "memsoak.out");
-        const ExitStatus status = process.wait();
-        return {status.exit_code, read_text(dir_ / "memsoak.out")};
-    }
-
     // Refused with exit 2, a message naming `named` and of bounded length.
-    CommandResult expect_refused(const std::vector<std::string>& args, const std::string& named) const {
-        const CommandResult result = memsoak(args);
+    ProcessResult expect_refused(const std::vector<std::string>& args, const std::string& named) const {
+        const ProcessResult result = run_memsoak(args);
         EXPECT_EQ(result.exit_code, 2) << result.output;
         EXPECT_NE(result.output.find(named), std::string::npos) << result.output;
         EXPECT_LT(result.output.size(), kLongestMessage) << result.output;
@@ -89,7 +80,7 @@ TEST_F(HostileInput, AnOutputThroughALinkToADeviceIsRefused) {
     // A link, not /dev/null itself: were the check to fail, the rename would replace the link and not the device.
     const fs::path s = scenario();
     fs::create_symlink("/dev/null", dir_ / "null");
-    const CommandResult result = expect_refused({"run", s.string(), "--out", path("null")}, "--out " + path("null"));
+    const ProcessResult result = expect_refused({"run", s.string(), "--out", path("null")}, "--out " + path("null"));
     EXPECT_NE(result.output.find("a character device"), std::string::npos) << result.output;
     EXPECT_TRUE(fs::is_symlink(dir_ / "null"));
 }
@@ -103,7 +94,7 @@ TEST_F(HostileInput, AnOutputNamingASocketIsRefused) {
     ASSERT_LT(socket_path.size(), sizeof address.sun_path);
     socket_path.copy(address.sun_path, socket_path.size());
     ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
-    const CommandResult result = expect_refused({"run", scenario().string(), "--out", socket_path}, "a socket");
+    const ProcessResult result = expect_refused({"run", scenario().string(), "--out", socket_path}, "a socket");
     ::close(fd);
     EXPECT_TRUE(fs::is_socket(socket_path));
 }
@@ -146,13 +137,13 @@ TEST_F(HostileInput, AnEmptyOutputPathIsAUsageErrorBeforeTheRun) {
 
 TEST_F(HostileInput, AnOutputUnderAFileNamesTheFileNotAMissingFolder) {
     write_text(dir_ / "plain", "x");
-    const CommandResult result =
+    const ProcessResult result =
         expect_refused({"run", scenario().string(), "--out", path("plain/r.json")}, path("plain") + " is a file, not a folder");
     EXPECT_EQ(read_text(dir_ / "plain"), "x");
 }
 
 TEST_F(HostileInput, OutputsMayLieInFoldersTheCommandCreates) {
-    const CommandResult result = memsoak({"run", scenario().string(), "--out", path("new/deeper/r.json"), "--html",
+    const ProcessResult result = run_memsoak({"run", scenario().string(), "--out", path("new/deeper/r.json"), "--html",
                                           path("new/page/r.html"), "--quiet"});
     // Judged either way (under a sanitizer the RSS peak fails): what matters here is where the outputs went.
     EXPECT_TRUE(result.exit_code == 0 || result.exit_code == 1) << result.output;
@@ -163,7 +154,7 @@ TEST_F(HostileInput, OutputsMayLieInFoldersTheCommandCreates) {
 TEST_F(HostileInput, SuiteOutputsInsideItsOutDirAndAnOutDirThatWouldReplaceItsScenarios) {
     scenario();
     write_text(dir_ / "suite.json", R"({"schema_version": 1, "name": "t", "scenarios": ["s.json"]})");
-    const CommandResult ok = memsoak({"suite", path("suite.json"), "--out-dir", path("out"), "--html",
+    const ProcessResult ok = run_memsoak({"suite", path("suite.json"), "--out-dir", path("out"), "--html",
                                       path("out/index.html"), "--junit", path("out/ci/junit.xml"), "--quiet"});
     EXPECT_TRUE(ok.exit_code == 0 || ok.exit_code == 1) << ok.output;  // judged either way, as above
     EXPECT_TRUE(fs::is_regular_file(dir_ / "out/index.html"));
@@ -178,7 +169,7 @@ TEST_F(HostileInput, SuiteOutputsInsideItsOutDirAndAnOutDirThatWouldReplaceItsSc
 
 TEST_F(HostileInput, CompareRenderingsMustNotReplaceAComparedReport) {
     const fs::path s = scenario();
-    const int judged = memsoak({"run", s.string(), "--out", path("a.json"), "--quiet"}).exit_code;
+    const int judged = run_memsoak({"run", s.string(), "--out", path("a.json"), "--quiet"}).exit_code;
     ASSERT_TRUE(judged == 0 || judged == 1) << judged;  // judged either way, as above
     const std::string report = read_text(dir_ / "a.json");
     expect_refused({"compare", path("a.json"), path("a.json"), "--html", path("a.json")}, "an input of this command");
@@ -191,7 +182,7 @@ TEST_F(HostileInput, DeepNestingIsRefusedWithoutACrashOrAnEcho) {
     const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
     const fs::path s = scenario("", R"("description": )" + deep + ",");
     for (const std::string command : {"validate", "run", "list"}) {
-        const CommandResult result =
+        const ProcessResult result =
             expect_refused({command, command == "list" ? dir_.path().string() : s.string()}, "$.description[");
         EXPECT_NE(result.output.find("nested deeper than 64 levels"), std::string::npos) << result.output;
     }
@@ -231,7 +222,7 @@ TEST_F(HostileInput, ALongBadValueIsQuotedAsAnExcerpt) {
     write_text(s, R"({"schema_version": 1, "name": "long", "duration": ")" + long_value + R"(", "seed": 1,
         "sample_interval": "1m", "warmup": "0s", "workload": [{"action": "tick", "every": "1h"}],
         "budgets": ["process"]})");
-    const CommandResult result = expect_refused({"validate", s.string()}, "$.duration");
+    const ProcessResult result = expect_refused({"validate", s.string()}, "$.duration");
     EXPECT_NE(result.output.find("(1000002 bytes)"), std::string::npos) << result.output;
     // A CSV line without an end: read in chunks, refused at its length.
     write_text(dir_ / "one-line.csv", "timestamp,open,high,low,close,volume\n" + std::string(10'000'000, '7'));
@@ -280,7 +271,7 @@ TEST_F(HostileInput, WorkThatWouldTakeHoursIsRefusedByValidateAndRun) {
         "warmup": "0s", "workload": [{"action": "tick", "every": "1h"}, {"action": "analyze", "every": "1ms"}],
         "budgets": ["process"]})");
     for (const char* command : {"validate", "run"}) {
-        const CommandResult result = expect_refused({command, day.string()}, "$.workload[1]");
+        const ProcessResult result = expect_refused({command, day.string()}, "$.workload[1]");
         EXPECT_NE(result.output.find("of engine work"), std::string::npos) << result.output;
     }
 }
@@ -344,7 +335,7 @@ TEST_F(HostileInput, FixcheckRefusesAnUnknownLeakAndAMissingLedgerUpFront) {
 TEST_F(HostileInput, ALedgerWithABadBudgetsFieldIsReportedAsALedger) {
     write_text(dir_ / "ledger.json", R"({"schema_version": 1, "budgets": ["process"]})");
     expect_refused({"validate", path("ledger.json")}, path("ledger.json") + ": $.budgets: expected");
-    const CommandResult result = memsoak({"validate", path("ledger.json")});
+    const ProcessResult result = run_memsoak({"validate", path("ledger.json")});
     EXPECT_EQ(result.output.find("$.name"), std::string::npos) << "reported as a scenario: " << result.output;
 }
 

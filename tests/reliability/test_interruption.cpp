@@ -13,12 +13,16 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "child_process.hpp"
+#include "support/files.hpp"
+#include "support/processes.hpp"
+#include "support/temp_dir.hpp"
 #include "memsoak/reports/json_report.hpp"
 #include "memsoak/reports/suite_report.hpp"
 
 namespace memsoak::reliability {
 namespace {
+
+using namespace memsoak::testing;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -46,7 +50,7 @@ fs::path write_long_scenario(const TempDir& dir, const std::string& name) {
     std::string text(kLongScenario);
     text.replace(text.find("NAME"), 4, name);
     write_text(dir / (name + ".json"), text);
-    write_text(dir / "budgets.json", read_text(fs::path(MEMSOAK_SOURCE_DIR) / "tests/data/budgets-uncalibrated.json"));
+    write_text(dir / "budgets.json", read_text(uncalibrated_ledger()));
     return dir / (name + ".json");
 }
 
@@ -164,7 +168,7 @@ TEST(KillNine, AtRandomPointsNeverLeavesATruncatedReport) {
     constexpr int kKills = 30;
     TempDir dir;
     write_text(dir / "big-report.json", std::string(kBigReportScenario));
-    write_text(dir / "budgets.json", read_text(fs::path(MEMSOAK_SOURCE_DIR) / "tests/data/budgets-uncalibrated.json"));
+    write_text(dir / "budgets.json", read_text(uncalibrated_ledger()));
     fs::create_directory(dir / "out");
     const fs::path report = dir / "out/report.json";
     const std::vector<std::string> command{MEMSOAK_BINARY, "run", (dir / "big-report.json").string(), "--out",

@@ -7,12 +7,16 @@
 
 #include <gtest/gtest.h>
 
-#include "child_process.hpp"
+#include "support/files.hpp"
+#include "support/processes.hpp"
+#include "support/temp_dir.hpp"
 #include "memsoak/harness/suite.hpp"
 #include "memsoak/reports/json_report.hpp"
 
 namespace memsoak::reliability {
 namespace {
+
+using namespace memsoak::testing;
 
 namespace fs = std::filesystem;
 
@@ -73,7 +77,7 @@ TEST(CrashedScenario, IsReportedAsCrashedAndTheSuiteGoesOn) {
         write_text(dir / (name + ".json"), text);
         suite.scenarios.push_back(dir / (name + ".json"));
     }
-    write_text(dir / "budgets.json", read_text(fs::path(MEMSOAK_SOURCE_DIR) / "tests/data/budgets-uncalibrated.json"));
+    write_text(dir / "budgets.json", read_text(uncalibrated_ledger()));
     // Stands in for memsoak: the run of crashes.json dies of SIGSEGV, as a crashing memsoak would; every other
     // run is the real one. No crash hook in memsoak itself.
     const fs::path crashing_memsoak = dir / "crashing-memsoak";

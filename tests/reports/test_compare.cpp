@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <functional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -16,7 +15,10 @@
 #include "memsoak/reports/error.hpp"
 #include "memsoak/reports/json_report.hpp"
 #include "memsoak/reports/junit.hpp"
-#include "test_fixtures.hpp"
+#include "support/errors.hpp"
+#include "support/files.hpp"
+#include "support/report_fixtures.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::reports {
 namespace {
@@ -26,7 +28,8 @@ using harness::LimitKind;
 using harness::Verdict;
 
 using fixtures::kMiB;
-using fixtures::TempFolder;
+using testing::message_of;
+using testing::TempDir;
 
 // Three virtual hours of analysis every 15 minutes, sampled every 5 minutes: long enough for a trend, a fraction of
 // a second to run. Only the allocator and engine layers are measured: RSS in a test process that has run other
@@ -40,7 +43,7 @@ harness::RunResult real_run(const std::vector<std::string>& leaks) {
                      {"action": "log", "rate": "1/s"}, {"action": "gui_pump", "every": "1s"}],
         "budgets": ["issue-1", "process"]})"),
                                                                "short-day.json");
-    const harness::Ledger ledger = harness::load_ledger(fs::path(MEMSOAK_SOURCE_DIR) / "tests/data/budgets-uncalibrated.json");
+    const harness::Ledger ledger = harness::load_ledger(testing::uncalibrated_ledger());
     const engine::Config config =
         harness::engine_config_for_run(scenario.engine, "short-day.json: $.engine", ".", scenario.seed, leaks);
     auto target = harness::make_engine_target(config);
@@ -234,17 +237,8 @@ void save(const fs::path& file, harness::RunResult run, const std::string& scena
     write_file_atomically(file, to_json(run).dump());
 }
 
-std::string error_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "no error";
-}
-
 TEST(Compare, MatchesFoldersByScenarioSeedAndAllocatorAndNamesWhatWasNotCompared) {
-    TempFolder dir("memsoak-compare");
+    TempDir dir;
     const harness::Growth flat = slope(0, 0);
     save(dir / "base/day.json", run_with(10 * kMiB, flat), "day", 1);
     save(dir / "base/night.json", run_with(10 * kMiB, flat), "night", 1);
@@ -276,7 +270,7 @@ TEST(Compare, MatchesFoldersByScenarioSeedAndAllocatorAndNamesWhatWasNotCompared
 // candidate report must be compared (a leak in seed 3 alone is a regression), and a scenario present on one side
 // only fails the comparison unless it is explicitly allowed.
 TEST(Compare, ComparesEverySeedOfAScenarioAndFailsOnWhatWasNotCompared) {
-    TempFolder dir("memsoak-compare");
+    TempDir dir;
     const harness::Growth flat = slope(0, 0);
     save(dir / "base/day.json", run_with(10 * kMiB, flat), "day", 42);
     save(dir / "base/night.json", run_with(10 * kMiB, flat), "night", 42);
@@ -311,7 +305,7 @@ TEST(Compare, ComparesEverySeedOfAScenarioAndFailsOnWhatWasNotCompared) {
 // A night of seeds 1,2,3 against a baseline of seed 1: seed 1 pairs exactly, and seeds 2 and 3 are compared with
 // the same baseline run across seeds, not left unpaired.
 TEST(Compare, SeedsBesideAnExactPairAreComparedWithTheSameBaseline) {
-    TempFolder dir("memsoak-compare");
+    TempDir dir;
     const harness::Growth flat = slope(0, 0);
     save(dir / "base/day.json", run_with(10 * kMiB, flat), "day", 1);
     for (int seed : {1, 2, 3}) {
@@ -334,7 +328,7 @@ TEST(Compare, SeedsBesideAnExactPairAreComparedWithTheSameBaseline) {
 
 // Across seeds, a limit's tolerance widens by how far its value spreads over the baseline's seeds.
 TEST(Compare, TheSeedsSpreadWidensTheToleranceAcrossSeeds) {
-    TempFolder dir("memsoak-compare");
+    TempDir dir;
     const harness::Growth flat = slope(0, 0);
     save(dir / "base/day-seed1.json", run_with(10 * kMiB, flat), "day", 1);
     save(dir / "base/day-seed2.json", run_with(14 * kMiB, flat), "day", 2);  // the seeds alone spread 4 MiB
@@ -350,7 +344,7 @@ TEST(Compare, TheSeedsSpreadWidensTheToleranceAcrossSeeds) {
 }
 
 TEST(Compare, PairsOnlyTheSameAllocator) {
-    TempFolder dir("memsoak-compare");
+    TempDir dir;
     const harness::Growth flat = slope(0, 0);
     save(dir / "base/day.json", run_with(10 * kMiB, flat), "day", 1);
     harness::RunResult tcmalloc = run_with(10 * kMiB, flat);
@@ -363,7 +357,7 @@ TEST(Compare, PairsOnlyTheSameAllocator) {
     EXPECT_EQ(c.only_in_candidate,
               std::vector<std::string>{"day (seed 1, tcmalloc): " + (dir / "cand/day-tcmalloc.json").string()});
     fs::remove(dir / "cand/day.json");
-    EXPECT_EQ(error_of([&] { compare_paths(dir / "base", dir / "cand", {}); }),
+    EXPECT_EQ(message_of<Error>([&] { compare_paths(dir / "base", dir / "cand", {}); }),
               fmt::format("{} and {}: no scenario has a report in both folders under the same allocator",
                           (dir / "base").string(), (dir / "cand").string()));
 }
@@ -380,17 +374,17 @@ TEST(Compare, NotesACandidateThatMeasuredFewerLayers) {
 }
 
 TEST(Compare, RejectsInputsThatCannotBeCompared) {
-    TempFolder dir("memsoak-compare");
+    TempDir dir;
     save(dir / "a/day.json", run_with(kMiB, slope(0, 0)), "day", 1);
     save(dir / "b/night.json", run_with(kMiB, slope(0, 0)), "night", 1);
-    EXPECT_EQ(error_of([&] { compare_paths(dir / "a", dir / "b/night.json", {}); }),
+    EXPECT_EQ(message_of<Error>([&] { compare_paths(dir / "a", dir / "b/night.json", {}); }),
               fmt::format("{} is a folder but {} is a file: compare two reports or two folders of reports",
                           (dir / "a").string(), (dir / "b/night.json").string()));
-    EXPECT_EQ(error_of([&] { compare_paths(dir / "a", dir / "b", {}); }),
+    EXPECT_EQ(message_of<Error>([&] { compare_paths(dir / "a", dir / "b", {}); }),
               fmt::format("{} and {}: no scenario has a report in both folders under the same allocator",
                           (dir / "a").string(), (dir / "b").string()));
     save(dir / "a/day-again.json", run_with(kMiB, slope(0, 0)), "day", 1);
-    EXPECT_EQ(error_of([&] { compare_paths(dir / "a", dir / "a", {}); }),
+    EXPECT_EQ(message_of<Error>([&] { compare_paths(dir / "a", dir / "a", {}); }),
               fmt::format("{} and {}: two reports of day (seed 1, mimalloc)", (dir / "a/day-again.json").string(),
                           (dir / "a/day.json").string()));
 }

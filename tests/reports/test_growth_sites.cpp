@@ -8,7 +8,7 @@
 #include "memsoak/reports/html.hpp"
 #include "memsoak/reports/json_report.hpp"
 #include "memsoak/reports/junit.hpp"
-#include "test_fixtures.hpp"
+#include "support/report_fixtures.hpp"
 
 namespace memsoak::reports {
 namespace {

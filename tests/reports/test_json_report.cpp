@@ -2,18 +2,21 @@
 
 #include <cmath>
 #include <filesystem>
-#include <functional>
 #include <fstream>
 #include <iterator>
 #include <limits>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include "memsoak/reports/error.hpp"
+#include "support/errors.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::reports {
 namespace {
+
+using testing::message_of;
 
 using harness::LimitKind;
 using harness::Verdict;
@@ -101,15 +104,6 @@ harness::RunResult read_without(const Json::json_pointer& where) {
     Json document = to_json(fabricated_run());
     document[where.parent_pointer()].erase(where.back());
     return run_result_from_json(document, "day.json");
-}
-
-std::string error_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "no error";
 }
 
 TEST(JsonReport, LaysOutTheDocumentAsDocumented) {
@@ -228,61 +222,61 @@ TEST(JsonReport, ReadsWhatOtherWritersMayProduce) {
 }
 
 TEST(JsonReport, RejectsAnUnsupportedSchemaVersion) {
-    EXPECT_EQ(error_of([] { read_with("/schema_version"_json_pointer, 2); }),
+    EXPECT_EQ(message_of<Error>([] { read_with("/schema_version"_json_pointer, 2); }),
               "day.json: $.schema_version: unsupported report schema version 2; this memsoak reads version 1 "
               "(docs/report-schema.md)");
-    EXPECT_EQ(error_of([] { read_with("/schema_version"_json_pointer, "1"); }),
+    EXPECT_EQ(message_of<Error>([] { read_with("/schema_version"_json_pointer, "1"); }),
               "day.json: $.schema_version: expected an integer, got \"1\"");
-    EXPECT_EQ(error_of([] { read_without("/schema_version"_json_pointer); }),
+    EXPECT_EQ(message_of<Error>([] { read_without("/schema_version"_json_pointer); }),
               "day.json: $.schema_version: missing, expected an integer");
 }
 
 TEST(JsonReport, NamesTheMissingField) {
-    EXPECT_EQ(error_of([] { read_without("/run/wall_seconds"_json_pointer); }),
+    EXPECT_EQ(message_of<Error>([] { read_without("/run/wall_seconds"_json_pointer); }),
               "day.json: $.run.wall_seconds: missing, expected a number or null");
-    EXPECT_EQ(error_of([] { read_without("/budgets/1/limits/0/kind"_json_pointer); }),
+    EXPECT_EQ(message_of<Error>([] { read_without("/budgets/1/limits/0/kind"_json_pointer); }),
               "day.json: $.budgets[1].limits[0].kind: missing, expected \"peak\", \"growth\" or \"items\"");
-    EXPECT_EQ(error_of([] { read_without("/samples"_json_pointer); }),
+    EXPECT_EQ(message_of<Error>([] { read_without("/samples"_json_pointer); }),
               "day.json: $.samples: missing, expected an object");
-    EXPECT_EQ(error_of([] { read_without("/budgets/0/limits/1/growth/samples"_json_pointer); }),
+    EXPECT_EQ(message_of<Error>([] { read_without("/budgets/0/limits/1/growth/samples"_json_pointer); }),
               "day.json: $.budgets[0].limits[1].growth.samples: missing, expected a non-negative integer");
 }
 
 TEST(JsonReport, NamesTheMistypedField) {
-    EXPECT_EQ(error_of([] { run_result_from_json(Json::array({1, 2}), "day.json"); }),
+    EXPECT_EQ(message_of<Error>([] { run_result_from_json(Json::array({1, 2}), "day.json"); }),
               "day.json: $: expected an object, got [1,2]");
-    EXPECT_EQ(error_of([] { read_with("/tool/name"_json_pointer, "valgrind"); }),
+    EXPECT_EQ(message_of<Error>([] { read_with("/tool/name"_json_pointer, "valgrind"); }),
               "day.json: $.tool.name: expected \"memsoak\", got \"valgrind\"");
-    EXPECT_EQ(error_of([] { read_with("/scenario/seed"_json_pointer, -1); }),
+    EXPECT_EQ(message_of<Error>([] { read_with("/scenario/seed"_json_pointer, -1); }),
               "day.json: $.scenario.seed: expected a non-negative integer, got -1");
-    EXPECT_EQ(error_of([] { read_with("/scenario/warmup_s"_json_pointer, "30m"); }),
+    EXPECT_EQ(message_of<Error>([] { read_with("/scenario/warmup_s"_json_pointer, "30m"); }),
               "day.json: $.scenario.warmup_s: expected a number of seconds >= 0, got \"30m\"");
-    EXPECT_EQ(error_of([] { read_with("/run/interrupted"_json_pointer, "no"); }),
+    EXPECT_EQ(message_of<Error>([] { read_with("/run/interrupted"_json_pointer, "no"); }),
               "day.json: $.run.interrupted: expected true or false, got \"no\"");
-    EXPECT_EQ(error_of([] { read_with("/run/layers/1"_json_pointer, "heap"); }),
+    EXPECT_EQ(message_of<Error>([] { read_with("/run/layers/1"_json_pointer, "heap"); }),
               "day.json: $.run.layers[1]: expected \"os\", \"allocator\" or \"engine\", got \"heap\"");
-    EXPECT_EQ(error_of([] { read_with("/budgets/0/verdict"_json_pointer, "PASS"); }),
+    EXPECT_EQ(message_of<Error>([] { read_with("/budgets/0/verdict"_json_pointer, "PASS"); }),
               "day.json: $.budgets[0].verdict: expected \"pass\", \"fail\" or \"not_measured\", got \"PASS\"");
-    EXPECT_EQ(error_of([] { read_with("/budgets/0/limits/1/unit"_json_pointer, "bytes"); }),
+    EXPECT_EQ(message_of<Error>([] { read_with("/budgets/0/limits/1/unit"_json_pointer, "bytes"); }),
               "day.json: $.budgets[0].limits[1].unit: expected \"bytes_per_hour\" for a growth limit, got \"bytes\"");
-    EXPECT_EQ(error_of([] { read_with("/attribution/0/share"_json_pointer, "87%"); }),
+    EXPECT_EQ(message_of<Error>([] { read_with("/attribution/0/share"_json_pointer, "87%"); }),
               "day.json: $.attribution[0].share: expected a number or null, got \"87%\"");
 }
 
 TEST(JsonReport, NamesTheBadSample) {
-    EXPECT_EQ(error_of([] { read_with("/samples/metrics/os.rss_bytes/2"_json_pointer, "1 MiB"); }),
+    EXPECT_EQ(message_of<Error>([] { read_with("/samples/metrics/os.rss_bytes/2"_json_pointer, "1 MiB"); }),
               "day.json: $.samples.metrics[\"os.rss_bytes\"][2]: expected a number or null, got \"1 MiB\"");
-    EXPECT_EQ(error_of([] { read_with("/samples/t_s/1"_json_pointer, nullptr); }),
+    EXPECT_EQ(message_of<Error>([] { read_with("/samples/t_s/1"_json_pointer, nullptr); }),
               "day.json: $.samples.t_s[1]: expected a number of seconds >= 0, got null");
-    EXPECT_EQ(error_of([] { read_with("/samples/purged"_json_pointer, Json::parse("[true, false]")); }),
+    EXPECT_EQ(message_of<Error>([] { read_with("/samples/purged"_json_pointer, Json::parse("[true, false]")); }),
               "day.json: $.samples.purged: expected 3 values (one per entry of $.samples.t_s), got 2");
-    EXPECT_EQ(error_of([] { read_with("/samples/metrics/os.rss_bytes"_json_pointer, Json::parse("[1,2,3,4]")); }),
+    EXPECT_EQ(message_of<Error>([] { read_with("/samples/metrics/os.rss_bytes"_json_pointer, Json::parse("[1,2,3,4]")); }),
               "day.json: $.samples.metrics[\"os.rss_bytes\"]: expected 3 values (one per entry of $.samples.t_s), "
               "got 4");
 }
 
 TEST(JsonReport, ShortensALongMistypedValueInTheMessage) {
-    EXPECT_EQ(error_of([] { read_with("/samples/t_s"_json_pointer, std::string(100, 'x')); }),
+    EXPECT_EQ(message_of<Error>([] { read_with("/samples/t_s"_json_pointer, std::string(100, 'x')); }),
               "day.json: $.samples.t_s: expected an array, got \"" + std::string(59, 'x') + "... (102 bytes)");
 }
 
@@ -302,12 +296,12 @@ TEST(JsonReport, ReadsTheExampleInTheSchemaDocument) {
     EXPECT_EQ(to_json(r), example);  // the example's budget-level fields agree with its deciding limit
 }
 
-// A file in the system temp folder, removed afterwards.
+// A report file in a folder of the test's own.
 class ReportFile : public ::testing::Test {
 protected:
-    void write(const std::string& text) { std::ofstream(path_, std::ios::binary) << text; }
-    void TearDown() override { fs::remove(path_); }
-    const fs::path path_ = fs::temp_directory_path() / ("memsoak-test-report-" + std::to_string(::getpid()) + ".json");
+    void write(const std::string& text) { testing::write_text(path_, text); }
+    const testing::TempDir dir_;
+    const fs::path path_ = dir_ / "report.json";
 };
 
 TEST_F(ReportFile, LoadsAWrittenReport) {
@@ -318,18 +312,18 @@ TEST_F(ReportFile, LoadsAWrittenReport) {
 
 TEST_F(ReportFile, GivesLineAndColumnOfInvalidJson) {
     write("{\n  \"schema_version\": 1,\n  x}");
-    EXPECT_EQ(error_of([this] { load_report(path_); }),
+    EXPECT_EQ(message_of<Error>([this] { load_report(path_); }),
               path_.string() + ":3:3: invalid JSON: syntax error while parsing object key - invalid literal; "
                                "last read: '1,<U+000A>  x'; expected string literal");
     write("");
-    EXPECT_EQ(error_of([this] { load_report(path_); }),
+    EXPECT_EQ(message_of<Error>([this] { load_report(path_); }),
               path_.string() + ":1:1: invalid JSON: syntax error while parsing value - unexpected end of input; "
                                "expected '[', '{', or a literal");
 }
 
 TEST_F(ReportFile, ANumberBeyondADoubleIsInvalidJsonWithItsPosition) {
     write("{\n  \"schema_version\": 1,\n  \"run\": {\"wall_seconds\": 2e400}}");
-    EXPECT_EQ(error_of([this] { load_report(path_); }),
+    EXPECT_EQ(message_of<Error>([this] { load_report(path_); }),
               path_.string() + ":3:27: invalid JSON: number overflow parsing '2e400'");
 }
 
@@ -337,12 +331,12 @@ TEST_F(ReportFile, NamesTheFileInValidationErrors) {
     Json j = to_json(fabricated_run());
     j["verdict"] = true;
     write(j.dump());
-    EXPECT_EQ(error_of([this] { load_report(path_); }),
+    EXPECT_EQ(message_of<Error>([this] { load_report(path_); }),
               path_.string() + ": $.verdict: expected \"pass\", \"fail\" or \"not_measured\", got true");
 }
 
 TEST_F(ReportFile, NamesAMissingFile) {
-    EXPECT_EQ(error_of([this] { load_report(path_); }),
+    EXPECT_EQ(message_of<Error>([this] { load_report(path_); }),
               path_.string() + ": cannot open file: No such file or directory");
 }
 

@@ -1,7 +1,6 @@
 #include "memsoak/reports/junit.hpp"
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <regex>
@@ -11,9 +10,10 @@
 #include <fmt/format.h>
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include "test_fixtures.hpp"
+#include "support/files.hpp"
+#include "support/report_fixtures.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::reports {
 namespace {
@@ -338,14 +338,10 @@ TEST(Junit, EveryElementCarriesOnlyTheAttributesJunit10Allows) {
 }
 
 TEST(Junit, AFailedBudgetPointsAtItsPlaceInTheScenarioFile) {
-    const auto folder = std::filesystem::temp_directory_path() / ("memsoak-junit-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(folder);
+    const testing::TempDir folder;
     const auto scenario = folder / "production-day.json";
-    {
-        std::ofstream out(scenario);
-        out << "{\n  \"name\": \"production-day\",\n  \"description\": \"issue-2 and issue-1\",\n"
-               "  \"budgets\": [\n    \"issue-2\",\n    \"issue-1\"\n  ]\n}\n";
-    }
+    testing::write_text(scenario, "{\n  \"name\": \"production-day\",\n  \"description\": \"issue-2 and issue-1\",\n"
+                                  "  \"budgets\": [\n    \"issue-2\",\n    \"issue-1\"\n  ]\n}\n");
     EXPECT_EQ(budget_line(scenario, "issue-1"), std::optional<std::size_t>(6));  // not the description's mention
     EXPECT_EQ(budget_line(scenario, "issue-2"), std::optional<std::size_t>(5));
     EXPECT_EQ(budget_line(scenario, "issue-9"), std::nullopt);
@@ -359,7 +355,6 @@ TEST(Junit, AFailedBudgetPointsAtItsPlaceInTheScenarioFile) {
     const Element& failure = *suite.all("testcase")[0]->all("failure")[0];
     EXPECT_TRUE(failure.text.starts_with(scenario.string() + ":6: budget issue-1\nissue-1: Status display"))
         << failure.text;
-    std::filesystem::remove_all(folder);
 }
 
 TEST(Junit, AComparisonFailsEachRegressedLimit) {

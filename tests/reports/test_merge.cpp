@@ -1,7 +1,5 @@
 #include "memsoak/reports/merge.hpp"
 
-#include <fstream>
-#include <functional>
 #include <set>
 #include <sstream>
 
@@ -12,24 +10,20 @@
 #include "memsoak/reports/atomic_file.hpp"
 #include "memsoak/reports/error.hpp"
 #include "memsoak/reports/json_report.hpp"
-#include "test_fixtures.hpp"
+#include "support/errors.hpp"
+#include "support/files.hpp"
+#include "support/report_fixtures.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::reports {
 namespace {
 
-namespace fs = std::filesystem;
-using fixtures::TempFolder;
-using harness::Outcome;
+using testing::message_of;
 
-template <typename E = Error>
-std::string error_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "no error";
-}
+namespace fs = std::filesystem;
+using testing::read_text;
+using testing::TempDir;
+using harness::Outcome;
 
 harness::Suite three_scenarios() {
     harness::Suite suite;
@@ -79,7 +73,7 @@ TEST(Shards, ParsesIOfN) {
     EXPECT_EQ(shard.index, 3u);
     EXPECT_EQ(shard.count, 8u);
     for (const char* bad : {"0/4", "5/4", "1/0", "2", "a/b", "1/4x", "/4", "-1/4"}) {
-        EXPECT_EQ(error_of<harness::Error>([&] { harness::parse_shard(bad); }),
+        EXPECT_EQ(message_of<harness::Error>([&] { harness::parse_shard(bad); }),
                   fmt::format("expected I/N with 1 <= I <= N, e.g. \"2/4\", got \"{}\"", bad));
     }
 }
@@ -87,7 +81,7 @@ TEST(Shards, ParsesIOfN) {
 TEST(Shards, TwoScenariosWithOneNameAreRefused) {
     harness::Suite suite = three_scenarios();
     suite.scenarios.push_back("other/day.json");
-    EXPECT_EQ(error_of<harness::Error>([&] { harness::plan_suite(suite, {}); }),
+    EXPECT_EQ(message_of<harness::Error>([&] { harness::plan_suite(suite, {}); }),
               "nightly.json: two runs would write the report day.json (scenario other/day.json); scenario files in "
               "one suite need distinct names");
 }
@@ -110,19 +104,19 @@ TEST(SuiteReport, RoundTripsThroughJson) {
 TEST(SuiteReport, NamesThePlaceOfABadField) {
     nlohmann::json doc = suite_report_to_json(fixtures::sample_suite());
     doc["runs"][1]["outcome"] = "exploded";
-    EXPECT_EQ(error_of([&] { suite_report_from_json(doc, "s.json"); }),
+    EXPECT_EQ(message_of<Error>([&] { suite_report_from_json(doc, "s.json"); }),
               "s.json: $.runs[1].outcome: expected \"pass\", \"fail\", \"bad_input\", \"internal_error\", "
               "\"interrupted\" or \"crashed\", got \"exploded\"");
     doc = suite_report_to_json(fixtures::sample_suite());
     doc["runs"][0]["report"] = "../elsewhere.json";
-    EXPECT_EQ(error_of([&] { suite_report_from_json(doc, "s.json"); }),
+    EXPECT_EQ(message_of<Error>([&] { suite_report_from_json(doc, "s.json"); }),
               "s.json: $.runs[0].report: expected a file name without a folder, or null, got \"../elsewhere.json\"");
     doc = suite_report_to_json(fixtures::sample_suite());
     doc["shards"].erase("merged");
-    EXPECT_EQ(error_of([&] { suite_report_from_json(doc, "s.json"); }),
+    EXPECT_EQ(message_of<Error>([&] { suite_report_from_json(doc, "s.json"); }),
               "s.json: $.shards.merged: missing, expected true or false");
     doc["schema_version"] = 2;
-    EXPECT_EQ(error_of([&] { suite_report_from_json(doc, "s.json"); }),
+    EXPECT_EQ(message_of<Error>([&] { suite_report_from_json(doc, "s.json"); }),
               "s.json: $.schema_version: unsupported suite report schema version 2; this memsoak reads version 1 "
               "(docs/reports.md)");
 }
@@ -146,15 +140,8 @@ void write_shard(const fs::path& folder, std::size_t shard, std::size_t count, s
     write_file_atomically(folder / kSuiteReportFile, suite_report_to_json(report).dump());
 }
 
-std::string read(const fs::path& file) {
-    std::ifstream in(file);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 TEST(Merge, JoinsShardsInPlanOrderWithTheSuitesExitCode) {
-    TempFolder dir("memsoak-merge");
+    TempDir dir;
     const SuiteReport suite = fixtures::sample_suite();  // runs 0 (fail), 1 (pass), 2 (crashed)
     write_shard(dir / "shard-2", 2, 2, {suite.runs[1]});
     write_shard(dir / "shard-1", 1, 2, {suite.runs[0], suite.runs[2]});
@@ -170,8 +157,8 @@ TEST(Merge, JoinsShardsInPlanOrderWithTheSuitesExitCode) {
     EXPECT_EQ(suite_report_exit_code(merged), 3) << "a crashed run outranks a failed budget";
     EXPECT_FALSE(merged.interrupted);
 
-    EXPECT_EQ(read(dir / "all/gui-hour.log"), "log of gui-hour\n");
-    EXPECT_EQ(read(dir / "all/overnight.log"), "log of overnight\n");
+    EXPECT_EQ(read_text(dir / "all/gui-hour.log"), "log of gui-hour\n");
+    EXPECT_EQ(read_text(dir / "all/overnight.log"), "log of overnight\n");
     EXPECT_FALSE(fs::exists(dir / "all/overnight.json"));
     const SuiteReport written = load_suite_report(dir / "all");
     EXPECT_EQ(suite_report_to_json(written), suite_report_to_json(merged));
@@ -184,11 +171,11 @@ TEST(Merge, JoinsShardsInPlanOrderWithTheSuitesExitCode) {
 }
 
 TEST(Merge, AnInterruptedShardMakesTheMergeInterrupted) {
-    TempFolder dir("memsoak-merge");
+    TempDir dir;
     const SuiteReport suite = fixtures::sample_suite();
     write_shard(dir / "shard-1", 1, 2, {suite.runs[0]});
     write_shard(dir / "shard-2", 2, 2, {suite.runs[1]});
-    nlohmann::json shard_two = nlohmann::json::parse(read(dir / "shard-2" / kSuiteReportFile));
+    nlohmann::json shard_two = nlohmann::json::parse(read_text(dir / "shard-2" / kSuiteReportFile));
     EXPECT_EQ(shard_two["interrupted"], false);
     shard_two["interrupted"] = true;
     write_file_atomically(dir / "shard-2" / kSuiteReportFile, shard_two.dump());
@@ -200,7 +187,7 @@ TEST(Merge, AnInterruptedShardMakesTheMergeInterrupted) {
 }
 
 TEST(Merge, AMissingShardCountsAsACrash) {
-    TempFolder dir("memsoak-merge");
+    TempDir dir;
     const SuiteReport suite = fixtures::sample_suite();
     write_shard(dir / "shard-1", 1, 3, {suite.runs[1]});  // a pass
     write_shard(dir / "shard-3", 3, 3, {});
@@ -215,46 +202,46 @@ TEST(Merge, AMissingShardCountsAsACrash) {
 }
 
 TEST(Merge, RefusesShardsThatDoNotBelongTogether) {
-    TempFolder dir("memsoak-merge");
+    TempDir dir;
     const SuiteReport suite = fixtures::sample_suite();
     write_shard(dir / "a", 1, 2, {suite.runs[0]});
     write_shard(dir / "b", 2, 2, {suite.runs[1]}, "weekly");
     write_shard(dir / "c", 2, 3, {suite.runs[1]});
     write_shard(dir / "d", 2, 2, {suite.runs[0]});
     const auto a = (dir / "a").string();
-    EXPECT_EQ(error_of([&] { merge_shards({dir / "a", dir / "b"}, dir / "out"); }),
+    EXPECT_EQ(message_of<Error>([&] { merge_shards({dir / "a", dir / "b"}, dir / "out"); }),
               fmt::format("{} and {}: not shards of one suite run: suite nightly and weekly", a, (dir / "b").string()));
-    EXPECT_EQ(error_of([&] { merge_shards({dir / "a", dir / "c"}, dir / "out"); }),
+    EXPECT_EQ(message_of<Error>([&] { merge_shards({dir / "a", dir / "c"}, dir / "out"); }),
               fmt::format("{} and {}: not shards of one suite run: shard counts 2 and 3", a, (dir / "c").string()));
-    EXPECT_EQ(error_of([&] { merge_shards({dir / "a", dir / "a"}, dir / "out"); }),
+    EXPECT_EQ(message_of<Error>([&] { merge_shards({dir / "a", dir / "a"}, dir / "out"); }),
               fmt::format("{} and {}: both hold shard 1/2", a, a));
-    EXPECT_EQ(error_of([&] { merge_shards({dir / "a", dir / "d"}, dir / "out"); }),
+    EXPECT_EQ(message_of<Error>([&] { merge_shards({dir / "a", dir / "d"}, dir / "out"); }),
               fmt::format("{} and {}: both hold the run production-day; merge the shards of each allocator or build "
                           "on their own",
                           a, (dir / "d").string()));
-    EXPECT_EQ(error_of([&] { merge_shards({dir / "a"}, dir / "a"); }),
+    EXPECT_EQ(message_of<Error>([&] { merge_shards({dir / "a"}, dir / "a"); }),
               fmt::format("{}: the output folder cannot also be a shard", a));
-    EXPECT_EQ(error_of([&] { merge_shards({dir / "none"}, dir / "out"); }),
+    EXPECT_EQ(message_of<Error>([&] { merge_shards({dir / "none"}, dir / "out"); }),
               fmt::format("{}: cannot open file: No such file or directory",
                           (dir / "none/suite-report.json").string()));
     EXPECT_FALSE(fs::exists(dir / "out")) << "a refused merge made its output folder";
 }
 
 TEST(Merge, RefusesAShardWhoseRunReportIsBrokenOrMissingAndWritesNothing) {
-    TempFolder dir("memsoak-merge");
+    TempDir dir;
     const SuiteReport suite = fixtures::sample_suite();  // runs 0 (fail, with a report), 1 (pass, with a report)
     write_shard(dir / "a", 1, 2, {suite.runs[0]});
     write_shard(dir / "b", 2, 2, {suite.runs[1]});
     const fs::path report = dir / "b" / suite.runs[1].entry.report;
     write_file_atomically(report, "{\"x\":");
-    EXPECT_EQ(error_of([&] { merge_shards({dir / "a", dir / "b"}, dir / "out"); }),
+    EXPECT_EQ(message_of<Error>([&] { merge_shards({dir / "a", dir / "b"}, dir / "out"); }),
               report.string() + ":1:6: invalid JSON: syntax error while parsing value - unexpected end of input; "
                                 "expected '[', '{', or a literal");
     fs::remove(report);
-    EXPECT_EQ(error_of([&] { merge_shards({dir / "a", dir / "b"}, dir / "out"); }),
+    EXPECT_EQ(message_of<Error>([&] { merge_shards({dir / "a", dir / "b"}, dir / "out"); }),
               report.string() + ": cannot open file: No such file or directory");
     fs::remove(dir / "a" / suite.runs[0].entry.log);
-    EXPECT_EQ(error_of([&] { merge_shards({dir / "a"}, dir / "out"); }),
+    EXPECT_EQ(message_of<Error>([&] { merge_shards({dir / "a"}, dir / "out"); }),
               (dir / "a" / suite.runs[0].entry.log).string() + ": missing; the shard's suite-report.json lists it");
     EXPECT_FALSE(fs::exists(dir / "out")) << "nothing may be copied before every shard was checked";
 }

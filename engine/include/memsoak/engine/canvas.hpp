@@ -85,9 +85,9 @@ public:
     // Width in pixels of `text` drawn with draw_text (no trailing spacing column).
     static int text_width(std::string_view text);
 
-    // The canvas as a PNG file: 8-bit RGBA, no interlace, deflate "stored" blocks (no compression) so that no zlib
-    // is needed; about 4 bytes per pixel. Throws engine::Error naming the path and the system's reason when the
-    // file cannot be written.
+    // The canvas as a PNG file written by libpng: 8-bit RGB (RGBA when some pixel is not opaque), no interlace,
+    // compressed; decoded, it gives back exactly pixels(). Throws engine::Error naming the path and the system's
+    // reason when the file cannot be written.
     std::string to_png() const;
     void write_png(const std::filesystem::path& file) const;
 

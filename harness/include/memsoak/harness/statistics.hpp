@@ -47,7 +47,7 @@ double theil_sen_intercept(std::span<const double> x, std::span<const double> y,
 // Two-sided p-value of a standard normal statistic: P(|Z| >= |z|) = erfc(|z| / sqrt 2).
 double normal_two_sided_p(double z);
 
-// The z with P(Z <= z) = probability, for probability in (0, 1); accurate to 1e-12.
+// The z with P(Z <= z) = probability, for probability in (0, 1) (Boost.Math's normal quantile); NaN outside.
 double normal_quantile(double probability);
 
 // Growth read from levels instead of pairwise slopes. A level is the 20%-trimmed mean of k = max(3, n/10)

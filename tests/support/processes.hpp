@@ -1,6 +1,7 @@
 #pragma once
-// Child processes for the reliability tests: start a program without waiting for it, signal it, reap it, and read
-// what the kernel says about it in /proc (which signals it handles, which children it has).
+// Child processes for tests: run the memsoak binary under test to its end and keep what it printed, or start a
+// program without waiting for it, signal it, reap it, and read what the kernel says about it in /proc (which
+// signals it handles, which children it has).
 
 #include <sys/types.h>
 
@@ -11,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace memsoak::reliability {
+namespace memsoak::testing {
 
 // How a child ended: exit_code for a normal exit, signal when a signal killed it.
 struct ExitStatus {
@@ -19,11 +20,13 @@ struct ExitStatus {
     int signal = 0;      // 0 unless killed by a signal
 };
 
-// One running program. Its standard output and error both go to `output_file` (created or truncated).
+// One running program. Its standard output and error both go to `output_file`, or its standard error alone to
+// `stderr_file` when one is given (each created or truncated).
 // The destructor kills (SIGKILL) and reaps a child still running, so a failing test leaves no orphan behind.
 class ChildProcess {
 public:
-    ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& output_file);
+    ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& output_file,
+                 const std::filesystem::path& stderr_file = {});
     ~ChildProcess();
     ChildProcess(const ChildProcess&) = delete;
     ChildProcess& operator=(const ChildProcess&) = delete;
@@ -55,22 +58,16 @@ std::vector<pid_t> children_of(pid_t pid);
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit,
                 std::chrono::microseconds poll = std::chrono::milliseconds(1));
 
-// The whole content of a file ("" when it cannot be read).
-std::string read_text(const std::filesystem::path& file);
-void write_text(const std::filesystem::path& file, const std::string& text);
-
-// A fresh folder under the system temp dir, removed with its content by the destructor.
-class TempDir {
-public:
-    TempDir();
-    ~TempDir();
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const std::filesystem::path& path() const { return path_; }
-    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
-private:
-    std::filesystem::path path_;
+// How a program that ran to its end ended, and what it printed.
+struct ProcessResult : ExitStatus {
+    std::string output;  // standard output and error, interleaved
 };
 
-}  // namespace memsoak::reliability
+// Runs `program` with `args` to its end and captures its standard output and error together, or standard error
+// alone into `stderr_file` when one is given.
+ProcessResult run_program(const std::filesystem::path& program, const std::vector<std::string>& args,
+                          const std::filesystem::path& stderr_file = {});
+// Runs the memsoak binary under test (MEMSOAK_BINARY) with `args`.
+ProcessResult run_memsoak(const std::vector<std::string>& args);
+
+}  // namespace memsoak::testing

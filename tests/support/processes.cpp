@@ -1,4 +1,4 @@
-#include "child_process.hpp"
+#include "support/processes.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -8,11 +8,14 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <filesystem>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
-namespace memsoak::reliability {
+#include "support/files.hpp"
+
+namespace memsoak::testing {
 namespace {
 
 ExitStatus decode(int status) {
@@ -26,27 +29,45 @@ ExitStatus decode(int status) {
     throw std::runtime_error(what + ": " + std::strerror(errno));
 }
 
+// A file the child writes to, created or truncated; closed on exec in every other child.
+int create_for_child(const std::filesystem::path& file) {
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) fail_system("cannot create " + file.string());
+    return fd;
+}
+
 }  // namespace
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& output_file) {
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& output_file,
+                           const std::filesystem::path& stderr_file) {
     std::vector<char*> args;
     for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
-    const int output_fd = ::open(output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (output_fd < 0) fail_system("cannot create " + output_file.string());
-    pid_ = ::fork();
-    if (pid_ < 0) {
-        ::close(output_fd);
-        fail_system("fork");
+    const int output_fd = create_for_child(output_file);
+    int error_fd = output_fd;
+    if (!stderr_file.empty()) {
+        try {
+            error_fd = create_for_child(stderr_file);
+        } catch (...) {
+            ::close(output_fd);
+            throw;
+        }
     }
+    pid_ = ::fork();
     if (pid_ == 0) {
         // Only async-signal-safe calls until exec: the test binary may have threads.
         ::dup2(output_fd, STDOUT_FILENO);
-        ::dup2(output_fd, STDERR_FILENO);
+        ::dup2(error_fd, STDERR_FILENO);
         ::execv(args[0], args.data());
         _exit(127);
     }
+    const int fork_errno = errno;
     ::close(output_fd);
+    if (error_fd != output_fd) ::close(error_fd);
+    if (pid_ < 0) {
+        errno = fork_errno;
+        fail_system("fork");
+    }
 }
 
 ChildProcess::~ChildProcess() {
@@ -122,28 +143,22 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
     return true;
 }
 
-std::string read_text(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+ProcessResult run_program(const std::filesystem::path& program, const std::vector<std::string>& args,
+                          const std::filesystem::path& stderr_file) {
+    std::string capture = (std::filesystem::temp_directory_path() / "memsoak-test-output-XXXXXX").string();
+    const int capture_fd = ::mkstemp(capture.data());
+    if (capture_fd < 0) fail_system("mkstemp " + capture);
+    ::close(capture_fd);
+    std::vector<std::string> argv{program.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ChildProcess child(argv, capture, stderr_file);
+    ProcessResult result;
+    static_cast<ExitStatus&>(result) = child.wait();
+    result.output = read_text(capture);
+    ::unlink(capture.c_str());
+    return result;
 }
 
-void write_text(const std::filesystem::path& file, const std::string& text) {
-    std::ofstream out(file, std::ios::binary);
-    out << text;
-    if (!out) throw std::runtime_error("cannot write " + file.string());
-}
+ProcessResult run_memsoak(const std::vector<std::string>& args) { return run_program(MEMSOAK_BINARY, args); }
 
-TempDir::TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "memsoak-reliability-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) fail_system("mkdtemp");
-    path_ = pattern;
-}
-
-TempDir::~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-}
-
-}  // namespace memsoak::reliability
+}  // namespace memsoak::testing

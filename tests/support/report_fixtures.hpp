@@ -4,9 +4,7 @@
 
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 #include <string>
-#include <unistd.h>
 
 #include "memsoak/harness/result.hpp"
 #include "memsoak/reports/suite_report.hpp"
@@ -130,23 +128,5 @@ inline SuiteReport sample_suite() {
     suite.runs = {failed, passed, crashed};
     return suite;
 }
-
-// A folder under the system's temporary folder, removed with everything in it at the end of the test.
-class TempFolder {
-public:
-    explicit TempFolder(const std::string& name)
-        : path_(std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()))) {
-        std::filesystem::remove_all(path_);
-        std::filesystem::create_directories(path_);
-    }
-    ~TempFolder() { std::filesystem::remove_all(path_); }
-    TempFolder(const TempFolder&) = delete;
-    TempFolder& operator=(const TempFolder&) = delete;
-    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-    const std::filesystem::path& path() const { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
 
 }  // namespace memsoak::reports::fixtures
