@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "memsoak_process.hpp"
+#include "support/processes.hpp"
 
 namespace memsoak::testing {
 namespace {

@@ -10,7 +10,7 @@
 #include "memsoak/reports/compare.hpp"
 #include "memsoak/reports/html.hpp"
 #include "memsoak/reports/junit.hpp"
-#include "test_fixtures.hpp"
+#include "support/report_fixtures.hpp"
 
 namespace memsoak::reports {
 namespace {

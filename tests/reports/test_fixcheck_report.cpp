@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "test_fixtures.hpp"
+#include "support/report_fixtures.hpp"
 
 namespace memsoak::reports {
 namespace {
