@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -30,8 +31,10 @@ constexpr double kLeakRate = 4.0 * 1024 * 1024;
 
 json load_json(const std::string& path) { return json::parse(read_text(path)); }
 
+// `path_variable`: the child's PATH instead of this process's (to take addr2line away).
 ProcessResult run_executable(const fs::path& executable, const std::vector<std::string>& args,
-                             const std::string& capture, const std::string& stderr_capture = "") {
+                             const std::string& capture, const std::string& stderr_capture = "",
+                             const char* path_variable = nullptr) {
     std::vector<char*> argv{const_cast<char*>(executable.c_str())};
     for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
@@ -44,6 +47,7 @@ ProcessResult run_executable(const fs::path& executable, const std::vector<std::
         } else {
             ::dup2(::open(stderr_capture.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), STDERR_FILENO);
         }
+        if (path_variable != nullptr) ::setenv("PATH", path_variable, 1);  // the test is single-threaded
         ::execv(executable.c_str(), argv.data());
         _exit(127);
     }
@@ -157,6 +161,65 @@ TEST(HeapProfile, TcmallocsNoticesGoToTheLogNotToStderr) {
     EXPECT_NE(log.find("Dumping heap profile to " + dir.file("h/gui-hour.0001.heap")), std::string::npos) << log;
     EXPECT_EQ(log.find("currently in use"), std::string::npos) << "tcmalloc dumped on its own: " << log;
     EXPECT_FALSE(fs::exists(dir.file("h/gui-hour.0004.heap")));  // 0, 30m, 1h and nothing else
+}
+
+// The failing day's sampled run, by `executable`, with `path_variable` as its PATH when given.
+ProcessResult run_failing_day(const fs::path& executable, const TempDir& dir, const std::string& name,
+                              const char* path_variable = nullptr) {
+    return run_executable(executable,
+                          {"run", kScenarios + "/production-day.json", "--seed", "1", "--inject", kLeak,
+                           "--heap-sample", "--no-probe", "--quiet", "--out", dir.file(name + ".json")},
+                          dir.file(name + ".txt"), "", path_variable);
+}
+
+// memsoak-tcmalloc carries its symbol index (section .memsoak_symbols): its sites are named without addr2line.
+TEST(HeapSample, TheSymbolIndexNamesTheSitesWithoutAddr2line) {
+    if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";
+    TempDir dir;
+    const ProcessResult r = run_failing_day(kTcmallocBinary, dir, "day", "/nonexistent");
+    ASSERT_EQ(r.exit_code, 1) << r.output;
+    expect_leak_site(load_json(dir.file("day.json"))["heap_profile"]);
+}
+
+// A copy of memsoak-tcmalloc without the section, or with another build's index in it: addr2line names the same
+// site with the same signature; without addr2line either, the report says what to install.
+TEST(HeapSample, WithoutItsOwnSymbolIndexAddr2lineNamesTheSameSite) {
+    if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";
+    TempDir dir;
+    ASSERT_EQ(run_failing_day(kTcmallocBinary, dir, "indexed").exit_code, 1);
+    const json indexed = load_json(dir.file("indexed.json"))["heap_profile"];
+    ASSERT_FALSE(indexed["sites"].empty()) << indexed.dump(1);
+
+    const std::string without = dir.file("memsoak-tcmalloc-without-index");
+    const std::string command =
+        "objcopy --remove-section .memsoak_symbols " + kTcmallocBinary.string() + " " + without;
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    ASSERT_EQ(run_failing_day(without, dir, "without").exit_code, 1);
+    const json plain = load_json(dir.file("without.json"))["heap_profile"];
+    expect_leak_site(plain);
+    EXPECT_EQ(plain["sites"][0]["signature"], indexed["sites"][0]["signature"]);
+
+    ASSERT_EQ(run_failing_day(without, dir, "no-addr2line", "/nonexistent").exit_code, 1);
+    const json failed = load_json(dir.file("no-addr2line.json"))["heap_profile"];
+    EXPECT_EQ(failed["error"], "the sampled heap could not be symbolized: cannot run addr2line: not found (install "
+                               "the binutils package)")
+        << failed.dump(1);
+
+    // Another build's index: the build-id recorded after the magic differs from the executable's own.
+    std::string bytes = read_text(kTcmallocBinary.string());
+    const std::size_t magic = bytes.rfind("MSYMIDX1");
+    ASSERT_NE(magic, std::string::npos);
+    bytes[magic + 16] = static_cast<char>(bytes[magic + 16] ^ 0xff);  // the build-id's first byte
+    const std::string other = dir.file("memsoak-tcmalloc-other-index");
+    std::ofstream(other, std::ios::binary) << bytes;
+    fs::permissions(other, fs::perms::owner_all);
+    ASSERT_EQ(run_failing_day(other, dir, "other").exit_code, 1);
+    const json fallback = load_json(dir.file("other.json"))["heap_profile"];
+    expect_leak_site(fallback);
+    EXPECT_EQ(fallback["sites"][0]["signature"], indexed["sites"][0]["signature"]);
+    ASSERT_EQ(run_failing_day(other, dir, "other-no-addr2line", "/nonexistent").exit_code, 1);
+    EXPECT_TRUE(load_json(dir.file("other-no-addr2line.json"))["heap_profile"].contains("error"))
+        << "another build's index was used";
 }
 
 TEST(HeapSample, WithoutTcmallocTheOptionIsAUsageError) {
