@@ -179,15 +179,22 @@ TEST(SymbolIndex, TheToolsIndexOfThisBinaryNamesEveryFrameAsAddr2lineDoes) {
     const std::vector<std::uint64_t> addresses = addresses_of_this_binary();
     const auto expected = symbolize_executable(addresses, current_executable(), SymbolSource::addr2line);
     ASSERT_EQ(expected.size(), addresses.size());
-    std::size_t inlined = 0, differ = 0;
+    std::size_t compared = 0, inlined = 0, differ = 0;
     for (std::size_t i = 0; i < addresses.size(); ++i) {
         const auto frames = index->frames(addresses[i]);
+        // Only the two functions' own code: past their ends lie others', some of them inline functions whose code
+        // several compilation units describe, where BFD and the index may take different units' lines (see
+        // docs/diagnosis.md, "The symbol index").
+        const std::string outermost = expected[i].empty() ? "" : expected[i].back().function;
+        if (outermost != "memsoak::harness::sites_of" && outermost != "memsoak::harness::collapsed_stacks") continue;
+        ++compared;
         inlined += frames.size() > 1;
         differ += describe(frames) != describe(expected[i]);
         EXPECT_EQ(describe(frames), describe(expected[i])) << fmt::format("at {:#x}", addresses[i]);
     }
+    EXPECT_GT(compared, 200u) << "of " << addresses.size();
     EXPECT_GT(inlined, 50u) << "the addresses have inlined frames to compare";
-    EXPECT_EQ(differ, 0u) << "of " << addresses.size();
+    EXPECT_EQ(differ, 0u) << "of " << compared;
 }
 #endif
 
