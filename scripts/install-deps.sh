@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config git
   libboost-program-options-dev nlohmann-json3-dev libfmt-dev libmimalloc-dev libgoogle-perftools-dev
-  binutils  # addr2line: file:line of the growth sites of a sampled heap
+  # libdw (elfutils): memsoak-symbol-index reads memsoak-tcmalloc's DWARF once at build time into the index that
+  # names growth sites at run time; binutils: objcopy attaches it, addr2line names them when there is no index.
+  libdw-dev binutils
   libsqlite3-dev libpq-dev  # the history store's two backends (docs/history.md)
   libpng-dev zlib1g-dev  # the chart's PNG files (engine/src/png.cpp)
 )

@@ -12,6 +12,9 @@
 #    x calls per hour; for issue 1, the status display's own growth rate in the same report). Target: the right
 #    site in at least 9 of 10 seeds, rate within 20%.
 # 3. Sampled against full: the top site's growth in one seed with --heap-sample and with --heap-profile.
+# 4. The symbol index (harness/include/memsoak/harness/symbol_index.hpp): what making it costs at link time
+#    (memsoak-symbol-index and objcopy on a copy of memsoak-tcmalloc), and 2,000 addresses named by it and by
+#    addr2line, side by side, with the time of each and how many names differ.
 #
 # Usage: scripts/measure-attribution.sh [BUILD_DIR] [OUT_DIR]      (default build, BUILD_DIR/measure-attribution)
 # Environment: RUNS (default 5), SEEDS (default 10).
@@ -24,11 +27,12 @@ runs=${RUNS:-5}
 seeds=${SEEDS:-10}
 tcmalloc="$build/tools/memsoak-tcmalloc"
 glibc="$build/tools/memsoak-glibc"
+symbol_index="$build/tools/memsoak-symbol-index"
 for tool in heaptrack python3 addr2line; do
     command -v "$tool" >/dev/null || { echo "measure-attribution.sh: $tool is not installed" >&2; exit 2; }
 done
 [[ -x /usr/bin/time ]] || { echo "measure-attribution.sh: GNU time (/usr/bin/time) is not installed" >&2; exit 2; }
-for binary in "$tcmalloc" "$glibc"; do
+for binary in "$tcmalloc" "$glibc" "$symbol_index"; do
     [[ -x "$binary" ]] || { echo "measure-attribution.sh: $binary not found: build the tree first" >&2; exit 2; }
 done
 mkdir -p "$out"
@@ -97,7 +101,7 @@ for line in open(f"{out}/times.txt"):
 cpu = {k: statistics.median(c for c, _ in v) for k, v in rows.items()}
 rss = {k: statistics.median(r for _, r in v) for k, v in rows.items()}
 def own_peak(report):
-    # memsoak's own peak resident set, from its report (GNU time's includes addr2line, a child process)
+    # memsoak's own peak resident set, from its report (GNU time's would include addr2line, were it run)
     r = json.load(open(f"{out}/{report}.json"))
     return max(v for v in r["samples"]["metrics"]["os.rss_peak_bytes"] if v is not None) / 1048576
 print(f"\n{'run (production day, seed 1)':<52} {'CPU s':>6} {'peak RSS, tree':>15} {'memsoak alone':>14}")
@@ -149,3 +153,16 @@ for leak, entries in results.items():
     print(f"{leak:<34} {right:>4}/{len(entries):<5} {within:>10}/{len(entries):<5}  {' '.join(rates)} MiB/h "
           f"(truth {t / 1048576:.2f} MiB/h; site {where})")
 PY
+
+echo
+echo "4. symbol index of memsoak-tcmalloc"
+objcopy --remove-section .memsoak_symbols "$tcmalloc" "$out/memsoak-tcmalloc.plain"
+/usr/bin/time -o "$out/time.tmp" -f "%e s wall, %U s user + %S s system, peak %M KiB" \
+    env MEMSOAK_SYMBOL_INDEX_VERBOSE=1 "$symbol_index" "$out/memsoak-tcmalloc.plain" "$out/symbols.idx"
+echo "memsoak-symbol-index: $(cat "$out/time.tmp")"
+/usr/bin/time -o "$out/time.tmp" -f "%e s wall, %U s user + %S s system" \
+    objcopy --add-section .memsoak_symbols="$out/symbols.idx" "$out/memsoak-tcmalloc.plain" "$out/memsoak-tcmalloc.indexed"
+echo "objcopy --add-section: $(cat "$out/time.tmp")"
+# --check exits 1 when any name differs; the count is the figure here.
+{ "$symbol_index" --check "$tcmalloc" 2000 || true; } | tail -n 1
+rm -f "$out/memsoak-tcmalloc.plain" "$out/memsoak-tcmalloc.indexed" "$out/symbols.idx"

@@ -197,19 +197,13 @@ void enable_heap_sampling(const po::variables_map& vm, const std::vector<std::st
     run_options.heap_sample = true;
 }
 
-// --heap-profile or --heap-sample, checked and set up before the run.
+// --heap-profile, checked and set up before the run (it names its files after the scenario).
 void enable_heap_profiling(const po::variables_map& vm, const std::vector<std::string>& args,
                            const harness::Scenario& scenario, const std::optional<fs::path>& out,
                            harness::RunOptions& run_options) {
-    if (vm.count("heap-profile")) {
-        run_options.heap_profile = heap_profile_request(vm, scenario, out);
-        ensure_tcmalloc_environment(0, args);  // its automatic dumps off: they would print on stderr
-    }
-    if (vm.count("heap-sample")) {
-        enable_heap_sampling(vm, args, run_options);
-    } else if (vm.count("collapsed")) {
-        throw UsageError("--collapsed: only with --heap-sample");
-    }
+    if (!vm.count("heap-profile")) return;
+    run_options.heap_profile = heap_profile_request(vm, scenario, out);
+    ensure_tcmalloc_environment(0, args);  // its automatic dumps off: they would print on stderr
 }
 
 // Where the collapsed growth stacks go: --collapsed, else beside --out; nowhere without either.
@@ -281,6 +275,13 @@ int run_command(const std::vector<std::string>& args) {
     if (vm.count("max-rss")) run_options.max_rss_bytes = parse_max_rss(vm["max-rss"].as<std::string>());
     if (vm.count("heap-profile-dir") && !vm.count("heap-profile")) {
         throw UsageError("--heap-profile-dir: only with --heap-profile");
+    }
+    // --heap-sample before the inputs are read and the engine is built: the re-executed process does that again,
+    // and building it twice cost the sampled run ~0.06 s of CPU (a tenth of the production day's).
+    if (vm.count("heap-sample")) {
+        enable_heap_sampling(vm, args, run_options);
+    } else if (vm.count("collapsed")) {
+        throw UsageError("--collapsed: only with --heap-sample");
     }
     RunSetup setup = prepare_run(request);
     std::optional<fs::path> out;

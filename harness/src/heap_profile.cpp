@@ -2,23 +2,21 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <charconv>
 #include <cstdio>
-#include <cstring>
 #include <limits>
 #include <map>
 #include <optional>
 
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/samplers.hpp"
+#include "memsoak/harness/subprocess.hpp"
 
 namespace memsoak::harness {
 namespace {
@@ -133,14 +131,6 @@ struct SiteTotal {
     double largest_stack = -std::numeric_limits<double>::infinity();
     std::vector<std::string> callers;  // from the stack that contributed the most
 };
-
-int wait_for(pid_t pid) {
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) return -1;
-    }
-    return status;
-}
 
 }  // namespace
 
@@ -334,52 +324,9 @@ std::string run_pprof_collapsed(const std::filesystem::path& binary, const std::
         }
     }
     const std::string base = "--base=" + first.string();
-    const char* const argv[] = {"google-pprof", "--collapsed", base.c_str(), binary.c_str(), last.c_str(), nullptr};
-    int output[2];
-    if (::pipe2(output, O_CLOEXEC) != 0) throw Error(fmt::format("cannot run google-pprof: {}", std::strerror(errno)));
-    std::FILE* errors = std::tmpfile();  // pprof's messages, for an error; unlinked already
-    const pid_t pid = errors == nullptr ? -1 : ::fork();
-    if (pid < 0) {
-        const int saved = errno;
-        ::close(output[0]);
-        ::close(output[1]);
-        if (errors != nullptr) std::fclose(errors);
-        throw Error(fmt::format("cannot run google-pprof: {}", std::strerror(saved)));
-    }
-    if (pid == 0) {
-        // In the child: only async-signal-safe calls until exec.
-        ::dup2(output[1], STDOUT_FILENO);
-        ::dup2(::fileno(errors), STDERR_FILENO);
-        ::execvp(argv[0], const_cast<char* const*>(argv));
-        _exit(127);
-    }
-    ::close(output[1]);
-    std::string text;
-    char buffer[1 << 16];
-    while (true) {
-        const ssize_t length = ::read(output[0], buffer, sizeof buffer);
-        if (length > 0) {
-            text.append(buffer, static_cast<std::size_t>(length));
-        } else if (length == 0 || errno != EINTR) {
-            break;
-        }
-    }
-    ::close(output[0]);
-    const int status = wait_for(pid);
-
-    std::string messages;
-    std::rewind(errors);
-    while (std::fgets(buffer, sizeof buffer, errors) != nullptr) messages += buffer;
-    std::fclose(errors);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-        throw Error("cannot run google-pprof: not found (install the google-perftools package)");
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        while (!messages.empty() && messages.back() == '\n') messages.pop_back();
-        throw Error(fmt::format("google-pprof --collapsed --base={} {} {} failed: {}", first.string(),
-                                binary.string(), last.string(), messages.empty() ? "no message" : messages));
-    }
-    return text;
+    return run_program({"google-pprof", "--collapsed", base, binary.string(), last.string()}, "", "google-perftools",
+                       fmt::format("google-pprof --collapsed --base={} {} {}", first.string(), binary.string(),
+                                   last.string()));
 }
 
 HeapProfileFindings compare_heap_profiles(const HeapProfileRequest& request, const std::vector<std::string>& profiles,

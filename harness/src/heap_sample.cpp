@@ -3,7 +3,6 @@
 #include "memsoak/harness/statistics.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -14,10 +13,7 @@
 
 #include <cxxabi.h>
 #include <dlfcn.h>
-#include <fcntl.h>
 #include <link.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 // Only the class declaration: its member functions are virtual, reached through the instance that dlsym finds.
@@ -26,6 +22,8 @@
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/heap_profile.hpp"
 #include "memsoak/harness/samplers.hpp"
+#include "memsoak/harness/subprocess.hpp"
+#include "memsoak/harness/symbol_index.hpp"
 #include "memsoak/harness/units.hpp"
 
 namespace memsoak::harness {
@@ -40,7 +38,8 @@ MallocExtension* malloc_extension() {
     return instance == nullptr ? nullptr : instance();
 }
 
-// The executable's load bias (0 unless it is position-independent): addr2line wants link-time addresses.
+}  // namespace
+
 std::uintptr_t executable_load_bias() {
     std::uintptr_t bias = 0;
     ::dl_iterate_phdr(
@@ -52,66 +51,7 @@ std::uintptr_t executable_load_bias() {
     return bias;
 }
 
-// Runs `argv` with `input` on its standard input and returns its standard output. Throws harness::Error when it
-// cannot be started or fails (with its error output).
-std::string run_tool(const std::vector<std::string>& argv, std::string_view input) {
-    std::FILE* in = std::tmpfile();
-    std::FILE* errors = std::tmpfile();
-    if (in == nullptr || errors == nullptr ||
-        std::fwrite(input.data(), 1, input.size(), in) != input.size() || std::fflush(in) != 0) {
-        if (in != nullptr) std::fclose(in);
-        if (errors != nullptr) std::fclose(errors);
-        throw Error(fmt::format("cannot run {}: no temporary file", argv.front()));
-    }
-    std::rewind(in);
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    int output[2];
-    const pid_t pid = ::pipe2(output, O_CLOEXEC) != 0 ? -1 : ::fork();
-    if (pid < 0) {
-        const int saved = errno;
-        std::fclose(in);
-        std::fclose(errors);
-        throw Error(fmt::format("cannot run {}: {}", argv.front(), std::strerror(saved)));
-    }
-    if (pid == 0) {
-        // In the child: only async-signal-safe calls until exec.
-        ::dup2(::fileno(in), STDIN_FILENO);
-        ::dup2(output[1], STDOUT_FILENO);
-        ::dup2(::fileno(errors), STDERR_FILENO);
-        ::execvp(args[0], args.data());
-        _exit(127);
-    }
-    ::close(output[1]);
-    std::string text;
-    char buffer[1 << 16];
-    while (true) {
-        const ssize_t length = ::read(output[0], buffer, sizeof buffer);
-        if (length > 0) {
-            text.append(buffer, static_cast<std::size_t>(length));
-        } else if (length == 0 || errno != EINTR) {
-            break;
-        }
-    }
-    ::close(output[0]);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    std::string messages;
-    std::rewind(errors);
-    while (std::fgets(buffer, sizeof buffer, errors) != nullptr) messages += buffer;
-    std::fclose(in);
-    std::fclose(errors);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-        throw Error(fmt::format("cannot run {}: not found (install the binutils package)", argv.front()));
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        while (!messages.empty() && messages.back() == '\n') messages.pop_back();
-        throw Error(fmt::format("{} failed: {}", argv.front(), messages.empty() ? "no message" : messages));
-    }
-    return text;
-}
+namespace {
 
 std::string demangled(const char* symbol) {
     int status = 0;
@@ -121,8 +61,23 @@ std::string demangled(const char* symbol) {
     return out;
 }
 
-// Symbolizes program counters (return addresses): frames of the executable through addr2line, with their inlined
-// frames; frames of shared libraries (libstdc++, tcmalloc, libc) by their exported symbol, with the library as file.
+// The executable's frames through addr2line, which reads all of its debug information in a child process (~0.15 s
+// of CPU): the way when the executable has no symbol index of its own build.
+std::vector<std::vector<SourceFrame>> symbolize_with_addr2line(const std::vector<std::uint64_t>& addresses,
+                                                               const std::filesystem::path& executable) {
+    std::string input;
+    for (const std::uint64_t address : addresses) input += fmt::format("{:#x}\n", address);
+    auto frames = parse_addr2line(run_program({"addr2line", "-a", "-f", "-C", "-i", "-e", executable.string()},
+                                              input, "binutils", "addr2line"));
+    if (frames.size() != addresses.size()) {
+        throw Error(fmt::format("addr2line answered {} of {} addresses", frames.size(), addresses.size()));
+    }
+    return frames;
+}
+
+// Symbolizes program counters (return addresses): frames of the executable through its symbol index (or addr2line
+// without one), with their inlined frames; frames of shared libraries (libstdc++, tcmalloc, libc) by their
+// exported symbol, with the library as file.
 std::unordered_map<std::uintptr_t, std::vector<SourceFrame>> symbolize(const std::set<std::uintptr_t>& pcs,
                                                                        const std::filesystem::path& executable) {
     std::unordered_map<std::uintptr_t, std::vector<SourceFrame>> out;
@@ -130,7 +85,7 @@ std::unordered_map<std::uintptr_t, std::vector<SourceFrame>> symbolize(const std
     Dl_info self{};
     ::dladdr(reinterpret_cast<void*>(&executable_load_bias), &self);  // this code is in the executable
     std::vector<std::uintptr_t> in_executable;
-    std::string addresses;
+    std::vector<std::uint64_t> addresses;  // link-time
     for (const std::uintptr_t pc : pcs) {
         Dl_info info{};
         // pc - 1: a return address can be the first byte of the next line's code, or of the next function.
@@ -142,14 +97,10 @@ std::unordered_map<std::uintptr_t, std::vector<SourceFrame>> symbolize(const std
             continue;
         }
         in_executable.push_back(pc);
-        addresses += fmt::format("{:#x}\n", pc - 1 - bias);
+        addresses.push_back(pc - 1 - bias);
     }
     if (in_executable.empty()) return out;
-    const std::vector<std::vector<SourceFrame>> frames =
-        parse_addr2line(run_tool({"addr2line", "-a", "-f", "-C", "-i", "-e", executable.string()}, addresses));
-    if (frames.size() != in_executable.size()) {
-        throw Error(fmt::format("addr2line answered {} of {} addresses", frames.size(), in_executable.size()));
-    }
+    const std::vector<std::vector<SourceFrame>> frames = symbolize_executable(addresses, executable);
     for (std::size_t i = 0; i < frames.size(); ++i) out[in_executable[i]] = frames[i];
     return out;
 }
@@ -167,6 +118,33 @@ std::string location(const SourceFrame& frame) {
 }
 
 }  // namespace
+
+std::vector<std::vector<SourceFrame>> symbolize_executable(const std::vector<std::uint64_t>& addresses,
+                                                           const std::filesystem::path& executable,
+                                                           SymbolSource source) {
+    if (source == SymbolSource::index) {
+        std::string why_not;
+        if (auto index = SymbolIndex::from_executable(executable, executable_build_id(), why_not)) {
+            try {
+                std::vector<std::vector<SourceFrame>> out;
+                out.reserve(addresses.size());
+                for (const std::uint64_t address : addresses) out.push_back(index->frames(address));
+                return out;
+            } catch (const Error&) {
+                // A damaged index: addr2line still knows.
+            }
+        }
+    }
+    return symbolize_with_addr2line(addresses, executable);
+}
+
+SourceFrame addr2line_frame(std::string_view function, std::string_view file, int line) {
+    SourceFrame frame;
+    frame.function = function == "??" || function.empty() ? "??" : frame_function(function);
+    if (file != "??" && !file.empty()) frame.file = source_relative(file);
+    frame.line = line;
+    return frame;
+}
 
 std::string heap_site_place(const HeapSite& site) {
     if (site.file.empty()) return site.function;
@@ -259,12 +237,8 @@ std::vector<std::vector<SourceFrame>> parse_addr2line(std::string_view text) {
         std::string_view place = line.substr(0, line.find(" (discriminator"));
         const std::size_t colon = place.rfind(':');
         if (colon == std::string_view::npos) fail("FILE:LINE");
-        SourceFrame frame;
-        frame.function = *function == "??" ? "??" : frame_function(*function);
-        const std::string_view file = place.substr(0, colon);
-        if (file != "??") frame.file = source_relative(file);
-        frame.line = std::atoi(std::string(place.substr(colon + 1)).c_str());
-        out.back().push_back(std::move(frame));
+        out.back().push_back(addr2line_frame(*function, place.substr(0, colon),
+                                             std::atoi(std::string(place.substr(colon + 1)).c_str())));
         function.reset();
     }
     if (function) throw Error(fmt::format("addr2line output, line {}: a function without its FILE:LINE", line_number));
@@ -415,8 +389,9 @@ HeapProfileFindings HeapSampler::findings(const std::filesystem::path& executabl
     // Growth per stack: the last read minus the first.
     std::map<std::vector<std::uintptr_t>, double> growth = last_->bytes_by_stack;
     for (const auto& [stack, bytes] : first_->bytes_by_stack) growth[stack] -= bytes;
-    // Symbolizing costs addr2line a read of the executable's debug information (~0.1 s of CPU and ~80 MiB in its
-    // own process): not worth it when the heap did not grow beyond what sampling can tell from noise.
+    // Symbolizing without the symbol index costs addr2line a read of the executable's debug information (~0.1 s of
+    // CPU and ~80 MiB in its own process): not worth it when the heap did not grow beyond what sampling can tell
+    // from noise.
     // The gate is the trend over every read, not the last read minus the first: on the fixed production day those
     // two differed by 2.2 MiB (over 4 periods) while the heap grew 4 KiB.
     const double trend_growth = theil_sen_slope(read_hours_, read_totals_) *

@@ -4,6 +4,8 @@
 // failure text; and says so when memsoak-tcmalloc is not beside it.
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 #include <filesystem>
 #include <fstream>
 
@@ -28,6 +30,26 @@ const std::string kLeak = "analyze:per_call:1MiB";
 constexpr double kLeakRate = 4.0 * 1024 * 1024;
 
 
+// Sets PATH for the children this test starts (to take addr2line away) and puts it back; the test is
+// single-threaded.
+class ScopedPath {
+public:
+    explicit ScopedPath(const char* path) {
+        if (path == nullptr) return;
+        if (const char* old = std::getenv("PATH")) saved_ = old;
+        active_ = true;
+        ::setenv("PATH", path, 1);
+    }
+    ~ScopedPath() {
+        if (active_) ::setenv("PATH", saved_.c_str(), 1);
+    }
+    ScopedPath(const ScopedPath&) = delete;
+    ScopedPath& operator=(const ScopedPath&) = delete;
+
+private:
+    std::string saved_;
+    bool active_ = false;
+};
 
 // The line of the per-call leak's allocation in engine/src/leak_injector.cpp, read from the source so that an
 // edit above it does not break the test.
@@ -129,6 +151,64 @@ TEST(HeapProfile, TcmallocsNoticesGoToTheLogNotToStderr) {
     EXPECT_NE(log.find("Dumping heap profile to " + dir.file("h/gui-hour.0001.heap")), std::string::npos) << log;
     EXPECT_EQ(log.find("currently in use"), std::string::npos) << "tcmalloc dumped on its own: " << log;
     EXPECT_FALSE(fs::exists(dir.file("h/gui-hour.0004.heap")));  // 0, 30m, 1h and nothing else
+}
+
+// The failing day's sampled run, by `executable`, with `path_variable` as its PATH when given.
+ProcessResult run_failing_day(const fs::path& executable, const TempDir& dir, const std::string& name,
+                              const char* path_variable = nullptr) {
+    const ScopedPath path(path_variable);
+    return run_program(executable, {"run", kScenarios + "/production-day.json", "--seed", "1", "--inject", kLeak,
+                                    "--heap-sample", "--no-probe", "--quiet", "--out", dir.file(name + ".json")});
+}
+
+// memsoak-tcmalloc carries its symbol index (section .memsoak_symbols): its sites are named without addr2line.
+TEST(HeapSample, TheSymbolIndexNamesTheSitesWithoutAddr2line) {
+    if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";
+    TempDir dir;
+    const ProcessResult r = run_failing_day(kTcmallocBinary, dir, "day", "/nonexistent");
+    ASSERT_EQ(r.exit_code, 1) << r.output;
+    expect_leak_site(load_json(dir.file("day.json"))["heap_profile"]);
+}
+
+// A copy of memsoak-tcmalloc without the section, or with another build's index in it: addr2line names the same
+// site with the same signature; without addr2line either, the report says what to install.
+TEST(HeapSample, WithoutItsOwnSymbolIndexAddr2lineNamesTheSameSite) {
+    if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";
+    TempDir dir;
+    ASSERT_EQ(run_failing_day(kTcmallocBinary, dir, "indexed").exit_code, 1);
+    const json indexed = load_json(dir.file("indexed.json"))["heap_profile"];
+    ASSERT_FALSE(indexed["sites"].empty()) << indexed.dump(1);
+
+    const std::string without = dir.file("memsoak-tcmalloc-without-index");
+    const std::string command =
+        "objcopy --remove-section .memsoak_symbols " + kTcmallocBinary.string() + " " + without;
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    ASSERT_EQ(run_failing_day(without, dir, "without").exit_code, 1);
+    const json plain = load_json(dir.file("without.json"))["heap_profile"];
+    expect_leak_site(plain);
+    EXPECT_EQ(plain["sites"][0]["signature"], indexed["sites"][0]["signature"]);
+
+    ASSERT_EQ(run_failing_day(without, dir, "no-addr2line", "/nonexistent").exit_code, 1);
+    const json failed = load_json(dir.file("no-addr2line.json"))["heap_profile"];
+    EXPECT_EQ(failed["error"], "the sampled heap could not be symbolized: cannot run addr2line: not found (install "
+                               "the binutils package)")
+        << failed.dump(1);
+
+    // Another build's index: the build-id recorded after the magic differs from the executable's own.
+    std::string bytes = read_text(kTcmallocBinary.string());
+    const std::size_t magic = bytes.rfind("MSYMIDX1");
+    ASSERT_NE(magic, std::string::npos);
+    bytes[magic + 16] = static_cast<char>(bytes[magic + 16] ^ 0xff);  // the build-id's first byte
+    const std::string other = dir.file("memsoak-tcmalloc-other-index");
+    std::ofstream(other, std::ios::binary) << bytes;
+    fs::permissions(other, fs::perms::owner_all);
+    ASSERT_EQ(run_failing_day(other, dir, "other").exit_code, 1);
+    const json fallback = load_json(dir.file("other.json"))["heap_profile"];
+    expect_leak_site(fallback);
+    EXPECT_EQ(fallback["sites"][0]["signature"], indexed["sites"][0]["signature"]);
+    ASSERT_EQ(run_failing_day(other, dir, "other-no-addr2line", "/nonexistent").exit_code, 1);
+    EXPECT_TRUE(load_json(dir.file("other-no-addr2line.json"))["heap_profile"].contains("error"))
+        << "another build's index was used";
 }
 
 TEST(HeapSample, WithoutTcmallocTheOptionIsAUsageError) {

@@ -7,8 +7,9 @@
 // read with the last: the live bytes added per call stack, each sampled object standing for
 // size / (1 - exp(-size / period)) bytes, pprof's unsampling of heap_v2 profiles.
 //
-// Each growing stack is symbolized with addr2line (binutils): function, file and line of every frame, inlined
-// frames included, and charged to its allocation site, the innermost frame outside the C++ library, fmt, the
+// Each growing stack is symbolized through the executable's symbol index (symbol_index.hpp; addr2line, from
+// binutils, when it has none of its own build): function, file and line of every frame, inlined frames included,
+// and charged to its allocation site, the innermost frame outside the C++ library, fmt, the
 // allocator and libc (heap_profile.hpp's rule). Stacks through the sampler itself are dropped: its own snapshots
 // are live when it reads the heap.
 //
@@ -69,6 +70,25 @@ struct GrowthStack {
     std::vector<SourceFrame> frames;
     double bytes = 0;
 };
+
+// Where symbolize_executable() looks names up.
+enum class SymbolSource {
+    index,      // the executable's symbol index, when it has one of its own build; else addr2line
+    addr2line,  // addr2line only (the tests' reference)
+};
+
+// The frames at link-time addresses of this process's executable, found at `executable` (pass a return address
+// minus one, minus executable_load_bias()): per address, innermost (inlined) first, named as `addr2line -f -C -i`
+// names them ({"??", "", 0} without debug information). Throws harness::Error when addr2line is needed and fails.
+std::vector<std::vector<SourceFrame>> symbolize_executable(const std::vector<std::uint64_t>& addresses,
+                                                           const std::filesystem::path& executable,
+                                                           SymbolSource source = SymbolSource::index);
+
+// The load bias of this process's executable (0 unless it is position-independent).
+std::uintptr_t executable_load_bias();
+
+// A frame from the names addr2line prints ("??" unknown): frame_function()'s short form, source_relative() path.
+SourceFrame addr2line_frame(std::string_view function, std::string_view file, int line);
 
 // Parses `addr2line -a -f -C -i` output: for each address line ("0x..."), one or more function / file:line pairs,
 // innermost (inlined) first. Returns the frames per address in input order. Throws harness::Error naming the line
