@@ -167,7 +167,7 @@ TEST(HeapSample, TheSymbolIndexNamesTheSitesWithoutAddr2line) {
     TempDir dir;
     const ProcessResult r = run_failing_day(kTcmallocBinary, dir, "day", "/nonexistent");
     ASSERT_EQ(r.exit_code, 1) << r.output;
-    expect_leak_site(load_json(dir.file("day.json"))["heap_profile"]);
+    expect_leak_site(read_json(dir.file("day.json"))["heap_profile"]);
 }
 
 // A copy of memsoak-tcmalloc without the section, or with another build's index in it: addr2line names the same
@@ -176,7 +176,7 @@ TEST(HeapSample, WithoutItsOwnSymbolIndexAddr2lineNamesTheSameSite) {
     if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";
     TempDir dir;
     ASSERT_EQ(run_failing_day(kTcmallocBinary, dir, "indexed").exit_code, 1);
-    const json indexed = load_json(dir.file("indexed.json"))["heap_profile"];
+    const json indexed = read_json(dir.file("indexed.json"))["heap_profile"];
     ASSERT_FALSE(indexed["sites"].empty()) << indexed.dump(1);
 
     const std::string without = dir.file("memsoak-tcmalloc-without-index");
@@ -184,12 +184,12 @@ TEST(HeapSample, WithoutItsOwnSymbolIndexAddr2lineNamesTheSameSite) {
         "objcopy --remove-section .memsoak_symbols " + kTcmallocBinary.string() + " " + without;
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
     ASSERT_EQ(run_failing_day(without, dir, "without").exit_code, 1);
-    const json plain = load_json(dir.file("without.json"))["heap_profile"];
+    const json plain = read_json(dir.file("without.json"))["heap_profile"];
     expect_leak_site(plain);
     EXPECT_EQ(plain["sites"][0]["signature"], indexed["sites"][0]["signature"]);
 
     ASSERT_EQ(run_failing_day(without, dir, "no-addr2line", "/nonexistent").exit_code, 1);
-    const json failed = load_json(dir.file("no-addr2line.json"))["heap_profile"];
+    const json failed = read_json(dir.file("no-addr2line.json"))["heap_profile"];
     EXPECT_EQ(failed["error"], "the sampled heap could not be symbolized: cannot run addr2line: not found (install "
                                "the binutils package)")
         << failed.dump(1);
@@ -203,11 +203,11 @@ TEST(HeapSample, WithoutItsOwnSymbolIndexAddr2lineNamesTheSameSite) {
     std::ofstream(other, std::ios::binary) << bytes;
     fs::permissions(other, fs::perms::owner_all);
     ASSERT_EQ(run_failing_day(other, dir, "other").exit_code, 1);
-    const json fallback = load_json(dir.file("other.json"))["heap_profile"];
+    const json fallback = read_json(dir.file("other.json"))["heap_profile"];
     expect_leak_site(fallback);
     EXPECT_EQ(fallback["sites"][0]["signature"], indexed["sites"][0]["signature"]);
     ASSERT_EQ(run_failing_day(other, dir, "other-no-addr2line", "/nonexistent").exit_code, 1);
-    EXPECT_TRUE(load_json(dir.file("other-no-addr2line.json"))["heap_profile"].contains("error"))
+    EXPECT_TRUE(read_json(dir.file("other-no-addr2line.json"))["heap_profile"].contains("error"))
         << "another build's index was used";
 }
 
