@@ -213,7 +213,7 @@ int fixcheck_command(const std::vector<std::string>& args) {
                                              scenario_file.string(), harness::to_string(side->entry.outcome),
                                              side->entry.log.string()));
         }
-        side->result = reports::load_report(side->entry.report);
+        side->result = load_child_report(side->entry.report);
     }
 
     const std::vector<harness::FixMeasure> measures = harness::compare_fix(with_leaks.result, fixed.result);
@@ -229,7 +229,7 @@ int fixcheck_command(const std::vector<std::string>& args) {
                             {"saving", number_or_null(m.saving)},
                             {"percent", number_or_null(m.percent)}});
         }
-        const Json document = {{"schema_version", 1},
+        const Json document = {{"schema_version", harness::kFixcheckSchemaVersion},
                                {"scenario", scenario_file.string()},
                                {"seed", with_leaks.result.info.seed},
                                {"leaks", leaks},
