@@ -15,15 +15,16 @@
 
 namespace memsoak::harness {
 
+inline constexpr int kSuiteSchemaVersion = 1;
+
 struct Suite {
-    int schema_version = 1;
+    int schema_version = kSuiteSchemaVersion;
     std::string file;
     std::string name;
     std::string description;
     std::vector<std::filesystem::path> scenarios;  // resolved against the suite file's folder
 };
 
-inline constexpr int kSuiteSchemaVersion = 1;
 
 // Throws harness::Error naming the file, the JSON path and what was expected; a listed file must exist.
 Suite load_suite(const std::filesystem::path& file);
