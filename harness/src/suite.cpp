@@ -251,14 +251,20 @@ std::vector<SuiteEntry> run_suite_parallel(const Suite& suite, const SuiteOption
 
 std::string_view to_string(Outcome outcome) {
     switch (outcome) {
-        case Outcome::pass: return "pass";
-        case Outcome::fail: return "fail";
-        case Outcome::bad_input: return "bad_input";
-        case Outcome::internal_error: return "internal_error";
-        case Outcome::interrupted: return "interrupted";
-        case Outcome::crashed: return "crashed";
+#define MEMSOAK_CASE(name) \
+    case Outcome::name: return #name;
+        MEMSOAK_OUTCOMES(MEMSOAK_CASE)
+#undef MEMSOAK_CASE
     }
     return "unknown";
+}
+
+std::optional<Outcome> parse_outcome(std::string_view text) {
+#define MEMSOAK_CASE(name) \
+    if (text == #name) return Outcome::name;
+    MEMSOAK_OUTCOMES(MEMSOAK_CASE)
+#undef MEMSOAK_CASE
+    return std::nullopt;
 }
 
 int suite_exit_code(const std::vector<SuiteEntry>& entries) {

@@ -23,10 +23,6 @@ namespace {
 using Json = nlohmann::json;
 namespace fs = std::filesystem;
 
-constexpr harness::Outcome kOutcomes[] = {harness::Outcome::pass,           harness::Outcome::fail,
-                                          harness::Outcome::bad_input,      harness::Outcome::internal_error,
-                                          harness::Outcome::interrupted,    harness::Outcome::crashed};
-
 Json file_name_or_null(const fs::path& path) {
     return path.empty() ? Json(nullptr) : Json(path.filename().string());
 }
@@ -93,9 +89,8 @@ harness::SuiteEntry read_run(const Reader& r, const Json& run, const std::string
         entry.seed = seed.get<std::uint64_t>();
     }
     const std::string outcome = r.string(run, path, "outcome");
-    const auto known = std::find_if(std::begin(kOutcomes), std::end(kOutcomes),
-                                    [&](harness::Outcome o) { return harness::to_string(o) == outcome; });
-    if (known == std::end(kOutcomes)) {
+    const std::optional<harness::Outcome> known = harness::parse_outcome(outcome);
+    if (!known) {
         r.fail(path + ".outcome",
                "\"pass\", \"fail\", \"bad_input\", \"internal_error\", \"interrupted\" or \"crashed\"", outcome);
     }

@@ -6,6 +6,7 @@
 #include "memsoak/engine/config.hpp"
 #include "memsoak/engine/policies.hpp"
 #include "memsoak/harness/result.hpp"
+#include "memsoak/harness/suite.hpp"
 
 namespace memsoak::harness {
 namespace {
@@ -16,6 +17,11 @@ TEST(Names, EveryStringFormParsesBack) {
     for (LimitKind k : {LimitKind::peak, LimitKind::growth, LimitKind::items}) {
         EXPECT_EQ(parse_limit_kind(to_string(k)), k);
     }
+    for (Outcome o : {Outcome::pass, Outcome::fail, Outcome::bad_input, Outcome::internal_error, Outcome::interrupted,
+                      Outcome::crashed}) {
+        EXPECT_EQ(parse_outcome(to_string(o)), o);
+    }
+    EXPECT_EQ(parse_outcome("crash"), std::nullopt);
     EXPECT_EQ(parse_verdict("PASS"), std::nullopt);
     EXPECT_EQ(parse_layer("heap"), std::nullopt);
     EXPECT_EQ(layer_names(), "os, allocator or engine");
