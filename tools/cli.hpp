@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "memsoak/engine/config.hpp"
+#include "memsoak/engine/error.hpp"
 #include "memsoak/harness/ledger.hpp"
 #include "memsoak/harness/result.hpp"
 #include "memsoak/harness/scenario.hpp"
@@ -29,10 +30,21 @@ inline constexpr int kExitBudgetFailed = 1;
 inline constexpr int kExitBadInput = 2;
 inline constexpr int kExitInternal = 3;
 
-// A usage error: printed with a pointer to the command's --help, exit 2.
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
+// A usage error: memsoak's one error type (engine/error.hpp) of kind usage, printed with a pointer to the
+// command's --help, exit 2.
+struct UsageError : engine::Error {
+    explicit UsageError(const std::string& message) : engine::Error(message, engine::ErrorKind::usage) {}
 };
+
+// The one mapping of errors to exit codes: usage and bad input 2, I/O and internal errors 3.
+int exit_code_for(engine::ErrorKind kind);
+// Prints the exception in flight (call it in a catch block) as its kind is printed, for `command` ("run"), and
+// returns its exit code: a usage error (or a Boost.Program_options one) with a pointer to --help, bad input and I/O
+// as "memsoak: error: ...", anything that is not memsoak's Error as an internal error.
+int report_current_error(const std::string& command, std::ostream& err);
+// A report that a child memsoak of this command wrote: one it cannot read is memsoak's own fault (exit 3), not
+// the user's input.
+harness::RunResult load_child_report(const std::filesystem::path& file);
 
 // Set by SIGINT/SIGTERM (memsoak_main.cpp); soak loops check it between events and stop with a partial report.
 extern std::atomic<bool> g_stop_requested;

@@ -1,6 +1,7 @@
 #include "cli.hpp"
 
 #include "memsoak/engine/error.hpp"
+#include "memsoak/engine/json_input.hpp"
 #include "memsoak/harness/calibration.hpp"
 #include "memsoak/harness/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
@@ -18,8 +19,8 @@
 #include <cstring>
 #include <fmt/format.h>
 
-#include "memsoak/harness/error.hpp"
 #include "memsoak/harness/units.hpp"
+#include "memsoak/reports/json_report.hpp"
 #include "memsoak_version.hpp"
 
 namespace po = boost::program_options;
@@ -168,11 +169,13 @@ std::vector<harness::Layer> parse_layers(const std::string& text) {
     while (start <= text.size()) {
         const std::size_t comma = std::min(text.find(',', start), text.size());
         const std::string name = text.substr(start, comma - start);
-        if (name == "os") layers.push_back(harness::Layer::os);
-        else if (name == "allocator") layers.push_back(harness::Layer::allocator);
-        else if (name == "engine") layers.push_back(harness::Layer::engine);
-        else throw UsageError(fmt::format("--measure: unknown layer \"{}\"; expected a comma-separated list of "
-                                          "os, allocator, engine, or none alone", name));
+        const std::optional<harness::Layer> layer = harness::parse_layer(name);
+        if (!layer) {
+            throw UsageError(fmt::format("--measure: unknown layer \"{}\"; expected a comma-separated list of "
+                                         "os, allocator, engine, or none alone",
+                                         name));
+        }
+        layers.push_back(*layer);
         start = comma + 1;
     }
     return layers;
@@ -184,9 +187,9 @@ void apply_calibration(harness::Ledger& ledger, const harness::Scenario& scenari
     // measured" and say why.
     if (harness::allocator_name() == "sanitizer") return;
     if (ledger.calibration_file.empty()) {
-        throw harness::Error(fmt::format("{}: $.calibration: missing; expected the calibration file of the ledger's "
-                                         "\"calibrated\" limits (memsoak calibrate writes it)",
-                                         ledger.file));
+        engine::json_input::reject(ledger.file, "$.calibration",
+                                   "missing; expected the calibration file of the ledger's \"calibrated\" limits "
+                                   "(memsoak calibrate writes it)");
     }
     harness::resolve_calibrated_limits(ledger, scenario, harness::allocator_name(),
                                        harness::load_calibration(ledger.calibration_file));
@@ -230,7 +233,7 @@ RunSetup prepare_run(const RunRequest& request) {
     if (request.seed) setup.scenario.seed = *request.seed;
     const fs::path ledger_file = request.ledger_file.value_or(default_ledger_for(request.scenario_file));
     setup.ledger = harness::load_ledger(ledger_file);
-    setup.config = harness::engine_config_for_run(setup.scenario.engine, setup.scenario.file + ": $.engine",
+    setup.config = harness::engine_config_for_run(setup.scenario.engine, setup.scenario.file,
                                                   request.scenario_file.parent_path(), setup.scenario.seed,
                                                   request.leaks);
     setup.config.injected_leaks.insert(setup.config.injected_leaks.end(), injections.injected_leaks.begin(),
@@ -243,17 +246,51 @@ RunSetup prepare_run(const RunRequest& request) {
     if (!setup.ledger.calibration_file.empty()) setup.inputs.push_back(setup.ledger.calibration_file);
     if (!setup.config.replay_csv.empty()) setup.inputs.push_back(setup.config.replay_csv);
     // Built here, not when the run starts: a replay CSV is read and checked now.
-    try {
-        setup.target = harness::make_engine_target(setup.config);
-    } catch (const engine::Error& e) {
-        throw harness::Error(e.what());
-    }
+    setup.target = harness::make_engine_target(setup.config);
     harness::RunOptions options;
     options.layers = request.layers;
     harness::check_run_setup(setup.scenario, setup.ledger, *setup.target, options);
     // After every other input check: a bad option or CSV is reported as such, not as a missing calibration.
     if (!request.calibrating) apply_calibration(setup.ledger, setup.scenario);
     return setup;
+}
+
+int exit_code_for(engine::ErrorKind kind) {
+    switch (kind) {
+        case engine::ErrorKind::usage:
+        case engine::ErrorKind::bad_input: return kExitBadInput;
+        case engine::ErrorKind::io:
+        case engine::ErrorKind::internal: return kExitInternal;
+    }
+    return kExitInternal;
+}
+
+int report_current_error(const std::string& command, std::ostream& err) {
+    const auto usage = [&](const char* message) {
+        err << "memsoak " << command << ": " << message << "\n(see memsoak " << command << " --help)\n";
+        return exit_code_for(engine::ErrorKind::usage);
+    };
+    try {
+        throw;
+    } catch (const po::error& e) {
+        return usage(e.what());
+    } catch (const engine::Error& e) {
+        if (e.kind() == engine::ErrorKind::usage) return usage(e.what());
+        err << (e.kind() == engine::ErrorKind::internal ? "memsoak: internal error: " : "memsoak: error: ") << e.what()
+            << "\n";
+        return exit_code_for(e.kind());
+    } catch (const std::exception& e) {
+        err << "memsoak: internal error: " << e.what() << "\n";
+        return exit_code_for(engine::ErrorKind::internal);
+    }
+}
+
+harness::RunResult load_child_report(const fs::path& file) {
+    try {
+        return reports::load_report(file);
+    } catch (const engine::Error& e) {
+        throw e.as(engine::ErrorKind::internal);
+    }
 }
 
 void stamp_tool(harness::RunResult& result) {

@@ -82,7 +82,7 @@ harness::ScenarioCalibration calibrate_scenario(const harness::Scenario& scenari
                                              entry.seed.value_or(0), harness::to_string(entry.outcome),
                                              entry.log.string()));
         }
-        const harness::RunResult run = reports::load_report(entry.report);
+        const harness::RunResult run = load_child_report(entry.report);
         calibration.allocator = run.info.allocator;
         calibration.seeds.push_back(run.info.seed);
         for (const std::string& metric : metrics) {

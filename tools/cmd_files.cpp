@@ -67,12 +67,9 @@ int validate_command(const std::vector<std::string>& args) {
                 const harness::Ledger ledger = harness::load_ledger(name);
                 std::cout << fmt::format("{}: ok (ledger, {} budgets)\n", name, ledger.budgets.size());
             }
-        } catch (const harness::Error& e) {
-            std::cerr << "memsoak: error: " << e.what() << "\n";
-            code = kExitBadInput;
-        } catch (const engine::Error& e) {
-            std::cerr << "memsoak: error: " << e.what() << "\n";
-            code = kExitBadInput;
+        } catch (const engine::Error&) {
+            // Every file is checked: the error is printed and the next file read.
+            code = std::max(code, report_current_error("validate", std::cerr));
         }
     }
     return code;

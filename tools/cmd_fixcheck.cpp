@@ -143,7 +143,7 @@ bool load_side_report(Side& side, const fs::path& scenario_file) {
                                          scenario_file.string(), harness::to_string(side.entry.outcome),
                                          side.entry.log.string()));
     }
-    side.result = reports::load_report(side.entry.report);
+    side.result = load_child_report(side.entry.report);
     return true;
 }
 

@@ -61,14 +61,8 @@ int merge_command(const std::vector<std::string>& args) {
     }
     check_outputs_spare_inputs(output_files(vm), inputs);
 
-    reports::SuiteReport merged;
-    try {
-        merged = reports::merge_shards(shard_dirs, out_dir);
-    } catch (const reports::Error& e) {
-        // Shards that do not fit together are bad input (exit 2), not an internal error.
-        std::cerr << "memsoak: error: " << e.what() << "\n";
-        return kExitBadInput;
-    }
+    // Shards that do not fit together are bad input (exit 2): the reports library says so by its error's kind.
+    reports::SuiteReport merged = reports::merge_shards(shard_dirs, out_dir);
     if (!vm.count("quiet") && !::isatty(STDERR_FILENO)) {
         // CI logs: a line per merged run, as suite prints them, before the reports are read back and rendered.
         std::size_t done = 0;

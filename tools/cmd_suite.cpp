@@ -143,8 +143,8 @@ std::vector<fs::path> check_suite_runs(const harness::Suite& suite, const RunReq
             }
             const RunSetup setup = prepare_run(entry);
             inputs.insert(inputs.end(), setup.inputs.begin(), setup.inputs.end());
-        } catch (const harness::Error& e) {
-            throw harness::Error(fmt::format("{}: $.scenarios[{}]: {}", suite.file, i, e.what()));
+        } catch (const engine::Error& e) {
+            throw engine::Error(fmt::format("{}: $.scenarios[{}]: {}", suite.file, i, e.what()), e.kind());
         }
     }
     return inputs;

@@ -6,20 +6,12 @@
 #include <string>
 #include <vector>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
 
 #include "cli.hpp"
-#include "memsoak/engine/error.hpp"
-#include "memsoak/harness/error.hpp"
-#include "memsoak/reports/error.hpp"
 #include "memsoak_version.hpp"
 
-namespace po = boost::program_options;
 using namespace memsoak::cli;
-namespace engine = memsoak::engine;
-namespace harness = memsoak::harness;
-namespace reports = memsoak::reports;
 
 namespace {
 
@@ -103,24 +95,8 @@ int main(int argc, char** argv) {
         if (command.name != name) continue;
         try {
             return command.run(args);
-        } catch (const po::error& e) {
-            std::cerr << "memsoak " << name << ": " << e.what() << "\n(see memsoak " << name << " --help)\n";
-            return kExitBadInput;
-        } catch (const UsageError& e) {
-            std::cerr << "memsoak " << name << ": " << e.what() << "\n(see memsoak " << name << " --help)\n";
-            return kExitBadInput;
-        } catch (const harness::Error& e) {
-            std::cerr << "memsoak: error: " << e.what() << "\n";
-            return kExitBadInput;
-        } catch (const engine::Error& e) {
-            std::cerr << "memsoak: error: " << e.what() << "\n";
-            return kExitBadInput;
-        } catch (const reports::Error& e) {
-            std::cerr << "memsoak: error: " << e.what() << "\n";
-            return kExitInternal;
-        } catch (const std::exception& e) {
-            std::cerr << "memsoak: internal error: " << e.what() << "\n";
-            return kExitInternal;
+        } catch (...) {
+            return report_current_error(name, std::cerr);
         }
     }
     std::cerr << fmt::format("memsoak: unknown command \"{}\"\n\n", name);

@@ -60,8 +60,38 @@ TransactionPolicy parse_transaction_policy(std::string_view n) {
 LogQueuePolicy parse_log_queue_policy(std::string_view n) { return parse(kLogQueueNames, "log queue (issue-4)", n); }
 SignalPolicy parse_signal_policy(std::string_view n) { return parse(kSignalNames, "signal history (issue-5)", n); }
 
+std::string_view to_string(StudyIssue issue) {
+    switch (issue) {
+#define MEMSOAK_CASE(id, name, component, field, Policy) \
+    case StudyIssue::id: return name;
+        MEMSOAK_STUDY_ISSUES(MEMSOAK_CASE)
+#undef MEMSOAK_CASE
+    }
+    return "unknown";
+}
+
+std::string_view component_of(StudyIssue issue) {
+    switch (issue) {
+#define MEMSOAK_CASE(id, name, component, field, Policy) \
+    case StudyIssue::id: return component;
+        MEMSOAK_STUDY_ISSUES(MEMSOAK_CASE)
+#undef MEMSOAK_CASE
+    }
+    return "unknown";
+}
+
+std::optional<StudyIssue> parse_study_issue(std::string_view text) {
+#define MEMSOAK_CASE(id, name, component, field, Policy) \
+    if (text == name) return StudyIssue::id;
+    MEMSOAK_STUDY_ISSUES(MEMSOAK_CASE)
+#undef MEMSOAK_CASE
+    return std::nullopt;
+}
+
 const std::vector<std::string>& study_issues() {
-    static const std::vector<std::string> issues{"issue-1", "issue-2", "issue-3", "issue-4", "issue-5"};
+#define MEMSOAK_CASE(id, name, component, field, Policy) name,
+    static const std::vector<std::string> issues{MEMSOAK_STUDY_ISSUES(MEMSOAK_CASE)};
+#undef MEMSOAK_CASE
     return issues;
 }
 

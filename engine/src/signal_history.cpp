@@ -56,7 +56,7 @@ void SignalHistory::refresh_display() {
 
 ComponentFootprint SignalHistory::footprint() const {
     std::uint64_t display_bytes = heap_bytes(rows_) + row_heap_bytes_;
-    return {"signals", "issue-5", records_.slot_bytes() + record_heap_bytes_ + display_bytes, records_.size()};
+    return {std::string(component_of(StudyIssue::issue_5)), std::string(to_string(StudyIssue::issue_5)), records_.slot_bytes() + record_heap_bytes_ + display_bytes, records_.size()};
 }
 
 }  // namespace memsoak::engine

@@ -16,6 +16,10 @@
 namespace memsoak::harness {
 namespace {
 
+// The allocator layer's metric names (result.hpp); short, for the lists below.
+namespace am = metrics::allocator;
+
+
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 enum class AllocatorKind { mimalloc, tcmalloc, sanitizer, glibc };
@@ -113,7 +117,7 @@ private:
     }
 
     const MimallocApi& api_;
-    const std::vector<std::string> metrics_{"allocator.live_bytes", "allocator.committed_bytes"};
+    const std::vector<std::string> metrics_{std::string(am::live_bytes), std::string(am::committed_bytes)};
 };
 
 class TcmallocSampler final : public Sampler {
@@ -139,8 +143,8 @@ private:
     }
 
     const TcmallocApi& api_;
-    const std::vector<std::string> metrics_{"allocator.live_bytes", "allocator.committed_bytes",
-                                            "allocator.free_bytes", "allocator.unmapped_bytes"};
+    const std::vector<std::string> metrics_{std::string(am::live_bytes), std::string(am::committed_bytes),
+                                            std::string(am::free_bytes), std::string(am::unmapped_bytes)};
 };
 
 class SanitizerSampler final : public Sampler {
@@ -157,7 +161,7 @@ public:
 
 private:
     const SanitizerApi& api_;
-    const std::vector<std::string> metrics_{"allocator.live_bytes", "allocator.committed_bytes"};
+    const std::vector<std::string> metrics_{std::string(am::live_bytes), std::string(am::committed_bytes)};
 };
 
 class GlibcSampler final : public Sampler {
@@ -176,8 +180,8 @@ public:
     }
 
 private:
-    const std::vector<std::string> metrics_{"allocator.live_bytes", "allocator.committed_bytes",
-                                            "allocator.free_bytes"};
+    const std::vector<std::string> metrics_{std::string(am::live_bytes), std::string(am::committed_bytes),
+                                            std::string(am::free_bytes)};
 };
 
 }  // namespace
@@ -193,8 +197,8 @@ std::string_view allocator_name() {
 }
 
 const std::vector<std::string>& any_allocator_metrics() {
-    static const std::vector<std::string> metrics{"allocator.live_bytes", "allocator.committed_bytes",
-                                                  "allocator.free_bytes", "allocator.unmapped_bytes"};
+    static const std::vector<std::string> metrics{std::string(am::live_bytes), std::string(am::committed_bytes),
+                                                  std::string(am::free_bytes), std::string(am::unmapped_bytes)};
     return metrics;
 }
 

@@ -128,7 +128,9 @@ void CalibrationFile::put(ScenarioCalibration calibration) {
 }
 
 CalibrationFile load_calibration(const std::filesystem::path& file) {
-    return parse_calibration(json_input::read_file(file), file.string());
+    const json_input::Document document = json_input::read_document(file);
+    return json_input::read_with_positions(document,
+                                           [&](const Json& root) { return parse_calibration(root, document.source); });
 }
 
 CalibrationFile parse_calibration(const Json& document, const std::string& file) {

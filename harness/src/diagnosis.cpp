@@ -15,10 +15,10 @@ namespace memsoak::harness {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr std::string_view kRss = "os.rss_bytes";
-constexpr std::string_view kRssAnon = "os.rss_anon_bytes";
-constexpr std::string_view kCommitted = "allocator.committed_bytes";
-constexpr std::string_view kLive = "allocator.live_bytes";
+constexpr std::string_view kRss = metrics::os::rss_bytes;
+constexpr std::string_view kRssAnon = metrics::os::rss_anon_bytes;
+constexpr std::string_view kCommitted = metrics::allocator::committed_bytes;
+constexpr std::string_view kLive = metrics::allocator::live_bytes;
 // The resident set growing this many times faster than live bytes is growth outside the allocator.
 constexpr double kOsDominance = 4;
 

@@ -42,31 +42,20 @@ private:
 
 void check_leak_names(const std::vector<std::string>& leaks) {
     for (const std::string& issue : leaks) {
-        if (issue != "issue-1" && issue != "issue-2" && issue != "issue-3" && issue != "issue-4" && issue != "issue-5") {
-            throw Error(fmt::format("--leak {}: expected one of issue-1, issue-2, issue-3, issue-4, issue-5", issue));
+        if (!engine::parse_study_issue(issue)) {
+            throw Error(fmt::format("--leak {}: expected one of {}", issue, fmt::join(engine::study_issues(), ", ")));
         }
     }
 }
 
-engine::Config engine_config_for_run(const nlohmann::json& engine_object, const std::string& where,
+engine::Config engine_config_for_run(const nlohmann::json& engine_object, const std::string& scenario_file,
                                      const std::filesystem::path& base_folder, std::uint64_t seed,
                                      const std::vector<std::string>& leaks) {
-    engine::Config config;
-    try {
-        config = engine::config_from_json(engine_object, where);
-    } catch (const engine::Error& e) {
-        throw Error(e.what());
-    }
+    engine::Config config = engine::config_from_json(engine_object, scenario_file);
     if (!engine_object.contains("seed")) config.seed = seed;
     if (!config.replay_csv.empty() && config.replay_csv.is_relative()) config.replay_csv = base_folder / config.replay_csv;
     check_leak_names(leaks);
-    for (const std::string& issue : leaks) {
-        if (issue == "issue-1") config.status_policy = engine::StatusPolicy::leaky;
-        else if (issue == "issue-2") config.chart_policy = engine::ChartPolicy::leaky;
-        else if (issue == "issue-3") config.transaction_policy = engine::TransactionPolicy::leaky;
-        else if (issue == "issue-4") config.log_queue_policy = engine::LogQueuePolicy::leaky;
-        else if (issue == "issue-5") config.signal_policy = engine::SignalPolicy::leaky;
-    }
+    for (const std::string& issue : leaks) engine::make_leaky(config, *engine::parse_study_issue(issue));
     return config;
 }
 
@@ -135,11 +124,7 @@ engine::InjectedLeak parse_injection(std::string_view text) {
                                     parts[1]));
         }
         if (parts.size() == 4) leak.capacity = injection_size(parts[3], "CAPACITY");
-        try {
-            engine::check_injected_leak(leak);
-        } catch (const engine::Error& e) {
-            throw Error(e.what());
-        }
+        engine::check_injected_leak(leak);
         return leak;
     } catch (const Error& e) {
         throw Error(fmt::format("--inject {}: {}", text, e.what()));

@@ -295,7 +295,7 @@ std::vector<Attribution> attribute_growth(const SampleSeries& series, VirtualDur
     }
 
     double process_growth = 0;
-    for (std::string_view process_metric : {"allocator.live_bytes", "os.rss_bytes"}) {
+    for (std::string_view process_metric : {metrics::allocator::live_bytes, metrics::os::rss_bytes}) {
         if (const std::optional<std::size_t> metric = judged.index_of(process_metric)) {
             process_growth = growth_of(*metric);
             break;

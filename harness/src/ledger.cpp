@@ -15,15 +15,8 @@ namespace {
 using Json = nlohmann::json;
 using json_input::fail;
 
-constexpr std::string_view kMetricLayers[] = {"os.", "allocator.", "engine."};
-
 bool is_metric_name(const Json& value) {
-    if (!value.is_string()) return false;
-    const std::string& metric = value.get_ref<const std::string&>();
-    for (std::string_view layer : kMetricLayers) {
-        if (metric.size() > layer.size() && metric.starts_with(layer)) return true;
-    }
-    return false;
+    return value.is_string() && layer_of_metric(value.get_ref<const std::string&>()).has_value();
 }
 
 // A size or size-rate string, parsed by `parse`; the parser's message gets the file and path in front.
@@ -33,7 +26,7 @@ double read_quantity(const Json& value, double (*parse)(std::string_view), std::
     try {
         return parse(value.get_ref<const std::string&>());
     } catch (const Error& e) {
-        throw Error(fmt::format("{}: {}: {}", file, path, e.what()));
+        json_input::reject(file, path, e.what());
     }
 }
 
@@ -129,7 +122,10 @@ const BudgetSpec* Ledger::find(std::string_view name) const {
     return nullptr;
 }
 
-Ledger load_ledger(const std::filesystem::path& file) { return parse_ledger(json_input::read_file(file), file.string()); }
+Ledger load_ledger(const std::filesystem::path& file) {
+    const json_input::Document document = json_input::read_document(file);
+    return json_input::read_with_positions(document, [&](const Json& root) { return parse_ledger(root, document.source); });
+}
 
 Ledger parse_ledger(const Json& document, const std::string& file) {
     json_input::check_object(document, {"schema_version", "budgets", "calibration"}, "a budget ledger object", file,

@@ -141,7 +141,7 @@ bool failed_whole_process_limit(const RunResult& result) {
     for (const BudgetResult& budget : result.budgets) {
         for (const LimitResult& limit : budget.limits) {
             if (limit.verdict != Verdict::fail) continue;
-            if (limit.metric.starts_with("os.") || limit.metric.starts_with("allocator.")) return true;
+            if (is_process_metric(limit.metric)) return true;
         }
     }
     return false;

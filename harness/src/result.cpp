@@ -11,31 +11,76 @@ std::optional<std::size_t> SampleSeries::index_of(std::string_view metric) const
     return std::nullopt;
 }
 
+#define MEMSOAK_STRING_CASE(Enum, name) \
+    case Enum::name: return #name;
+#define MEMSOAK_PARSE_CASE(Enum, name) \
+    if (text == #name) return Enum::name;
+
 std::string_view to_string(Layer layer) {
-    switch (layer) {
-        case Layer::os: return "os";
-        case Layer::allocator: return "allocator";
-        case Layer::engine: return "engine";
-    }
+#define MEMSOAK_CASE(name) MEMSOAK_STRING_CASE(Layer, name)
+    switch (layer) { MEMSOAK_LAYERS(MEMSOAK_CASE) }
+#undef MEMSOAK_CASE
     return "unknown";
 }
 
 std::string_view to_string(Verdict verdict) {
-    switch (verdict) {
-        case Verdict::pass: return "pass";
-        case Verdict::fail: return "fail";
-        case Verdict::not_measured: return "not_measured";
-    }
+#define MEMSOAK_CASE(name) MEMSOAK_STRING_CASE(Verdict, name)
+    switch (verdict) { MEMSOAK_VERDICTS(MEMSOAK_CASE) }
+#undef MEMSOAK_CASE
     return "unknown";
 }
 
 std::string_view to_string(LimitKind kind) {
-    switch (kind) {
-        case LimitKind::peak: return "peak";
-        case LimitKind::growth: return "growth";
-        case LimitKind::items: return "items";
-    }
+#define MEMSOAK_CASE(name) MEMSOAK_STRING_CASE(LimitKind, name)
+    switch (kind) { MEMSOAK_LIMIT_KINDS(MEMSOAK_CASE) }
+#undef MEMSOAK_CASE
     return "unknown";
+}
+
+std::optional<Layer> parse_layer(std::string_view text) {
+#define MEMSOAK_CASE(name) MEMSOAK_PARSE_CASE(Layer, name)
+    MEMSOAK_LAYERS(MEMSOAK_CASE)
+#undef MEMSOAK_CASE
+    return std::nullopt;
+}
+
+std::optional<Verdict> parse_verdict(std::string_view text) {
+#define MEMSOAK_CASE(name) MEMSOAK_PARSE_CASE(Verdict, name)
+    MEMSOAK_VERDICTS(MEMSOAK_CASE)
+#undef MEMSOAK_CASE
+    return std::nullopt;
+}
+
+std::optional<LimitKind> parse_limit_kind(std::string_view text) {
+#define MEMSOAK_CASE(name) MEMSOAK_PARSE_CASE(LimitKind, name)
+    MEMSOAK_LIMIT_KINDS(MEMSOAK_CASE)
+#undef MEMSOAK_CASE
+    return std::nullopt;
+}
+
+std::string layer_names() {
+    const std::vector<std::string_view> names{
+#define MEMSOAK_CASE(name) #name,
+        MEMSOAK_LAYERS(MEMSOAK_CASE)
+#undef MEMSOAK_CASE
+    };
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        out += i == 0 ? "" : (i + 1 == names.size() ? " or " : ", ");
+        out += names[i];
+    }
+    return out;
+}
+
+std::optional<Layer> layer_of_metric(std::string_view metric) {
+    const std::size_t dot = metric.find('.');
+    if (dot == std::string_view::npos || dot + 1 == metric.size()) return std::nullopt;
+    return parse_layer(metric.substr(0, dot));
+}
+
+bool is_process_metric(std::string_view metric) {
+    const std::optional<Layer> layer = layer_of_metric(metric);
+    return layer == Layer::os || layer == Layer::allocator;
 }
 
 std::string_view to_string(ActionKind kind) {

@@ -151,8 +151,8 @@ std::vector<ActionRetention> probe_retention(Target& target, const Scenario& sce
     if (options.rounds < 2) {
         throw Error(fmt::format("retention probe: expected at least 2 rounds, got {}", options.rounds));
     }
-    MetricReader live(options.read_allocator ? make_allocator_sampler() : nullptr, "allocator.live_bytes");
-    MetricReader rss(options.read_os ? os_sampler_or_null() : nullptr, "os.rss_bytes");
+    MetricReader live(options.read_allocator ? make_allocator_sampler() : nullptr, metrics::allocator::live_bytes);
+    MetricReader rss(options.read_os ? os_sampler_or_null() : nullptr, metrics::os::rss_bytes);
 
     VirtualTime now = start;
     std::vector<ActionRetention> results;

@@ -18,6 +18,9 @@
 
 #include "memsoak/harness/error.hpp"
 
+// An os metric's name as one element of a list (MEMSOAK_OS_METRICS, result.hpp).
+#define MEMSOAK_METRIC_NAME(id, name) std::string(name),
+
 namespace memsoak::harness {
 namespace {
 
@@ -80,7 +83,7 @@ public:
     OsSampler()
         : statm_("/proc/self/statm"),
           page_bytes_(static_cast<double>(::sysconf(_SC_PAGESIZE))),
-          metrics_{"os.rss_bytes", "os.rss_anon_bytes", "os.rss_file_bytes", "os.rss_peak_bytes"} {
+          metrics_{MEMSOAK_OS_METRICS(MEMSOAK_METRIC_NAME)} {
         if (!statm_.is_open()) {
             throw Error(fmt::format("cannot open /proc/self/statm: {} (the os layer needs Linux procfs; leave the "
                                     "os layer out to run without it)",

@@ -20,194 +20,11 @@ namespace memsoak::harness {
 
 using Json = nlohmann::json;
 
-namespace json_input {
-namespace {
-
-// Deeper nesting is refused before anything recursive (copying, printing, comparing a value) meets it.
-constexpr std::size_t kMaxJsonDepth = 64;
-
-struct TextPosition {
-    std::size_t line = 1;
-    std::size_t column = 1;
-};
-
-// nlohmann reports the 1-based byte offset of the character where parsing failed (one past the end for a
-// truncated document); line and column are what an editor shows for that byte.
-TextPosition position_of_byte(const std::string& text, std::size_t byte) {
-    const std::size_t offset = std::min(byte == 0 ? 0 : byte - 1, text.size());
-    // rfind from npos would search the whole text: at the first byte there is no line before.
-    const std::size_t line_start = offset == 0 ? std::string::npos : text.rfind('\n', offset - 1);
-    TextPosition position;
-    position.line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + offset, '\n'));
-    position.column = line_start == std::string::npos ? offset + 1 : offset - line_start;
-    return position;
-}
-
-// nlohmann's messages read "[json.exception.parse_error.101] parse error at line 1, column 2: <reason>" or
-// "[json.exception.out_of_range.406] number overflow parsing '1e400'"; the file position is given separately, so
-// only the reason is kept.
-std::string error_reason(std::string_view message) {
-    if (message.starts_with("[json.exception.")) {
-        const std::size_t end = message.find("] ");
-        if (end != std::string_view::npos) message.remove_prefix(end + 2);
-    }
-    if (message.starts_with("parse error")) {
-        const std::size_t colon = message.find(": ");
-        if (colon != std::string_view::npos) message.remove_prefix(colon + 2);
-    }
-    // The token quoted at the end may be megabytes long (a string that never closes).
-    constexpr std::string_view kLastRead = "; last read: '";
-    if (const std::size_t at = message.find(kLastRead); at != std::string_view::npos) {
-        const std::string_view rest = message.substr(at + kLastRead.size());
-        // The token ends at its closing quote, before what nlohmann expected ("'; expected '[', '{', ...").
-        std::size_t end = rest.find("'; expected");
-        if (end == std::string_view::npos) end = rest.rfind('\'');
-        if (end == std::string_view::npos) end = rest.size();
-        return fmt::format("{}{}{}{}", message.substr(0, at), kLastRead, engine::excerpt(rest.substr(0, end)),
-                           rest.substr(end));
-    }
-    return std::string(message);
-}
-
-// One pass over the text that builds nothing and finds what nlohmann's DOM parser does not say: where a syntax
-// error is (a number beyond a double's range, "1e400", is thrown as out_of_range.406 with no position), and the
-// first field given twice in one object (the parser keeps the last in silence, so a scenario with two "every"
-// would run with the second). It stops at whichever comes first.
-class JsonChecker final : public nlohmann::json_sax<Json> {
-public:
-    bool null() override { return value(); }
-    bool boolean(bool) override { return value(); }
-    bool number_integer(number_integer_t) override { return value(); }
-    bool number_unsigned(number_unsigned_t) override { return value(); }
-    bool number_float(number_float_t, const string_t&) override { return value(); }
-    bool string(string_t&) override { return value(); }
-    bool binary(binary_t&) override { return value(); }
-    bool start_object(std::size_t) override { return open(true); }
-    bool key(string_t& name) override {
-        Frame& frame = frames_.back();
-        frame.key = name;
-        if (frame.keys.insert(name).second) return true;
-        duplicate = path();
-        return false;
-    }
-    bool end_object() override { return end(); }
-    bool start_array(std::size_t) override { return open(false); }
-    bool end_array() override { return end(); }
-    bool parse_error(std::size_t position, const std::string& last_token, const Json::exception& error) override {
-        // A syntax error is placed where reading stopped, as nlohmann places it; a number out of range at its
-        // first digit (the position is then one past its last).
-        error_byte = error.id == kNumberOutOfRange ? position - std::min(position, last_token.size()) + 1 : position;
-        error_message = error.what();
-        return false;
-    }
-
-    std::string duplicate;  // the JSON path of the repeated field; empty when there is none
-    std::string too_deep;   // the JSON path where nesting passed kMaxJsonDepth; empty when it did not
-    std::size_t error_byte = 0;
-    std::string error_message;  // empty when the text parsed
-
-private:
-    static constexpr int kNumberOutOfRange = 406;
-    struct Frame {
-        bool object;
-        std::set<std::string> keys;
-        std::string key;    // object: the field being read
-        std::size_t index;  // array: the element being read
-    };
-    bool value() {
-        if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
-        return true;
-    }
-    bool open(bool object) {
-        if (frames_.size() == kMaxJsonDepth) {
-            too_deep = path();
-            return false;
-        }
-        frames_.push_back(Frame{object, {}, {}, 0});
-        return true;
-    }
-    bool end() {
-        frames_.pop_back();
-        return value();
-    }
-    std::string path() const {
-        std::string out = "$";
-        for (const Frame& frame : frames_) {
-            out += frame.object ? "." + frame.key : "[" + std::to_string(frame.index) + "]";
-        }
-        return out;
-    }
-    std::vector<Frame> frames_;
-};
-
-}  // namespace
-
-Json parse_text(const std::string& text, const std::string& source) {
-    JsonChecker checker;
-    Json::sax_parse(text, &checker);
-    if (!checker.too_deep.empty()) {
-        throw Error(fmt::format("{}: {}: nested deeper than {} levels; expected at most {} (no memsoak file needs more "
-                                "than 6)",
-                                source, engine::excerpt(checker.too_deep), kMaxJsonDepth, kMaxJsonDepth));
-    }
-    if (!checker.duplicate.empty()) {
-        throw Error(fmt::format("{}: {}: a field given twice; expected each field once", source, checker.duplicate));
-    }
-    if (!checker.error_message.empty()) {
-        const TextPosition at = position_of_byte(text, checker.error_byte);
-        throw Error(fmt::format("{}:{}:{}: invalid JSON: {}", source, at.line, at.column,
-                                error_reason(checker.error_message)));
-    }
-    return Json::parse(text);
-}
-
-Json read_file(const std::filesystem::path& file) {
-    try {
-        return parse_text(engine::read_input_file(file, engine::kMaxConfigFileBytes), file.string());
-    } catch (const engine::Error& e) {
-        throw Error(e.what());
-    }
-}
-
-void fail(const std::string& file, std::string_view path, std::string_view expected, const Json& got) {
-    throw Error(fmt::format("{}: {}: expected {}, got {}", file, path, expected, engine::excerpt(got.dump())));
-}
-
-void check_object(const Json& value, std::initializer_list<std::string_view> known, std::string_view expected,
-                  const std::string& file, std::string_view path) {
-    if (!value.is_object()) fail(file, path, expected, value);
-    for (const auto& field : value.items()) {
-        if (std::find(known.begin(), known.end(), field.key()) == known.end()) {
-            throw Error(fmt::format("{}: {}.{}: unknown field; expected one of {}", file, path, field.key(),
-                                    fmt::join(known, ", ")));
-        }
-    }
-}
-
-const Json& require(const Json& object, std::string_view field, std::string_view expected, const std::string& file,
-                    std::string_view path) {
-    const auto found = object.find(field);
-    if (found == object.end()) throw Error(fmt::format("{}: {}.{}: missing; expected {}", file, path, field, expected));
-    return *found;
-}
-
-bool is_plain_name(std::string_view name) {
-    return !name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") == std::string_view::npos;
-}
-
-void check_schema_version(const Json& document, int supported, const std::string& file) {
-    const std::string expected = fmt::format("{} (the only schema version this memsoak reads)", supported);
-    const Json& version = require(document, "schema_version", expected, file, "$");
-    if (!version.is_number_integer() || version.get<std::int64_t>() != supported) {
-        fail(file, "$.schema_version", expected, version);
-    }
-}
-
-}  // namespace json_input
-
 namespace {
 
 using json_input::fail;
+using json_input::field_path;
+using json_input::index_path;
 using json_input::require;
 
 constexpr std::string_view kNameExpected = "a name of lowercase letters, digits, '-' and '_' (it names output files)";
@@ -224,8 +41,6 @@ std::string file_action_names() {
     return names;
 }
 
-std::string field_path(std::string_view parent, std::string_view field) { return fmt::format("{}.{}", parent, field); }
-std::string index_path(std::string_view parent, std::size_t index) { return fmt::format("{}[{}]", parent, index); }
 
 // Reads one scenario document; every check names the file and the JSON path of what it rejects.
 class ScenarioReader {
@@ -282,19 +97,11 @@ private:
 
     // A duration string; `example` is shown in the message, e.g. "15m".
     VirtualDuration read_duration(const Json& value, std::string_view path, std::string_view example) const {
-        const std::string expected = fmt::format("a duration such as \"{}\"", example);
-        if (!value.is_string()) fail(file_, path, expected, value);
-        try {
-            return engine::parse_duration(value.get_ref<const std::string&>());
-        } catch (const engine::Error&) {
-            fail(file_, path, expected, value);
-        }
+        return json_input::duration(value, file_, path, example);
     }
 
     VirtualDuration read_positive_duration(const Json& value, std::string_view path, std::string_view example) const {
-        const VirtualDuration duration = read_duration(value, path, example);
-        if (duration.count() <= 0) fail(file_, path, "a positive duration", value);
-        return duration;
+        return json_input::positive_duration(value, file_, path, example);
     }
 
     // A point in the run, as a duration since its start; it must come before the end of the run.
@@ -345,11 +152,7 @@ private:
     Json read_engine(const Json& document) const {
         const auto found = document.find("engine");
         if (found == document.end()) return Json::object();
-        try {
-            engine::config_from_json(*found, file_ + ": $.engine");
-        } catch (const engine::Error& e) {
-            throw Error(e.what());
-        }
+        engine::config_from_json(*found, file_);
         return *found;
     }
 
@@ -391,12 +194,12 @@ private:
             }
         }
         if (total <= kMaxWorkSeconds) return;
-        throw Error(fmt::format("{}: {}: expected a workload of at most {:.0f} s of engine work in a run, got about "
-                                "{:.1f} h, {:.1f} h of it {:.3g} {} events (a longer \"every\", a lower \"rate\", a "
-                                "\"count\" or a shorter window bounds it)",
-                                file_, index_path("$.workload", heaviest), kMaxWorkSeconds, total / 3600,
-                                heaviest_seconds / 3600, expected_events(items[heaviest]),
-                                to_string(items[heaviest].action.kind)));
+        json_input::reject(file_, index_path("$.workload", heaviest),
+                           fmt::format("expected a workload of at most {:.0f} s of engine work in a run, got about "
+                                       "{:.1f} h, {:.1f} h of it {:.3g} {} events (a longer \"every\", a lower "
+                                       "\"rate\", a \"count\" or a shorter window bounds it)",
+                                       kMaxWorkSeconds, total / 3600, heaviest_seconds / 3600,
+                                       expected_events(items[heaviest]), to_string(items[heaviest].action.kind)));
     }
 
     // A thaw ends whichever freeze is on: freezes must never overlap. One item's own times are checked with its
@@ -578,7 +381,7 @@ private:
         try {
             rate = parse_rate(value.get_ref<const std::string&>());
         } catch (const Error& e) {
-            throw Error(fmt::format("{}: {}: {}", file_, path, e.what()));
+            json_input::reject(file_, path, e.what());
         }
         if (!(rate > 0)) fail(file_, path, "a positive rate", value);
         return rate;
@@ -646,7 +449,8 @@ private:
 }  // namespace
 
 Scenario load_scenario(const std::filesystem::path& file) {
-    return parse_scenario(json_input::read_file(file), file.string());
+    const json_input::Document document = json_input::read_document(file);
+    return json_input::read_with_positions(document, [&](const Json& root) { return parse_scenario(root, document.source); });
 }
 
 VirtualDuration workload_cycle(const Scenario& scenario) {

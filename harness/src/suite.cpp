@@ -25,10 +25,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-[[noreturn]] void bad(const std::string& file, std::string_view path, std::string_view expected, const Json& got) {
-    throw Error(fmt::format("{}: {}: expected {}, got {}", file, path, expected, engine::excerpt(got.dump())));
-}
-
 // Runs one child with its output in `log`; returns its wait status.
 int run_child(const std::filesystem::path& executable, const std::vector<std::string>& args,
               const std::filesystem::path& log, const std::atomic<bool>* stop_requested) {
@@ -86,51 +82,44 @@ Outcome outcome_of_exit(int code) {
 
 }  // namespace
 
-Suite load_suite(const std::filesystem::path& file) {
+namespace {
+
+Suite parse_suite(const Json& doc, const std::filesystem::path& file) {
     const std::string name = file.string();
-    const Json doc = json_input::read_file(file);
-    if (!doc.is_object()) bad(name, "$", "an object", doc);
-    static const std::set<std::string> known{"schema_version", "name", "description", "scenarios"};
-    for (const auto& [key, value] : doc.items()) {
-        if (!known.contains(key)) {
-            throw Error(fmt::format("{}: $.{}: unknown field; expected one of description, name, scenarios, "
-                                    "schema_version",
-                                    name, key));
-        }
-    }
+    json_input::check_object(doc, {"description", "name", "scenarios", "schema_version"}, "a suite object", name,
+                             "$");
+    json_input::check_schema_version(doc, kSuiteSchemaVersion, name);
     Suite suite;
     suite.file = name;
-    if (!doc.contains("schema_version")) throw Error(fmt::format("{}: $.schema_version: missing; expected 1", name));
-    if (doc["schema_version"] != kSuiteSchemaVersion) {
-        bad(name, "$.schema_version", "1 (the only suite schema this memsoak reads)", doc["schema_version"]);
+    suite.name = json_input::non_empty_string(json_input::require(doc, "name", "a non-empty string", name, "$"), name,
+                                              "$.name");
+    if (const Json* description = json_input::find(doc, "description")) {
+        suite.description = json_input::string(*description, name, "$.description");
     }
-    if (!doc.contains("name") || !doc["name"].is_string() || doc["name"].get<std::string>().empty()) {
-        bad(name, "$.name", "a non-empty string", doc.value("name", Json()));
-    }
-    suite.name = doc["name"].get<std::string>();
-    if (doc.contains("description")) {
-        if (!doc["description"].is_string()) bad(name, "$.description", "a string", doc["description"]);
-        suite.description = doc["description"].get<std::string>();
-    }
-    const Json& list = doc.value("scenarios", Json());
-    if (!list.is_array() || list.empty()) bad(name, "$.scenarios", "a non-empty array of scenario files", list);
+    constexpr std::string_view kScenariosExpected = "a non-empty array of scenario files";
+    const Json& list = json_input::require(doc, "scenarios", kScenariosExpected, name, "$");
+    if (!list.is_array() || list.empty()) json_input::fail(name, "$.scenarios", kScenariosExpected, list);
     const std::filesystem::path folder = file.parent_path();
     std::set<std::string> seen;
     for (std::size_t i = 0; i < list.size(); ++i) {
-        const std::string path = fmt::format("$.scenarios[{}]", i);
-        if (!list[i].is_string() || list[i].get<std::string>().empty()) {
-            bad(name, path, "a scenario file name", list[i]);
-        }
-        std::filesystem::path scenario = folder / list[i].get<std::string>();
+        const std::string path = json_input::index_path("$.scenarios", i);
+        std::filesystem::path scenario = folder / json_input::non_empty_string(list[i], name, path, "a scenario file name");
         if (!std::filesystem::is_regular_file(scenario)) {
-            throw Error(fmt::format("{}: {}: no such scenario file {}", name, path, scenario.string()));
+            json_input::reject(name, path, fmt::format("no such scenario file {}", scenario.string()));
         }
         if (!seen.insert(scenario.lexically_normal().string()).second) {
-            throw Error(fmt::format("{}: {}: {} is listed twice", name, path, scenario.string()));
+            json_input::reject(name, path, fmt::format("{} is listed twice", scenario.string()));
         }
         suite.scenarios.push_back(std::move(scenario));
     }
     return suite;
+}
+
+}  // namespace
+
+Suite load_suite(const std::filesystem::path& file) {
+    const json_input::Document document = json_input::read_document(file);
+    return json_input::read_with_positions(document, [&](const Json& root) { return parse_suite(root, file); });
 }
 
 std::vector<SuiteJob> plan_suite(const Suite& suite, const std::vector<std::uint64_t>& seeds) {
@@ -262,14 +251,20 @@ std::vector<SuiteEntry> run_suite_parallel(const Suite& suite, const SuiteOption
 
 std::string_view to_string(Outcome outcome) {
     switch (outcome) {
-        case Outcome::pass: return "pass";
-        case Outcome::fail: return "fail";
-        case Outcome::bad_input: return "bad_input";
-        case Outcome::internal_error: return "internal_error";
-        case Outcome::interrupted: return "interrupted";
-        case Outcome::crashed: return "crashed";
+#define MEMSOAK_CASE(name) \
+    case Outcome::name: return #name;
+        MEMSOAK_OUTCOMES(MEMSOAK_CASE)
+#undef MEMSOAK_CASE
     }
     return "unknown";
+}
+
+std::optional<Outcome> parse_outcome(std::string_view text) {
+#define MEMSOAK_CASE(name) \
+    if (text == #name) return Outcome::name;
+    MEMSOAK_OUTCOMES(MEMSOAK_CASE)
+#undef MEMSOAK_CASE
+    return std::nullopt;
 }
 
 int suite_exit_code(const std::vector<SuiteEntry>& entries) {

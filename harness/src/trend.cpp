@@ -8,7 +8,7 @@
 namespace memsoak::harness {
 
 bool fits_purged_checkpoints(std::string_view metric) {
-    return metric.starts_with("os.") || metric == "allocator.committed_bytes";
+    return layer_of_metric(metric) == Layer::os || metric == metrics::allocator::committed_bytes;
 }
 
 TrendFitter::TrendFitter(const SampleSeries& series, VirtualDuration warmup, const JudgeOptions& options)

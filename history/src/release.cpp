@@ -273,7 +273,7 @@ nlohmann::json release_to_json(const History& history, const ReleaseComparison& 
         }
         return list;
     };
-    nlohmann::json out = {{"schema_version", 1},
+    nlohmann::json out = {{"schema_version", kReleaseComparisonSchemaVersion},
                           {"baseline", {{"selector", c.baseline_selector}, {"nights", nights(c.baseline_nights)}}},
                           {"candidate", {{"selector", c.candidate_selector}, {"nights", nights(c.candidate_nights)}}},
                           {"regressions", c.regressions()}};

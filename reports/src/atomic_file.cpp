@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 [[noreturn]] void fail(const fs::path& target, std::string_view what, int error) {
-    throw Error(fmt::format("{}: {}: {}", target.string(), what, std::strerror(error)));
+    throw Error(fmt::format("{}: {}: {}", target.string(), what, std::strerror(error)), ErrorKind::io);
 }
 
 // A sibling of the target that no other writer picks: the process id tells processes apart and the counter
@@ -90,12 +90,16 @@ void write_file_atomically(const std::filesystem::path& target, std::string_view
     // The rename below would replace a FIFO or a device node as readily as a file: only a regular file is ours.
     struct stat status {};
     if (::stat(target.c_str(), &status) == 0 && !S_ISREG(status.st_mode)) {
-        throw Error(fmt::format("{}: not a regular file; memsoak replaces only regular files", target.string()));
+        throw Error(fmt::format("{}: not a regular file; memsoak replaces only regular files", target.string()),
+                    ErrorKind::io);
     }
     // An output may lie in a folder the command creates (--html out/index.html beside --out-dir out).
     std::error_code ec;
     fs::create_directories(folder, ec);
-    if (ec) throw Error(fmt::format("{}: cannot create the folder {}: {}", target.string(), folder.string(), ec.message()));
+    if (ec) {
+        throw Error(fmt::format("{}: cannot create the folder {}: {}", target.string(), folder.string(), ec.message()),
+                    ErrorKind::io);
+    }
     TemporaryFile temporary(folder, target);
     write_all(temporary.fd(), content, target);
     if (::fsync(temporary.fd()) != 0) fail(target, "cannot flush the temporary file to disk", errno);

@@ -46,7 +46,7 @@ std::string format_percent_change(double percent) {
 
 nlohmann::json comparison_to_json(const Comparison& comparison) {
     const CompareOptions& o = comparison.options;
-    nlohmann::json out = {{"schema_version", 1},
+    nlohmann::json out = {{"schema_version", kComparisonSchemaVersion},
                           {"tolerances",
                            {{"peak_bytes", o.peak_tolerance_bytes},
                             {"items", o.items_tolerance},

@@ -12,6 +12,7 @@
 
 #include "memsoak/engine/error.hpp"
 #include "memsoak/engine/input_file.hpp"
+#include "memsoak/engine/json_input.hpp"
 #include "memsoak/harness/diagnosis.hpp"
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/scenario.hpp"
@@ -38,6 +39,7 @@ using harness::Verdict;
 using harness::VirtualDuration;
 using harness::VirtualTime;
 using Json = nlohmann::json;
+namespace json_input = engine::json_input;
 
 constexpr std::string_view kToolName = "memsoak";
 constexpr double kMicrosPerSecond = 1e6;
@@ -230,26 +232,20 @@ public:
     explicit Reader(const std::string& source) : source_(source) {}
 
     [[noreturn]] void fail(const std::string& path, std::string_view expected, const Json& got) const {
-        // A mistyped array of thousands of samples would drown the message: its start is enough to recognise it.
-        throw Error(fmt::format("{}: {}: expected {}, got {}", source_, path, expected, engine::excerpt(got.dump())));
+        json_input::fail(source_, path, expected, got);
     }
 
-    // For problems that are not a value of the wrong type: a missing field, a column of the wrong length.
+    // For problems that are not a value of the wrong type: a column of the wrong length.
     [[noreturn]] void reject(const std::string& path, std::string_view message) const {
-        throw Error(fmt::format("{}: {}: {}", source_, path, message));
+        json_input::reject(source_, path, std::string(message));
     }
 
     // The member `key` of `object`, or nullptr when absent.
-    const Json* optional_member(const Json& object, std::string_view key) const {
-        const auto it = object.find(key);
-        return it == object.end() ? nullptr : &*it;
-    }
+    const Json* optional_member(const Json& object, std::string_view key) const { return json_input::find(object, key); }
 
     const Json& member(const Json& object, const std::string& path, std::string_view key,
                        std::string_view expected) const {
-        const Json* value = optional_member(object, key);
-        if (value == nullptr) reject(fmt::format("{}.{}", path, key), fmt::format("missing, expected {}", expected));
-        return *value;
+        return json_input::require(object, key, expected, source_, path);
     }
 
     const Json& object_member(const Json& object, const std::string& path, std::string_view key) const {
@@ -313,8 +309,8 @@ public:
     Verdict verdict_member(const Json& object, const std::string& path, std::string_view key) const {
         constexpr std::string_view kExpected = R"("pass", "fail" or "not_measured")";
         const Json& value = member(object, path, key, kExpected);
-        for (Verdict v : {Verdict::pass, Verdict::fail, Verdict::not_measured}) {
-            if (value == harness::to_string(v)) return v;
+        if (value.is_string()) {
+            if (const auto verdict = harness::parse_verdict(value.get_ref<const std::string&>())) return *verdict;
         }
         fail(fmt::format("{}.{}", path, key), kExpected, value);
     }
@@ -322,8 +318,8 @@ public:
     LimitKind kind_member(const Json& object, const std::string& path, std::string_view key) const {
         constexpr std::string_view kExpected = R"("peak", "growth" or "items")";
         const Json& value = member(object, path, key, kExpected);
-        for (LimitKind k : {LimitKind::peak, LimitKind::growth, LimitKind::items}) {
-            if (value == harness::to_string(k)) return k;
+        if (value.is_string()) {
+            if (const auto kind = harness::parse_limit_kind(value.get_ref<const std::string&>())) return *kind;
         }
         fail(fmt::format("{}.{}", path, key), kExpected, value);
     }
@@ -396,7 +392,7 @@ void read_run(const Reader& r, const Json& document, RunInfo& info) {
     info.layers = r.strings_member(run, path, "layers");
     for (std::size_t i = 0; i < info.layers.size(); ++i) {
         const std::string& layer = info.layers[i];
-        if (layer != "os" && layer != "allocator" && layer != "engine") {
+        if (!harness::parse_layer(layer)) {
             r.fail(fmt::format("{}.layers[{}]", path, i), R"("os", "allocator" or "engine")", Json(layer));
         }
     }
@@ -762,16 +758,9 @@ harness::RunResult run_result_from_json(const nlohmann::json& document, const st
 }
 
 harness::RunResult load_report(const std::filesystem::path& file) {
-    const std::string source = file.string();
-    Json document;
-    try {
-        document = harness::json_input::parse_text(engine::read_input_file(file, engine::kMaxReportFileBytes), source);
-    } catch (const memsoak::engine::Error& e) {
-        throw Error(e.what());
-    } catch (const harness::Error& e) {
-        throw Error(e.what());
-    }
-    return run_result_from_json(document, source);
+    const json_input::Document document = json_input::read_document(file, engine::kMaxReportFileBytes);
+    return json_input::read_with_positions(document,
+                                           [&](const Json& root) { return run_result_from_json(root, document.source); });
 }
 
 }  // namespace memsoak::reports

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "memsoak/engine/input_file.hpp"
+#include "memsoak/engine/json_input.hpp"
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/scenario.hpp"
 #include "memsoak/reports/error.hpp"
@@ -20,10 +21,6 @@ namespace {
 using Json = nlohmann::json;
 namespace fs = std::filesystem;
 
-constexpr harness::Outcome kOutcomes[] = {harness::Outcome::pass,           harness::Outcome::fail,
-                                          harness::Outcome::bad_input,      harness::Outcome::internal_error,
-                                          harness::Outcome::interrupted,    harness::Outcome::crashed};
-
 Json file_name_or_null(const fs::path& path) {
     return path.empty() ? Json(nullptr) : Json(path.filename().string());
 }
@@ -34,16 +31,12 @@ public:
     explicit Reader(const std::string& source) : source_(source) {}
 
     [[noreturn]] void fail(const std::string& path, std::string_view expected, const Json& got) const {
-        throw Error(fmt::format("{}: {}: expected {}, got {}", source_, path, expected, engine::excerpt(got.dump())));
+        engine::json_input::fail(source_, path, expected, got);
     }
 
     const Json& member(const Json& object, const std::string& path, std::string_view key,
                        std::string_view expected) const {
-        const auto it = object.find(key);
-        if (it == object.end()) {
-            throw Error(fmt::format("{}: {}.{}: missing, expected {}", source_, path, key, expected));
-        }
-        return *it;
+        return engine::json_input::require(object, key, expected, source_, path);
     }
 
     const Json& typed(const Json& object, const std::string& path, std::string_view key, std::string_view expected,
@@ -94,9 +87,8 @@ harness::SuiteEntry read_run(const Reader& r, const Json& run, const std::string
         entry.seed = seed.get<std::uint64_t>();
     }
     const std::string outcome = r.string(run, path, "outcome");
-    const auto known = std::find_if(std::begin(kOutcomes), std::end(kOutcomes),
-                                    [&](harness::Outcome o) { return harness::to_string(o) == outcome; });
-    if (known == std::end(kOutcomes)) {
+    const std::optional<harness::Outcome> known = harness::parse_outcome(outcome);
+    if (!known) {
         r.fail(path + ".outcome",
                "\"pass\", \"fail\", \"bad_input\", \"internal_error\", \"interrupted\" or \"crashed\"", outcome);
     }
@@ -163,9 +155,10 @@ SuiteReport suite_report_from_json(const Json& document, const std::string& sour
     if (!document.is_object()) r.fail("$", "a suite report object", document);
     const Json& version = r.member(document, "$", "schema_version", "1");
     if (version != kSuiteReportSchemaVersion) {
-        throw Error(fmt::format("{}: $.schema_version: unsupported suite report schema version {}; this memsoak "
-                                "reads version {} (docs/reports.md)",
-                                source, engine::excerpt(version.dump()), kSuiteReportSchemaVersion));
+        engine::json_input::reject(source, "$.schema_version",
+                                   fmt::format("unsupported suite report schema version {}; this memsoak reads "
+                                               "version {} (docs/reports.md)",
+                                               engine::excerpt(version.dump()), kSuiteReportSchemaVersion));
     }
     SuiteReport report;
     const Json& suite = r.typed(document, "$", "suite", "an object", &Json::is_object);
@@ -209,13 +202,9 @@ SuiteReport suite_report_from_json(const Json& document, const std::string& sour
 
 SuiteReport load_suite_report(const fs::path& folder) {
     const fs::path file = folder / kSuiteReportFile;
-    Json document;
-    try {
-        document = harness::json_input::read_file(file);
-    } catch (const harness::Error& e) {
-        throw Error(e.what());
-    }
-    return suite_report_from_json(document, file.string());
+    const engine::json_input::Document document = engine::json_input::read_document(file);
+    return engine::json_input::read_with_positions(
+        document, [&](const Json& root) { return suite_report_from_json(root, document.source); });
 }
 
 void load_run_reports(SuiteReport& report, const fs::path& folder) {

@@ -86,7 +86,7 @@ TEST(Cli, ValidateNamesFileAndFieldOfABadScenario) {
         "budgets": ["process"]})");
     const ProcessResult r = run_memsoak({"validate", dir.file("bad.json")});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_NE(r.output.find(dir.file("bad.json") + ": $.workload[0].every: "), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(dir.file("bad.json") + ":2:91: $.workload[0].every: "), std::string::npos) << r.output;
 }
 
 TEST(Cli, ValidateRejectsABudgetMissingFromTheLedger) {

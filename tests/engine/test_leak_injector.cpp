@@ -160,7 +160,7 @@ TEST(ApplicationInjection, ConfigReadsInjectFromJsonAndWritesItBack) {
     const auto json = nlohmann::json::parse(R"({"inject": [
         {"action": "toggle_indicator", "shape": "per_call", "bytes": 49152, "until": "35m"},
         {"action": "log", "shape": "bounded", "bytes": 256, "capacity": 5242880}]})");
-    const Config config = config_from_json(json, "s.json: $.engine");
+    const Config config = config_from_json(json, "s.json");
     ASSERT_EQ(config.injected_leaks.size(), 2u);
     EXPECT_EQ(to_string(config.injected_leaks[0]), "toggle_indicator:per_call:49152@35m");
     EXPECT_EQ(to_string(config.injected_leaks[1]), "log:bounded:256:5242880");
@@ -170,7 +170,7 @@ TEST(ApplicationInjection, ConfigReadsInjectFromJsonAndWritesItBack) {
 
 std::string error_of(const std::string& inject) {
     return message_of<Error>(
-        [&] { config_from_json(nlohmann::json::parse(R"({"inject": )" + inject + "}"), "s.json: $.engine"); });
+        [&] { config_from_json(nlohmann::json::parse(R"({"inject": )" + inject + "}"), "s.json"); });
 }
 
 TEST(ApplicationInjection, JsonErrorsNameThePathAndWhatWasExpected) {
@@ -185,14 +185,14 @@ TEST(ApplicationInjection, JsonErrorsNameThePathAndWhatWasExpected) {
     EXPECT_EQ(error_of(R"([{"action": "log", "shape": "mmap", "bytes": "48KiB"}])"),
               "s.json: $.engine.inject[0].bytes: expected an integer >= 1, got \"48KiB\"");
     EXPECT_EQ(error_of(R"([{"action": "log", "shape": "bounded", "bytes": 10}])"),
-              "s.json: $.engine.inject[0]: missing \"capacity\", required by shape \"bounded\"");
+              "s.json: $.engine.inject[0].capacity: missing; expected an integer >= 1 (required by shape \"bounded\")");
     EXPECT_EQ(error_of(R"([{"action": "log", "shape": "mmap"}])"),
-              "s.json: $.engine.inject[0]: missing the required field \"bytes\"");
+              "s.json: $.engine.inject[0].bytes: missing; expected an integer >= 1");
     EXPECT_EQ(error_of(R"([{"action": "log", "shape": "per_call", "bytes": 1, "until": "soon"}])").rfind(
                   "s.json: $.engine.inject[0].until: ", 0),
               0u);
     EXPECT_EQ(error_of(R"([{"action": "log", "shape": "per_call", "bytes": 1, "colour": 1}])"),
-              "s.json: $.engine.inject[0].colour: unknown field; expected action, shape, bytes, capacity or until");
+              "s.json: $.engine.inject[0].colour: unknown field; expected one of action, shape, bytes, capacity, until");
     EXPECT_EQ(error_of(R"({"action": "log"})"),
               R"(s.json: $.engine.inject: expected an array of injected leaks, got {"action":"log"})");
 }

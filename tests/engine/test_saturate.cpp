@@ -119,12 +119,12 @@ TEST(SaturatedStart, LeakyPoliciesStartFromTheSameCountAndGrow) {
 }
 
 TEST(SaturatedStart, ReadFromJsonAndWrittenBack) {
-    const Config config = config_from_json(nlohmann::json::parse(R"({"saturate": true})"), "s.json: $.engine");
+    const Config config = config_from_json(nlohmann::json::parse(R"({"saturate": true})"), "s.json");
     EXPECT_TRUE(config.saturate);
     EXPECT_TRUE(config_from_json(to_json(config), "again").saturate);
     EXPECT_FALSE(Config{}.saturate);
     testing::expect_error<Error>(
-        [&] { config_from_json(nlohmann::json::parse(R"({"saturate": "yes"})"), "s.json: $.engine"); },
+        [&] { config_from_json(nlohmann::json::parse(R"({"saturate": "yes"})"), "s.json"); },
         R"(s.json: $.engine.saturate: expected true or false, got "yes")");
 }
 

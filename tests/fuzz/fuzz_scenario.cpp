@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         const harness::Scenario scenario = harness::load_scenario(memsoak::fuzz::input_file(data, size));
         harness::check_workload_for_engine(scenario);
-        harness::engine_config_for_run(scenario.engine, scenario.file + ": $.engine", "/scenarios", scenario.seed,
+        harness::engine_config_for_run(scenario.engine, scenario.file, "/scenarios", scenario.seed,
                                        {"issue-1", "issue-3"});
     } catch (const harness::Error&) {
         // The documented outcome for a bad file.

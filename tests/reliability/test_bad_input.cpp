@@ -58,15 +58,15 @@ protected:
 TEST_F(BadInput, EngineSettingOfTheWrongType) {
     const fs::path s = scenario_with_engine(R"({"chart_width": "wide"})");
     expect_run_refused({s.string()},
-                       "memsoak: error: " + s.string() + ": $.engine.chart_width: expected an integer >= 100, got "
+                       "memsoak: error: " + s.string() + ":2:55: $.engine.chart_width: expected an integer >= 100, got "
                        "\"wide\"\n");
 }
 
 TEST_F(BadInput, UnknownEngineSettingListsTheKnownOnes) {
     const fs::path s = scenario_with_engine(R"({"chart_widht": 900})");
     expect_run_refused({s.string()},
-                       "memsoak: error: " + s.string() + ": $.engine.chart_widht: unknown engine setting; expected one "
-                       "of analysis_period, archive_keep, archive_path, archive_threshold, candle_interval, capital, "
+                       "memsoak: error: " + s.string() + ":2:55: $.engine.chart_widht: unknown field; expected one of "
+                       "analysis_period, archive_keep, archive_path, archive_threshold, candle_interval, capital, "
                        "chart_height, chart_indicators, chart_policy, chart_width, gui_drain_rate, inject, log_pane_lines, "
                        "log_queue_capacity, log_queue_policy, replay_csv, risk_per_trade, saturate, seed, signal_capacity, "
                        "signal_policy, start_price, start_timestamp, status_history_limit, status_policy, symbol, "
@@ -76,7 +76,7 @@ TEST_F(BadInput, UnknownEngineSettingListsTheKnownOnes) {
 TEST_F(BadInput, UnknownPolicyNameListsTheSitesPolicies) {
     const fs::path s = scenario_with_engine(R"({"status_policy": "sumary"})");
     expect_run_refused({s.string()}, "memsoak: error: " + s.string() +
-                                         ": $.engine.status_policy: unknown status display (issue-1) policy "
+                                         ":2:57: $.engine.status_policy: unknown status display (issue-1) policy "
                                          "\"sumary\": expected one of \"leaky\", \"drop-frame\", \"summary\", "
                                          "\"bounded-history\"\n");
 }
@@ -84,20 +84,22 @@ TEST_F(BadInput, UnknownPolicyNameListsTheSitesPolicies) {
 TEST_F(BadInput, ArchivePolicyNeedsAnArchivePath) {
     const fs::path s = scenario_with_engine(R"({"transaction_policy": "archive"})");
     expect_run_refused({s.string()}, "memsoak: error: " + s.string() +
-                                         ": $.engine.archive_path: required by transaction_policy \"archive\"\n");
+                                         ":2:39: $.engine.archive_path: missing; expected a file name (required "
+                                         "by transaction_policy \"archive\")\n");
 }
 
 TEST_F(BadInput, ChartSizeBeyondTheIntegerRangeIsNotWrappedIntoRange) {
     // 2^32 + 500 would read as 500 pixels if narrowed to int before the check.
     const fs::path s = scenario_with_engine(R"({"chart_width": 4294967796})");
     expect_run_refused({s.string()}, "memsoak: error: " + s.string() +
-                                         ": $.engine.chart_width: expected at most 8192 pixels, got 4294967796\n");
+                                         ":2:55: $.engine.chart_width: expected at most 8192 pixels, got "
+                                         "4294967796\n");
 }
 
 TEST_F(BadInput, AnalysisPeriodMustSpanTwoCandles) {
     const fs::path s = scenario_with_engine(R"({"candle_interval": "1h", "analysis_period": "1h"})");
     expect_run_refused({s.string()}, "memsoak: error: " + s.string() +
-                                         ": $.engine: analysis_period must span at least 2 candles of "
+                                         ":2:84: $.engine.analysis_period: expected at least 2 candles of "
                                          "candle_interval\n");
 }
 
@@ -105,7 +107,7 @@ TEST_F(BadInput, AnalysisFrameOfMoreThanAMillionCandles) {
     // 30 days of 1-second candles: 2.6 million rows of ~30 doubles in every analysis.
     const fs::path s = scenario_with_engine(R"({"candle_interval": "1s", "analysis_period": "30d"})");
     expect_run_refused({s.string()}, "memsoak: error: " + s.string() +
-                                         ": $.engine: analysis_period must span at most 1000000 candles of "
+                                         ":2:84: $.engine.analysis_period: expected at most 1000000 candles of "
                                          "candle_interval, got 2592000\n");
 }
 
@@ -115,7 +117,7 @@ TEST_F(BadInput, MoreThanAMillionSampleIntervals) {
         "warmup": "0s",
         "workload": [{"action": "tick", "every": "1h"}], "budgets": ["process"]})");
     expect_run_refused({path("s.json")}, "memsoak: error: " + path("s.json") +
-                                             ": $.sample_interval: expected at least 86ms400us (at most 1000000 "
+                                             ":1:85: $.sample_interval: expected at least 86ms400us (at most 1000000 "
                                              "sample intervals in a run), got \"1us\"\n");
 }
 
@@ -123,7 +125,7 @@ TEST_F(BadInput, StartTimestampBeyondTheEnginesCalendar) {
     // The synthetic feed adds each candle's interval to it: near 2^63 that would overflow (undefined behaviour).
     const fs::path s = scenario_with_engine(R"({"start_timestamp": 9223372036854775000})");
     expect_run_refused({s.string()}, "memsoak: error: " + s.string() +
-                                         ": $.engine.start_timestamp: expected Unix seconds within the years 1970 to "
+                                         ":2:59: $.engine.start_timestamp: expected Unix seconds within the years 1970 to "
                                          "2199, got 9223372036854775000\n");
 }
 
@@ -131,8 +133,8 @@ TEST_F(BadInput, NotANumberIsNotADuration) {
     // from_chars reads "nan" as a number; cast to microseconds it was undefined behaviour (float-cast-overflow).
     const fs::path s = scenario_with_engine(R"({"candle_interval": "nan m"})");
     expect_run_refused({s.string()}, "memsoak: error: " + s.string() +
-                                         ": $.engine.candle_interval: expected a duration such as \"90s\", \"15m\", "
-                                         "\"8h\" or \"30d\" (units us, ms, s, m, h, d, w), got \"nan m\"\n");
+                                         ":2:59: $.engine.candle_interval: expected a duration such as \"1m\", got "
+                                         "\"nan m\"\n");
 }
 
 // --- Replay CSV files: read when the run starts, named by file and line ---
@@ -255,7 +257,7 @@ TEST_F(BadInput, BadSuiteFileCreatesNoOutputFolder) {
     write_text(dir_ / "suite.json", R"({"schema_version": 1, "name": "n", "scenarios": ["nope.json"]})");
     const ProcessResult result = run_memsoak({"suite", path("suite.json"), "--out-dir", path("out")});
     EXPECT_EQ(result.exit_code, 2);
-    EXPECT_EQ(result.output, "memsoak: error: " + path("suite.json") + ": $.scenarios[0]: no such scenario file " +
+    EXPECT_EQ(result.output, "memsoak: error: " + path("suite.json") + ":1:50: $.scenarios[0]: no such scenario file " +
                                  path("nope.json") + "\n");
     EXPECT_FALSE(fs::exists(dir_ / "out"));
 }
@@ -327,42 +329,43 @@ TEST_F(BadSuiteFile, InvalidJsonNamesLineAndColumn) {
 }
 
 TEST_F(BadSuiteFile, NotAnObject) {
-    EXPECT_EQ(error_for("[\"a.json\"]"), suite() + ": $: expected an object, got [\"a.json\"]");
+    EXPECT_EQ(error_for("[\"a.json\"]"), suite() + ":1:1: $: expected a suite object, got [\"a.json\"]");
 }
 
 TEST_F(BadSuiteFile, UnknownField) {
     EXPECT_EQ(error_for(R"({"schema_version": 1, "name": "n", "scenario": ["a.json"]})"),
-              suite() + ": $.scenario: unknown field; expected one of description, name, scenarios, schema_version");
+              suite() + ":1:48: $.scenario: unknown field; expected one of description, name, scenarios, "
+                        "schema_version");
 }
 
 TEST_F(BadSuiteFile, SchemaVersion) {
     EXPECT_EQ(error_for(R"({"name": "n", "scenarios": ["a.json"]})"),
-              suite() + ": $.schema_version: missing; expected 1");
+              suite() + ":1:1: $.schema_version: missing; expected 1 (the only schema version this memsoak reads)");
     EXPECT_EQ(error_for(R"({"schema_version": 2, "name": "n", "scenarios": ["a.json"]})"),
-              suite() + ": $.schema_version: expected 1 (the only suite schema this memsoak reads), got 2");
+              suite() + ":1:20: $.schema_version: expected 1 (the only schema version this memsoak reads), got 2");
 }
 
 TEST_F(BadSuiteFile, Name) {
     EXPECT_EQ(error_for(R"({"schema_version": 1, "scenarios": ["a.json"]})"),
-              suite() + ": $.name: expected a non-empty string, got null");
+              suite() + ":1:1: $.name: missing; expected a non-empty string");
 }
 
 TEST_F(BadSuiteFile, ScenariosMustBeANonEmptyListOfFileNames) {
     EXPECT_EQ(error_for(R"({"schema_version": 1, "name": "n", "scenarios": []})"),
-              suite() + ": $.scenarios: expected a non-empty array of scenario files, got []");
+              suite() + ":1:49: $.scenarios: expected a non-empty array of scenario files, got []");
     EXPECT_EQ(error_for(R"({"schema_version": 1, "name": "n", "scenarios": ["a.json", 3]})"),
-              suite() + ": $.scenarios[1]: expected a scenario file name, got 3");
+              suite() + ":1:60: $.scenarios[1]: expected a scenario file name, got 3");
 }
 
 TEST_F(BadSuiteFile, AScenarioListedTwice) {
     EXPECT_EQ(error_for(R"({"schema_version": 1, "name": "n", "scenarios": ["a.json", "./a.json"]})"),
-              suite() + ": $.scenarios[1]: " + path("./a.json") + " is listed twice");
+              suite() + ":1:60: $.scenarios[1]: " + path("./a.json") + " is listed twice");
 }
 
 TEST_F(BadInput, UnknownChartIndicatorIsRefusedWhenTheScenarioLoads) {
     const fs::path s = scenario_with_engine(R"({"chart_indicators": ["sma_20", "bogus"]})");
     expect_run_refused({s.string()},
-                       "memsoak: error: " + s.string() + ": $.engine.chart_indicators[1]: expected an indicator name: "
+                       "memsoak: error: " + s.string() + ":2:71: $.engine.chart_indicators[1]: expected an indicator name: "
                        "one of sma_20, sma_50, sma_200, ema, bollinger, vwap, rsi, macd, stochastic, got \"bogus\"\n");
 }
 
@@ -422,7 +425,7 @@ TEST_F(BadInput, ValidateReportsAScenarioWithAMisspeltWorkloadAsAScenario) {
         "warmup": "0s", "wrokload": [{"action": "tick", "every": "1h"}], "budgets": ["process"]})");
     const ProcessResult result = run_memsoak({"validate", path("s.json")});
     EXPECT_EQ(result.exit_code, 2);
-    EXPECT_EQ(result.output.rfind("memsoak: error: " + path("s.json") + ": $.wrokload: unknown field", 0), 0u)
+    EXPECT_EQ(result.output.rfind("memsoak: error: " + path("s.json") + ":2:37: $.wrokload: unknown field", 0), 0u)
         << result.output;
 }
 

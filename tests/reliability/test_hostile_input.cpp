@@ -334,7 +334,7 @@ TEST_F(HostileInput, FixcheckRefusesAnUnknownLeakAndAMissingLedgerUpFront) {
 
 TEST_F(HostileInput, ALedgerWithABadBudgetsFieldIsReportedAsALedger) {
     write_text(dir_ / "ledger.json", R"({"schema_version": 1, "budgets": ["process"]})");
-    expect_refused({"validate", path("ledger.json")}, path("ledger.json") + ": $.budgets: expected");
+    expect_refused({"validate", path("ledger.json")}, path("ledger.json") + ":1:34: $.budgets: expected");
     const ProcessResult result = run_memsoak({"validate", path("ledger.json")});
     EXPECT_EQ(result.output.find("$.name"), std::string::npos) << "reported as a scenario: " << result.output;
 }

@@ -45,7 +45,7 @@ harness::RunResult real_run(const std::vector<std::string>& leaks) {
                                                                "short-day.json");
     const harness::Ledger ledger = harness::load_ledger(testing::uncalibrated_ledger());
     const engine::Config config =
-        harness::engine_config_for_run(scenario.engine, "short-day.json: $.engine", ".", scenario.seed, leaks);
+        harness::engine_config_for_run(scenario.engine, "short-day.json", ".", scenario.seed, leaks);
     auto target = harness::make_engine_target(config);
     harness::RunOptions options;
     options.layers = {harness::Layer::allocator, harness::Layer::engine};

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "memsoak/reports/error.hpp"
 #include "support/errors.hpp"
 #include "support/files.hpp"
@@ -228,18 +230,18 @@ TEST(JsonReport, RejectsAnUnsupportedSchemaVersion) {
     EXPECT_EQ(message_of<Error>([] { read_with("/schema_version"_json_pointer, "1"); }),
               "day.json: $.schema_version: expected an integer, got \"1\"");
     EXPECT_EQ(message_of<Error>([] { read_without("/schema_version"_json_pointer); }),
-              "day.json: $.schema_version: missing, expected an integer");
+              "day.json: $.schema_version: missing; expected an integer");
 }
 
 TEST(JsonReport, NamesTheMissingField) {
     EXPECT_EQ(message_of<Error>([] { read_without("/run/wall_seconds"_json_pointer); }),
-              "day.json: $.run.wall_seconds: missing, expected a number or null");
+              "day.json: $.run.wall_seconds: missing; expected a number or null");
     EXPECT_EQ(message_of<Error>([] { read_without("/budgets/1/limits/0/kind"_json_pointer); }),
-              "day.json: $.budgets[1].limits[0].kind: missing, expected \"peak\", \"growth\" or \"items\"");
+              "day.json: $.budgets[1].limits[0].kind: missing; expected \"peak\", \"growth\" or \"items\"");
     EXPECT_EQ(message_of<Error>([] { read_without("/samples"_json_pointer); }),
-              "day.json: $.samples: missing, expected an object");
+              "day.json: $.samples: missing; expected an object");
     EXPECT_EQ(message_of<Error>([] { read_without("/budgets/0/limits/1/growth/samples"_json_pointer); }),
-              "day.json: $.budgets[0].limits[1].growth.samples: missing, expected a non-negative integer");
+              "day.json: $.budgets[0].limits[1].growth.samples: missing; expected a non-negative integer");
 }
 
 TEST(JsonReport, NamesTheMistypedField) {
@@ -330,9 +332,15 @@ TEST_F(ReportFile, ANumberBeyondADoubleIsInvalidJsonWithItsPosition) {
 TEST_F(ReportFile, NamesTheFileInValidationErrors) {
     Json j = to_json(fabricated_run());
     j["verdict"] = true;
-    write(j.dump());
+    const std::string text = j.dump(1);
+    write(text);
+    // Line and column are those of the value in the file's text.
+    const std::size_t at = text.find("\"verdict\": true") + std::string("\"verdict\": ").size();
+    const std::size_t line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+    const std::size_t column = at - text.rfind('\n', at);
     EXPECT_EQ(message_of<Error>([this] { load_report(path_); }),
-              path_.string() + ": $.verdict: expected \"pass\", \"fail\" or \"not_measured\", got true");
+              path_.string() + ":" + std::to_string(line) + ":" + std::to_string(column) +
+                  ": $.verdict: expected \"pass\", \"fail\" or \"not_measured\", got true");
 }
 
 TEST_F(ReportFile, NamesAMissingFile) {
@@ -395,7 +403,7 @@ TEST(JsonReport, LeavesOutRetentionWhenNotProbedAndNamesABadEntry) {
         FAIL() << "a retention entry without calls_per_round was read";
     } catch (const Error& e) {
         EXPECT_EQ(std::string(e.what()),
-                  "day.json: $.retention[0].calls_per_round: missing, expected a non-negative integer");
+                  "day.json: $.retention[0].calls_per_round: missing; expected a non-negative integer");
     }
 }
 

@@ -114,7 +114,7 @@ TEST(SuiteReport, NamesThePlaceOfABadField) {
     doc = suite_report_to_json(fixtures::sample_suite());
     doc["shards"].erase("merged");
     EXPECT_EQ(message_of<Error>([&] { suite_report_from_json(doc, "s.json"); }),
-              "s.json: $.shards.merged: missing, expected true or false");
+              "s.json: $.shards.merged: missing; expected true or false");
     doc["schema_version"] = 2;
     EXPECT_EQ(message_of<Error>([&] { suite_report_from_json(doc, "s.json"); }),
               "s.json: $.schema_version: unsupported suite report schema version 2; this memsoak reads version 1 "

@@ -144,7 +144,7 @@ int check(const std::vector<std::string>& args) {
     const history::History h = history::load_history(*store);
     const auto changes = history::find_changes(h, opts);
     std::size_t open = 0;
-    nlohmann::json json = {{"schema_version", 1}, {"nights", h.nights.size()}, {"series", h.series.size()}};
+    nlohmann::json json = {{"schema_version", history::kCheckSchemaVersion}, {"nights", h.nights.size()}, {"series", h.series.size()}};
     json["changes"] = nlohmann::json::array();
     std::string markdown = "## memsoak history check\n\n";
     std::vector<std::vector<std::string>> rows{
@@ -247,7 +247,7 @@ int compare(const std::vector<std::string>& args) {
     try {
         comparison = history::compare_releases(h, baseline, candidate, opts);
     } catch (const history::Error& e) {
-        throw history::Error(fmt::format("{}: {}", store->location(), e.what()));  // which history was searched
+        throw history::Error(fmt::format("{}: {}", store->location(), e.what()), e.kind());  // which history
     }
     if (vm.count("html")) {
         reports::write_file_atomically(vm["html"].as<std::string>(), history::render_release_html(h, comparison));
@@ -382,18 +382,14 @@ int history_command(const std::vector<std::string>& args) {
         return args.empty() ? kExitBadInput : kExitPass;
     }
     const std::vector<std::string> rest(args.begin() + 1, args.end());
-    try {
-        if (args[0] == "record") return record(rest);
-        if (args[0] == "check") return check(rest);
-        if (args[0] == "ack") return ack(rest);
-        if (args[0] == "compare") return compare(rest);
-        if (args[0] == "show") return show(rest);
-        if (args[0] == "bisect") return bisect(rest);
-    } catch (const history::Error& e) {
-        // A report it cannot record, a database it cannot use, a selector that matches nothing: bad input.
-        std::cerr << "memsoak: error: " << e.what() << "\n";
-        return kExitBadInput;
-    }
+    // A report it cannot record, a database it cannot use, a selector that matches nothing: bad input (exit 2),
+    // by the kind of the error the history library throws.
+    if (args[0] == "record") return record(rest);
+    if (args[0] == "check") return check(rest);
+    if (args[0] == "ack") return ack(rest);
+    if (args[0] == "compare") return compare(rest);
+    if (args[0] == "show") return show(rest);
+    if (args[0] == "bisect") return bisect(rest);
     throw UsageError(fmt::format("unknown history subcommand \"{}\"; expected record, check, ack, compare, show or "
                                  "bisect",
                                  args[0]));

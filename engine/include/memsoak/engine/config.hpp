@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -61,9 +62,11 @@ struct Config {
 };
 
 // Reads the fields present in `object` over the defaults. Unknown fields and wrong types throw engine::Error
-// naming `where` (e.g. "scenarios/day.json: $.engine") and the field: "...: $.engine.chart_width: expected a
-// positive integer, got \"wide\"".
-Config config_from_json(const nlohmann::json& object, const std::string& where);
+// naming `file` and the field's JSON path under `path` (json_input.hpp): "day.json: $.engine.chart_width:
+// expected at most 8192 pixels, got 9000".
+Config config_from_json(const nlohmann::json& object, const std::string& file, std::string_view path = "$.engine");
 nlohmann::json to_json(const Config& config);
+// Switches the issue's component back to the study's leaky behaviour.
+void make_leaky(Config& config, StudyIssue issue);
 
 }  // namespace memsoak::engine

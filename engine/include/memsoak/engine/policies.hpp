@@ -2,6 +2,7 @@
 // The five leak sites of the leak study, each switchable between the study's leaky behaviour and its fixes.
 // Every site accepts the name "leaky"; the default of each is the study's recommended fix.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,25 @@ TransactionPolicy parse_transaction_policy(std::string_view name);
 LogQueuePolicy parse_log_queue_policy(std::string_view name);
 SignalPolicy parse_signal_policy(std::string_view name);
 
+// The study's five issues, each written once: an identifier, its id in files, reports and --leak, the engine
+// component it leaks in, and the Config field and policy type that switch it. Expanded into StudyIssue, its
+// string forms and parser (here), and the switch back to the leaky policy (config.hpp, make_leaky).
+#define MEMSOAK_STUDY_ISSUES(X)                                                  \
+    X(issue_1, "issue-1", "status_display", status_policy, StatusPolicy)         \
+    X(issue_2, "issue-2", "chart", chart_policy, ChartPolicy)                    \
+    X(issue_3, "issue-3", "transactions", transaction_policy, TransactionPolicy) \
+    X(issue_4, "issue-4", "log_queue", log_queue_policy, LogQueuePolicy)         \
+    X(issue_5, "issue-5", "signals", signal_policy, SignalPolicy)
+
+#define MEMSOAK_ISSUE_VALUE(id, name, component, field, Policy) id,
+enum class StudyIssue { MEMSOAK_STUDY_ISSUES(MEMSOAK_ISSUE_VALUE) };
+#undef MEMSOAK_ISSUE_VALUE
+
+// "issue-1"; the component it leaks in, "status_display".
+std::string_view to_string(StudyIssue issue);
+std::string_view component_of(StudyIssue issue);
+// The issue an id names; nullopt for none.
+std::optional<StudyIssue> parse_study_issue(std::string_view id);
 // The study's issue ids, "issue-1" .. "issue-5", in order.
 const std::vector<std::string>& study_issues();
 

@@ -68,6 +68,7 @@ std::string_view to_string(GrowthClass kind);
 std::optional<GrowthClass> growth_class_from_string(std::string_view text);
 
 // Fix validation: one scenario run with leaks switched on and with every fix, compared measure by measure.
+
 struct FixMeasure {
     std::string name;   // "peak RSS", "final live bytes", ...
     std::string unit;   // "bytes" or "bytes_per_hour"

@@ -1,14 +1,12 @@
 #pragma once
-#include <stdexcept>
-#include <string>
+#include "memsoak/engine/error.hpp"
 
 namespace memsoak::harness {
 
-// The one exception type of the harness. Input errors name the file, the JSON path or line, and what was
-// expected: "scenarios/day.json: $.workload[2].every: expected a duration such as \"15m\", got \"fast\"".
-class Error : public std::runtime_error {
-public:
-    explicit Error(const std::string& message) : std::runtime_error(message) {}
-};
+// memsoak's one exception type, with its kind (engine/error.hpp). Input errors name the file, the place (a JSON
+// path or line) and what was expected: "scenarios/day.json:12:18: $.workload[2].every: expected a duration such
+// as \"15m\", got \"fast\"".
+using Error = engine::Error;
+using engine::ErrorKind;
 
 }  // namespace memsoak::harness

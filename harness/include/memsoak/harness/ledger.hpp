@@ -13,6 +13,8 @@
 
 namespace memsoak::harness {
 
+inline constexpr int kLedgerSchemaVersion = 1;
+
 struct LimitSpec {
     std::string metric;     // a sampled metric, e.g. "engine.status_display.bytes", "os.rss_bytes"
     LimitKind kind = LimitKind::peak;
@@ -31,7 +33,7 @@ struct BudgetSpec {
 };
 
 struct Ledger {
-    int schema_version = 1;
+    int schema_version = kLedgerSchemaVersion;
     std::string file;
     std::vector<BudgetSpec> budgets;
     std::filesystem::path calibration_file;  // "calibration", relative to the ledger's folder; empty when absent
@@ -40,7 +42,6 @@ struct Ledger {
     const BudgetSpec* find(std::string_view name) const;
 };
 
-inline constexpr int kLedgerSchemaVersion = 1;
 
 // The limits a run was judged against, as a ledger (its budgets' limits with their values and fill allowances):
 // judging a saved run again with it reproduces its verdicts, calibrated limits included.

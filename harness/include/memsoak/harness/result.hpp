@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "memsoak/engine/time.hpp"
@@ -14,9 +15,38 @@ namespace memsoak::harness {
 using engine::VirtualDuration;
 using engine::VirtualTime;
 
+// Each name set below is written once and expanded into its enum, its string forms and its parser, as mimalloc
+// writes its stat fields once (MI_STAT_FIELDS) and expands them into the struct, the merge and the JSON keys.
+#define MEMSOAK_ENUM_VALUE(name) name,
+
 // Measurement layers. A metric's name starts with its layer: "os.rss_bytes", "allocator.live_bytes",
 // "engine.chart.bytes".
-enum class Layer { os, allocator, engine };
+#define MEMSOAK_LAYERS(X) X(os) X(allocator) X(engine)
+enum class Layer { MEMSOAK_LAYERS(MEMSOAK_ENUM_VALUE) };
+
+// The metrics of the os and allocator layers (the engine's are "engine.<component>.bytes" and ".items"), each
+// written once: an identifier and the name in samples, ledgers and reports.
+#define MEMSOAK_OS_METRICS(X)                                                                                     \
+    X(rss_bytes, "os.rss_bytes") X(rss_anon_bytes, "os.rss_anon_bytes") X(rss_file_bytes, "os.rss_file_bytes")  \
+    X(rss_peak_bytes, "os.rss_peak_bytes")
+#define MEMSOAK_ALLOCATOR_METRICS(X)                                                                      \
+    X(live_bytes, "allocator.live_bytes") X(committed_bytes, "allocator.committed_bytes")                 \
+    X(free_bytes, "allocator.free_bytes") X(unmapped_bytes, "allocator.unmapped_bytes")
+#define MEMSOAK_METRIC_CONSTANT(id, name) inline constexpr std::string_view id = name;
+namespace metrics {
+namespace os {
+MEMSOAK_OS_METRICS(MEMSOAK_METRIC_CONSTANT)
+}
+namespace allocator {
+MEMSOAK_ALLOCATOR_METRICS(MEMSOAK_METRIC_CONSTANT)
+}
+}  // namespace metrics
+#undef MEMSOAK_METRIC_CONSTANT
+
+// The layer of a metric, from its name's prefix ("os.", "allocator.", "engine." and more); nullopt for none.
+std::optional<Layer> layer_of_metric(std::string_view metric);
+// Whether a metric measures the whole process (the os or the allocator layer), not one engine component.
+bool is_process_metric(std::string_view metric);
 
 // Samples in columns: times[i] and values[m][i] belong to sample i. A metric that a layer could not read at a
 // sample holds NaN there (and is left out of JSON), never 0.
@@ -30,13 +60,14 @@ struct SampleSeries {
     std::size_t size() const { return times.size(); }
 };
 
-enum class Verdict { pass, fail, not_measured };
+#define MEMSOAK_VERDICTS(X) X(pass) X(fail) X(not_measured)
+enum class Verdict { MEMSOAK_VERDICTS(MEMSOAK_ENUM_VALUE) };
 
-enum class LimitKind {
-    peak,    // the largest value after warm-up must not exceed the limit (bytes)
-    growth,  // the growth rate after warm-up must not exceed the limit (bytes per virtual hour)
-    items,   // the largest count after warm-up must not exceed the limit (items)
-};
+// peak: the largest value after warm-up must not exceed the limit (bytes); growth: the growth rate after warm-up
+// must not exceed the limit (bytes per virtual hour); items: the largest count after warm-up must not exceed the
+// limit (items).
+#define MEMSOAK_LIMIT_KINDS(X) X(peak) X(growth) X(items)
+enum class LimitKind { MEMSOAK_LIMIT_KINDS(MEMSOAK_ENUM_VALUE) };
 
 // A fitted trend: Theil-Sen slope with its confidence interval and a Mann-Kendall trend test.
 struct Growth {
@@ -234,5 +265,11 @@ struct RunResult {
 std::string_view to_string(Layer layer);
 std::string_view to_string(Verdict verdict);
 std::string_view to_string(LimitKind kind);
+// The value a string form names; nullopt for none.
+std::optional<Layer> parse_layer(std::string_view text);
+std::optional<Verdict> parse_verdict(std::string_view text);
+std::optional<LimitKind> parse_limit_kind(std::string_view text);
+// Every string form, "a, b or c", for messages.
+std::string layer_names();
 
 }  // namespace memsoak::harness

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "memsoak/engine/json_input.hpp"
 #include "memsoak/engine/time.hpp"
 #include "memsoak/harness/target.hpp"
 
@@ -25,6 +26,8 @@ enum class Timing {
     at,     // once at each listed time
     rate,   // random (Poisson) arrivals at `rate_per_second`, seeded from the scenario's seed
 };
+
+inline constexpr int kScenarioSchemaVersion = 1;
 
 struct WorkloadItem {
     Action action;
@@ -41,7 +44,7 @@ struct WorkloadItem {
 };
 
 struct Scenario {
-    int schema_version = 1;
+    int schema_version = kScenarioSchemaVersion;
     std::string file;  // as given on the command line, for messages and reports
     std::string name;
     std::string description;
@@ -56,7 +59,6 @@ struct Scenario {
     std::string fingerprint;           // of the file's content but its seed and description (calibration.hpp)
 };
 
-inline constexpr int kScenarioSchemaVersion = 1;
 
 // The longest cycle of the workload's periodic actions that run to the end of the scenario: an action's period,
 // twice that for toggle_indicator (an overlay is on for one period and off for the next). Zero when none.
@@ -66,37 +68,8 @@ VirtualDuration workload_cycle(const Scenario& scenario);
 Scenario load_scenario(const std::filesystem::path& file);
 Scenario parse_scenario(const nlohmann::json& document, const std::string& file);
 
-// Checked reading of versioned JSON input files, shared by the scenario and ledger readers. Each function throws
-// harness::Error whose message starts with the file and the JSON path ("$", "$.workload[2].every").
-namespace json_input {
-
-// Parses a whole document read from `source`. Any error, a number beyond a double's range included, gives
-// "<source>:<line>:<column>: invalid JSON: <reason>" with 1-based line and column (the column counts bytes).
-nlohmann::json parse_text(const std::string& text, const std::string& source);
-
-// Reads and parses a whole file (parse_text); an unreadable file gives "<file>: cannot open file: <reason>", a
-// folder "<folder>: expected a JSON file, got a folder".
-nlohmann::json read_file(const std::filesystem::path& file);
-
-// "<file>: <path>: expected <expected>, got <value as compact JSON>".
-[[noreturn]] void fail(const std::string& file, std::string_view path, std::string_view expected,
-                       const nlohmann::json& got);
-
-// Requires an object (`expected` describes it, e.g. "a scenario object") whose fields are all in `known`, so that
-// a misspelt field is reported, not ignored: "<file>: <path>.<field>: unknown field; expected one of a, b, c".
-void check_object(const nlohmann::json& value, std::initializer_list<std::string_view> known,
-                  std::string_view expected, const std::string& file, std::string_view path);
-
-// The field's value; when absent, "<file>: <path>.<field>: missing; expected <expected>".
-const nlohmann::json& require(const nlohmann::json& object, std::string_view field, std::string_view expected,
-                              const std::string& file, std::string_view path);
-
-// Whether `name` is non-empty and only lowercase letters, digits, '-' and '_', so that it can name a file.
-bool is_plain_name(std::string_view name);
-
-// Requires $.schema_version to be `supported`, the only version this build reads.
-void check_schema_version(const nlohmann::json& document, int supported, const std::string& file);
-
-}  // namespace json_input
+// The JSON-reading toolkit the harness's readers share (engine/json_input.hpp): errors name the file, line and
+// column, and the JSON path.
+namespace json_input = engine::json_input;
 
 }  // namespace memsoak::harness

@@ -13,17 +13,20 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "memsoak/harness/result.hpp"
+
 namespace memsoak::harness {
 
+inline constexpr int kSuiteSchemaVersion = 1;
+
 struct Suite {
-    int schema_version = 1;
+    int schema_version = kSuiteSchemaVersion;
     std::string file;
     std::string name;
     std::string description;
     std::vector<std::filesystem::path> scenarios;  // resolved against the suite file's folder
 };
 
-inline constexpr int kSuiteSchemaVersion = 1;
 
 // Throws harness::Error naming the file, the JSON path and what was expected; a listed file must exist.
 Suite load_suite(const std::filesystem::path& file);
@@ -53,7 +56,10 @@ Shard parse_shard(std::string_view text);
 std::vector<SuiteJob> select_shard(const std::vector<SuiteJob>& plan, Shard shard);
 
 // How one scenario of a suite ended, read from its child's exit status.
-enum class Outcome { pass, fail, bad_input, internal_error, interrupted, crashed };
+// How a suite's child run ended, written once (result.hpp's MEMSOAK_ENUM_VALUE) and expanded into the enum, its
+// string forms and its parser.
+#define MEMSOAK_OUTCOMES(X) X(pass) X(fail) X(bad_input) X(internal_error) X(interrupted) X(crashed)
+enum class Outcome { MEMSOAK_OUTCOMES(MEMSOAK_ENUM_VALUE) };
 
 struct SuiteEntry {
     std::size_t job_index = 0;          // SuiteJob::index: a merge of shards puts entries back in plan order
@@ -93,6 +99,8 @@ std::vector<SuiteEntry> run_suite_parallel(const Suite& suite, const SuiteOption
                                            const std::atomic<bool>* stop_requested);
 
 std::string_view to_string(Outcome outcome);
+// The outcome a string form names; nullopt for none.
+std::optional<Outcome> parse_outcome(std::string_view text);
 // The suite's exit code: 0 all passed, 1 a budget failed, 2 bad input, 3 an internal error or a crash,
 // 130 interrupted. The most serious outcome wins.
 int suite_exit_code(const std::vector<SuiteEntry>& entries);

@@ -11,6 +11,9 @@
 
 namespace memsoak::history {
 
+// The version of the JSON `memsoak history check --json` writes.
+inline constexpr int kCheckSchemaVersion = 1;
+
 // One night of one series: the median over the night's runs (seeds), with the night's own interval.
 struct SeriesPoint {
     std::size_t night = 0;  // index into History::nights

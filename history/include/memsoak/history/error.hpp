@@ -1,13 +1,13 @@
 #pragma once
-// The history library's one exception type: bad input (a report it cannot record, a database it cannot use, a
-// selector that matches nothing). Messages name the file or database, the place and what was expected.
+// memsoak's one exception type, with its kind (engine/error.hpp). The history library throws it for bad input (a
+// report it cannot record, a database it cannot use, a selector that matches nothing); messages name the file or
+// database, the place and what was expected.
 
-#include <stdexcept>
+#include "memsoak/engine/error.hpp"
 
 namespace memsoak::history {
 
-struct Error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+using Error = engine::Error;
+using engine::ErrorKind;
 
 }  // namespace memsoak::history

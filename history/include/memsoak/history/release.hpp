@@ -13,6 +13,9 @@
 
 namespace memsoak::history {
 
+// The version of the release comparison JSON (release_to_json).
+inline constexpr int kReleaseComparisonSchemaVersion = 1;
+
 // The nights a selector names: a label ("v1.4.0"), a commit or its prefix (4 characters at least), or a date range
 // "2026-11-01..2026-11-07" (inclusive, UTC; either end may be left open). Throws history::Error naming the
 // selector when it matches no night.

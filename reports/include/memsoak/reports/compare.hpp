@@ -17,6 +17,9 @@
 
 namespace memsoak::reports {
 
+// The version of the comparison JSON (`memsoak compare --json`, comparison_to_json).
+inline constexpr int kComparisonSchemaVersion = 1;
+
 // The defaults were set from re-runs of one build: the same scenario and seed move a peak of RSS by well under
 // 1 MiB between re-runs (and by ~3 MiB between allocators: compare like with like), and the RSS slope's interval
 // by ~30 KiB/h in a day and ~90 KiB/h in two hours; engine footprints and allocator live bytes repeat exactly.
