@@ -95,8 +95,8 @@ void Canvas::set_pixel(int x, int y, Rgba color) {
 }
 
 void Canvas::plot_coverage(int x, int y, Rgba color, double coverage) {
-    // Rounded to 1/255; coverage is never negative, so adding one half rounds.
-    const auto level = static_cast<unsigned>(coverage * 255.0 + 0.5);
+    // Rounded to 1/255; coverage in [0, 1] makes a level in [0, 255].
+    const auto level = static_cast<unsigned>(std::lround(coverage * 255.0));
     if (level == 0 || x < 0 || y < 0 || x >= width_ || y >= height_) return;
     blend_over(pixels_[index_of(x, y)], color, level);
 }
