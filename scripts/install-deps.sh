@@ -20,6 +20,8 @@ if [ "${MEMSOAK_DEPS:-all}" != build ]; then
   packages+=(
     libgtest-dev libbenchmark-dev
     clang libclang-rt-14-dev valgrind
+    # scripts/format.sh and scripts/tidy.sh (.clang-format, .clang-tidy), version 14 as Debian 12 ships it.
+    clang-format clang-tidy
     # The CI files' checks (.ci/check-ci-files.sh, tests/ci/simulate_nightly.py): yamllint, and PyYAML to read
     # the workflow and the Jobs whose steps the simulation runs.
     yamllint python3-yaml

@@ -1,7 +1,7 @@
 // memsoak calibrate: runs scenarios on the fixed engine over many seeds, each in its own process, and sets the
 // ledger's "calibrated" growth limits above the null distribution it measured (harness/calibration.hpp).
 
-#include <stdlib.h>
+#include <stdlib.h>  // NOLINT(modernize-deprecated-headers): POSIX declares mkdtemp here, not in <cstdlib>
 
 #include <cerrno>
 #include <charconv>

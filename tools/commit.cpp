@@ -49,8 +49,9 @@ std::string git_head() {
 }  // namespace
 
 std::string resolve_commit() {
-    if (const std::string forced = environment("MEMSOAK_COMMIT"); !forced.empty()) return forced;
-    if (const std::string head = git_head(); !head.empty()) return head;
+    // Not const, so that the returned strings are moved.
+    if (std::string forced = environment("MEMSOAK_COMMIT"); !forced.empty()) return forced;
+    if (std::string head = git_head(); !head.empty()) return head;
     // GitHub Actions names the full hash; reports keep git's 12-digit short form.
     if (const std::string sha = environment("GITHUB_SHA"); looks_like_commit(sha)) return sha.substr(0, 12);
     return MEMSOAK_GIT_COMMIT;

@@ -23,6 +23,7 @@ int history_command(const std::vector<std::string>& args) {
     std::vector<std::string> words{sibling.string(), "history"};
     words.insert(words.end(), args.begin(), args.end());
     std::vector<char*> argv;
+    argv.reserve(words.size() + 1);
     for (std::string& word : words) argv.push_back(word.data());
     argv.push_back(nullptr);
     ::execv(sibling.c_str(), argv.data());

@@ -160,7 +160,7 @@ RiskMetrics assess_risk(const PriceFrame& frame, TradeAction action, double risk
     for (double value : frame.column("returns")) {
         if (!std::isnan(value)) returns.push_back(value);
     }
-    const double count = static_cast<double>(returns.size());
+    const auto count = static_cast<double>(returns.size());
     double mean = kNaN;
     double deviation = kNaN;
     if (returns.size() >= 2) {

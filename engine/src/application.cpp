@@ -376,7 +376,7 @@ struct Application::Impl {
     Analyzer analyzer;
     // The frame the chart draws from: the GUI's current data, replaced by each analysis.
     std::shared_ptr<const PriceFrame> latest_frame;
-    std::optional<TradeSignal> signal;
+    std::optional<TradeSignal> latest_signal;  // of the latest analysis; the next trade follows it
     StatusDisplay status;
     FigureManager figures;
     ChartWidget chart;
@@ -412,9 +412,9 @@ void Application::run_analysis(VirtualTime now) {
     s.status.update(analysis, timestamp);
     s.signals.add(make_signal_record(analysis));
     s.signals.refresh_display();
-    s.signal = Impl::trade_signal(analysis);
+    s.latest_signal = Impl::trade_signal(analysis);
     s.latest_frame = analysis.price_data;
-    s.logger.log(LogLevel::info, "analyzer", s.analysis_message(analysis, *s.signal), timestamp);
+    s.logger.log(LogLevel::info, "analyzer", s.analysis_message(analysis, *s.latest_signal), timestamp);
     s.injector.on(InjectionTrigger::analyze, now);
 }
 
@@ -432,7 +432,8 @@ void Application::toggle_indicator(const std::string& indicator, VirtualTime now
 void Application::execute_trade(VirtualTime now) {
     Impl& s = *impl_;
     const Candle& candle = s.window.last();
-    const TradeSignal signal = s.signal.value_or(TradeSignal{TradeAction::hold, 0, candle.close, 0, 0.01, "no signal"});
+    const TradeSignal signal =
+        s.latest_signal.value_or(TradeSignal{TradeAction::hold, 0, candle.close, 0, 0.01, "no signal"});
     std::string log_text;
     Transaction t = s.make_trade(candle, signal, s.market_time(now), &log_text);
     s.logger.log(LogLevel::info, "trader", std::move(log_text), t.timestamp);

@@ -91,14 +91,14 @@ void Canvas::clear(Rgba color) {
 
 void Canvas::set_pixel(int x, int y, Rgba color) {
     if (x < 0 || y < 0 || x >= width_ || y >= height_) return;
-    blend_over(pixels_[static_cast<std::size_t>(y) * width_ + x], color, 255);
+    blend_over(pixels_[index_of(x, y)], color, 255);
 }
 
 void Canvas::plot_coverage(int x, int y, Rgba color, double coverage) {
-    // Rounded to 1/255; coverage is never negative, so adding one half rounds.
-    const auto level = static_cast<unsigned>(coverage * 255.0 + 0.5);
+    // Rounded to 1/255; coverage in [0, 1] makes a level in [0, 255].
+    const auto level = static_cast<unsigned>(std::lround(coverage * 255.0));
     if (level == 0 || x < 0 || y < 0 || x >= width_ || y >= height_) return;
-    blend_over(pixels_[static_cast<std::size_t>(y) * width_ + x], color, level);
+    blend_over(pixels_[index_of(x, y)], color, level);
 }
 
 void Canvas::fill_rect(int x, int y, int width, int height, Rgba color) {
@@ -109,12 +109,12 @@ void Canvas::fill_rect(int x, int y, int width, int height, Rgba color) {
     const int y1 = static_cast<int>(std::min<std::int64_t>(std::int64_t{y} + height, height_));
     if (x0 >= x1 || y0 >= y1) return;
     for (int row = y0; row < y1; ++row) {
-        const std::size_t begin = static_cast<std::size_t>(row) * width_;
         if (alpha_of(color) == 255) {
-            std::fill(pixels_.begin() + static_cast<std::ptrdiff_t>(begin + x0),
-                      pixels_.begin() + static_cast<std::ptrdiff_t>(begin + x1), color);
+            // [x0, x1) lies inside the row, so x1's index is at most one past the row's last pixel.
+            std::fill(pixels_.begin() + static_cast<std::ptrdiff_t>(index_of(x0, row)),
+                      pixels_.begin() + static_cast<std::ptrdiff_t>(index_of(x1, row)), color);
         } else {
-            for (int column = x0; column < x1; ++column) blend_over(pixels_[begin + column], color, 255);
+            for (int column = x0; column < x1; ++column) blend_over(pixels_[index_of(column, row)], color, 255);
         }
     }
 }
@@ -212,7 +212,7 @@ void Canvas::fill_between(std::span<const double> xs, std::span<const double> up
         first_row = std::max(first_row, 0);
         last_row = std::min(last_row, height_ - 1);
         for (int row = first_row; row <= last_row; ++row) {
-            blend_over(pixels_[static_cast<std::size_t>(row) * width_ + column], color, 255);
+            blend_over(pixels_[index_of(column, row)], color, 255);
         }
     }
 }

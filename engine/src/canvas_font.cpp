@@ -59,8 +59,9 @@ void Canvas::draw_text(int x, int y, std::string_view text, Rgba color) {
     for (const char character : text) {
         const Glyph& glyph = glyph_for(character);
         for (int row = 0; row < glyph_height; ++row) {
+            const unsigned dots = glyph[static_cast<std::size_t>(row)];  // row counts up from 0
             for (int column = 0; column < glyph_width; ++column) {
-                if ((glyph[row] >> (glyph_width - 1 - column)) & 1U) set_pixel(x + column, y + row, color);
+                if ((dots >> (glyph_width - 1 - column)) & 1U) set_pixel(x + column, y + row, color);
             }
         }
         x += glyph_advance;

@@ -145,7 +145,7 @@ Error nothing_drawn(const std::filesystem::path& file) {
 }  // namespace
 
 ChartWidget::ChartWidget(FigureManager& figures, ChartPolicy policy, int width, int height,
-                         std::vector<std::string> enabled_indicators)
+                         const std::vector<std::string>& enabled_indicators)
     : figures_(figures), policy_(policy), width_(width), height_(height) {
     Figure::check_size(width, height);
     for (const std::string& name : enabled_indicators) {

@@ -156,7 +156,7 @@ void rsi(std::span<const double> close, std::size_t period, std::span<double> ou
         average_gain += std::max(change, 0.0);
         average_loss += std::max(-change, 0.0);
     }
-    const double n = static_cast<double>(period);
+    const auto n = static_cast<double>(period);
     average_gain /= n;
     average_loss /= n;
     out[period] = wilder_rsi(average_gain, average_loss);
@@ -199,7 +199,7 @@ void atr(std::span<const double> high, std::span<const double> low, std::span<co
         return std::max(
             {high[row] - low[row], std::abs(high[row] - previous_close), std::abs(low[row] - previous_close)});
     };
-    const double n = static_cast<double>(period);
+    const auto n = static_cast<double>(period);
     double average = 0;
     for (std::size_t row = 0; row < period; ++row) average += true_range(row);
     average /= n;
@@ -246,7 +246,7 @@ void cci(std::span<const double> high, std::span<const double> low, std::span<co
     prepare_output("cci", high.size(), out);
     // Lambert's constant: scales CCI so that roughly 70-80% of values fall within +-100.
     constexpr double kLambert = 0.015;
-    const double n = static_cast<double>(period);
+    const auto n = static_cast<double>(period);
     double window_sum = 0;
     for (std::size_t row = 0; row < high.size(); ++row) {
         window_sum += typical_price(high, low, close, row);
@@ -313,7 +313,7 @@ void rolling_stddev(std::span<const double> values, std::size_t period, std::spa
     require_period("rolling_stddev", period, 2);
     prepare_output("rolling_stddev", values.size(), out);
     const std::size_t first = first_non_nan(values);
-    const double n = static_cast<double>(period);
+    const auto n = static_cast<double>(period);
     double window_sum = 0;
     for (std::size_t row = first; row < values.size(); ++row) {
         window_sum += values[row];

@@ -53,7 +53,7 @@ std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>&
 }
 
 std::size_t page_bytes() {
-    static const std::size_t bytes = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    static const auto bytes = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
     return bytes;
 }
 

@@ -68,7 +68,7 @@ SyntheticFeed::SyntheticFeed(std::uint64_t seed, std::int64_t interval_seconds, 
     if (!(start_price > 0) || !std::isfinite(start_price)) {
         throw Error(fmt::format("synthetic feed: expected a positive start price, got {}", start_price));
     }
-    const double bar_seconds = static_cast<double>(interval_seconds);
+    const auto bar_seconds = static_cast<double>(interval_seconds);
     const double years_per_bar = bar_seconds / kSecondsPerYear;
     calm_sigma_ = kCalmVolatility * std::sqrt(years_per_bar);
     turbulent_sigma_ = kTurbulentVolatility * std::sqrt(years_per_bar);
@@ -202,9 +202,10 @@ std::optional<std::int64_t> parse_timestamp(std::string_view text) {
     const int year = *parse_integer<int>(text.substr(0, 4));
     const unsigned month = *parse_integer<unsigned>(text.substr(5, 2));
     const unsigned day = *parse_integer<unsigned>(text.substr(8, 2));
-    const int hour = *parse_integer<int>(text.substr(11, 2));
-    const int minute = *parse_integer<int>(text.substr(14, 2));
-    const int second = *parse_integer<int>(text.substr(17, 2));
+    // 64-bit so that the seconds of the day below are summed in the type of the result.
+    const auto hour = *parse_integer<std::int64_t>(text.substr(11, 2));
+    const auto minute = *parse_integer<std::int64_t>(text.substr(14, 2));
+    const auto second = *parse_integer<std::int64_t>(text.substr(17, 2));
     const std::chrono::year_month_day date{std::chrono::year{year}, std::chrono::month{month}, std::chrono::day{day}};
     if (!date.ok() || hour > 23 || minute > 59 || second > 59) return std::nullopt;
     const auto midnight = std::chrono::sys_days{date}.time_since_epoch();

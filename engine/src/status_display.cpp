@@ -10,8 +10,8 @@ namespace {
 std::size_t analyses_bound(StatusPolicy policy, std::size_t history_limit) {
     switch (policy) {
         case StatusPolicy::leaky: return RingBuffer<Analysis>::unbounded;
-        case StatusPolicy::drop_frame: return 1;
-        case StatusPolicy::summary: return 1;  // unused: the summary is kept instead
+        case StatusPolicy::drop_frame:
+        case StatusPolicy::summary: return 1;  // for summary unused: the summary is kept instead
         case StatusPolicy::bounded_history: return history_limit;
     }
     return 1;

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <fmt/format.h>
 
 #include "memsoak/engine/error.hpp"
@@ -61,7 +62,7 @@ VirtualDuration parse_duration(std::string_view text) {
     }
     // Ten thousand years is far beyond any soak and far below int64 microseconds.
     if (total_micros > 3.2e17) bad_duration(text);
-    return VirtualDuration(static_cast<std::int64_t>(total_micros + 0.5));
+    return VirtualDuration(std::llround(total_micros));
 }
 
 std::string format_duration(VirtualDuration d) {

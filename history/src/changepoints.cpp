@@ -161,7 +161,7 @@ double welch_p_value(std::span<const double> a, std::span<const double> b) {
 double pooled_t_p_value(std::span<const double> a, std::span<const double> b) {
     if (a.empty() || b.empty() || a.size() + b.size() < 3) return 1;
     const double ma = mean(a), mb = mean(b);
-    const double na = static_cast<double>(a.size()), nb = static_cast<double>(b.size());
+    const auto na = static_cast<double>(a.size()), nb = static_cast<double>(b.size());
     const double pooled = ((na - 1) * variance(a) + (nb - 1) * variance(b)) / (na + nb - 2);
     if (pooled == 0) return ma == mb ? 1 : 0;
     return student_t_two_sided_p((mb - ma) / std::sqrt(pooled * (1 / na + 1 / nb)), na + nb - 2);
@@ -186,7 +186,7 @@ std::vector<double> energy_statistics(std::span<const double> values, std::size_
     }
     const double total = within_left[n];
     for (std::size_t t = min_segment; t + min_segment <= n; ++t) {
-        const double a = static_cast<double>(t), b = static_cast<double>(n - t);
+        const auto a = static_cast<double>(t), b = static_cast<double>(n - t);
         const double between = total - within_left[t] - within_right[t];
         const double energy = 2 * between / (a * b) - within_left[t] / (a * (a - 1) / 2) -
                               within_right[t] / (b * (b - 1) / 2);

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "memsoak/engine/time.hpp"
 #include "memsoak/history/error.hpp"
 #include "memsoak/history/night.hpp"
 #include "memsoak/reports/error.hpp"
@@ -132,7 +133,7 @@ Night read_night(const std::vector<fs::path>& paths, const NightOverrides& overr
         if (run.info.interrupted) {
             warnings.push_back(fmt::format("{} (seed {}) was interrupted; its figures cover {} s and are not recorded",
                                            run.info.scenario_name, run.info.seed,
-                                           run.info.virtual_elapsed.count() / 1e6));
+                                           engine::to_seconds(run.info.virtual_elapsed)));
             continue;
         }
         add_figures(run, night.figures);

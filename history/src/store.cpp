@@ -42,6 +42,7 @@ std::vector<std::string> migration(int version, Dialect dialect) {
                         "limit_value {0}, measured {0}, ci_low {0}, ci_high {0}, detection_limit {0}, "
                         "verdict TEXT NOT NULL, PRIMARY KEY (night_id, series_id, seed)){1}",
                         real, compact),
+            // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one statement over three lines, as above
             "CREATE TABLE acknowledgements (change_id TEXT PRIMARY KEY, "
             "series_id BIGINT NOT NULL REFERENCES series (id), first_bad_time TEXT NOT NULL, "
             "note TEXT NOT NULL, acknowledged_at TEXT NOT NULL)",
@@ -200,7 +201,7 @@ private:
         return std::atoi(rows[0][0]->c_str());
     }
 
-    void check_not_newer(int version) {
+    void check_not_newer(int version) const {
         if (version > kHistorySchemaVersion) {
             throw Error(fmt::format("{}: the history database has schema version {}, newer than this memsoak's {}; "
                                     "use a newer memsoak (nothing was changed)",

@@ -141,9 +141,11 @@ std::string anchor(std::string_view text) {
 std::string href(const std::string& folder, const std::filesystem::path& file) {
     const std::string path = folder.empty() ? file.string() : folder + "/" + file.string();
     std::string out;
-    for (unsigned char c : path) {
+    for (const char character : path) {
+        // Unsigned for std::isalnum and so that a UTF-8 byte is encoded as %C3, not as a negative number.
+        const auto c = static_cast<unsigned char>(character);
         if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-            out += static_cast<char>(c);
+            out += character;
         } else {
             out += fmt::format("%{:02X}", c);
         }

@@ -146,7 +146,7 @@ Suite run_suite_element(const RunResult& run, const std::string& name) {
                 // as FILE:LINE, the form CI logs and editors link.
                 std::string detail = budget_detail(budget);
                 if (const auto line = budget_line(run.info.scenario_file, budget.budget)) {
-                    detail = fmt::format("{}:{}: budget {}\n", run.info.scenario_file, *line, budget.budget) + detail;
+                    detail.insert(0, fmt::format("{}:{}: budget {}\n", run.info.scenario_file, *line, budget.budget));
                 }
                 suite.fail(name, budget.budget, "budget exceeded", message, detail);
             }

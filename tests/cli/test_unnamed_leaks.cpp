@@ -45,8 +45,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Injection{"trade:staircase:16384", true, "allocator.live_bytes"},
                       Injection{"tick:mmap:4096", true, "os.rss_bytes"},
                       Injection{"tick:bounded:23302:8MiB", false, "allocator.live_bytes"}),
-    [](const auto& info) {
-        std::string name = info.param.inject.empty() ? "fixed" : info.param.inject;
+    [](const auto& param_info) {  // not `info`: the macro's own function has a parameter of that name
+        std::string name = param_info.param.inject.empty() ? "fixed" : param_info.param.inject;
         for (char& c : name) {
             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
         }

@@ -88,7 +88,7 @@ Frame production_week() {
     // Moving averages with their warm-up NaNs, as the analysis frame has them.
     for (auto& [name, values] : f.columns) {
         if (name.rfind("sma_", 0) == 0 || name.rfind("bb_", 0) == 0) {
-            for (int i = 0; i < 49; ++i) values[i] = kNaN;
+            for (std::size_t i = 0; i < 49; ++i) values[i] = kNaN;
         }
         for (std::size_t i = 49; i < values.size() && name.rfind("bb_", 0) == 0; ++i) {
             values[i] = f.close[i] + (name == "bb_upper" ? 200 : name == "bb_lower" ? -200 : 0);

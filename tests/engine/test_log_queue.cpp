@@ -76,7 +76,9 @@ TEST(LogQueue, DrainTakesTheOldestFirstAndCountersAddUp) {
 TEST(LogQueue, FootprintCountsSlotsAndMessageBuffers) {
     LogQueue queue(LogQueuePolicy::bounded, 4);
     Logger logger(queue);
-    for (int i = 0; i < 6; ++i) logger.log(LogLevel::info, "feed", study_sized_message(i), i);
+    for (std::size_t i = 0; i < 6; ++i) {
+        logger.log(LogLevel::info, "feed", study_sized_message(i), static_cast<std::int64_t>(i));
+    }
     ComponentFootprint f = queue.footprint();
     EXPECT_EQ(f.component, "log_queue");
     EXPECT_EQ(f.issue, "issue-4");
@@ -132,10 +134,11 @@ TEST(LogQueue, ProducersOnFourThreadsAndOneConsumer) {
         batch.clear();
         queue.drain(256, batch);
         for (const LogRecord& r : batch) {
-            int producer = std::stoi(r.source);
+            // .at: a source that is not one of the producers above fails the test instead of reading past the end.
+            const auto producer = static_cast<std::size_t>(std::stoi(r.source));
             int sequence = std::stoi(r.message);
-            in_order = in_order && sequence > last_seen[producer];
-            last_seen[producer] = sequence;
+            in_order = in_order && sequence > last_seen.at(producer);
+            last_seen.at(producer) = sequence;
         }
         received += batch.size();
         if (finished && batch.empty()) break;

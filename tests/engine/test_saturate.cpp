@@ -76,7 +76,8 @@ TEST(SaturatedStart, RecordsAreAsLargeAsTheRunningApplicationMakesThem) {
         const auto full = component(saturated, name);
         const auto ran = component(running, name);
         ASSERT_EQ(full.items, ran.items) << name;
-        EXPECT_NEAR(static_cast<double>(full.bytes), static_cast<double>(ran.bytes), 0.15 * ran.bytes) << name;
+        const auto ran_bytes = static_cast<double>(ran.bytes);
+        EXPECT_NEAR(static_cast<double>(full.bytes), ran_bytes, 0.15 * ran_bytes) << name;
     }
 }
 
@@ -114,8 +115,8 @@ TEST(SaturatedStart, LeakyPoliciesStartFromTheSameCountAndGrow) {
     drive(app, 500);
     EXPECT_EQ(component(app, "signals").items, 1000u);
     EXPECT_EQ(component(app, "transactions").items, 1500u);
-    EXPECT_GT(component(app, "signals").bytes, 1.5 * signal_bytes);
-    EXPECT_GT(component(app, "transactions").bytes, 1.3 * transaction_bytes);
+    EXPECT_GT(static_cast<double>(component(app, "signals").bytes), 1.5 * static_cast<double>(signal_bytes));
+    EXPECT_GT(static_cast<double>(component(app, "transactions").bytes), 1.3 * static_cast<double>(transaction_bytes));
 }
 
 TEST(SaturatedStart, ReadFromJsonAndWrittenBack) {

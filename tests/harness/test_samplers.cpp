@@ -211,7 +211,7 @@ TEST_P(AllocatorDetection, WorksWhenTheAllocatorIsPreloaded) {
 INSTANTIATE_TEST_SUITE_P(Preloaded, AllocatorDetection,
                          testing::Values(std::pair("libmimalloc.so.2", "mimalloc"),
                                          std::pair("libtcmalloc.so.4", "tcmalloc")),
-                         [](const auto& info) { return std::string(info.param.second); });
+                         [](const auto& param_info) { return std::string(param_info.param.second); });
 
 // A target whose footprint the test sets.
 class FakeTarget final : public Target {

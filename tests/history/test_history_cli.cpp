@@ -161,7 +161,7 @@ TEST(HistoryCli, AReportOfAnotherSchemaOrTruncatedIsRefusedAndNothingIsRecorded)
     const std::string whole = read_text(kBaseline);
     write_text(dir.file("truncated.json"), whole.substr(0, whole.size() / 2));
 
-    for (const std::string& name : {"other-schema.json", "truncated.json"}) {
+    for (const char* name : {"other-schema.json", "truncated.json"}) {
         // The good report first: it must not be recorded either, since the night would be half of what was asked.
         const ProcessResult r = run_memsoak({"history", "record", db, kBaseline, dir.file(name)});
         EXPECT_EQ(r.exit_code, 2) << r.output;

@@ -19,7 +19,7 @@ protected:
     void SetUp() override {
         auto store = open_store(folder_.file("h.sqlite"), {.create = true});
         // v1.3.0: nights 1-3, chart peak ~16 MiB; v1.4.0: nights 4-6, ~40 MiB; gui-hour the same throughout.
-        for (int i = 1; i <= 6; ++i) {
+        for (std::uint64_t i = 1; i <= 6; ++i) {
             Night n{{fmt::format("commit{}", i), "main", fmt::format("2026-11-{:02d}T23:00:00Z", i),
                      i <= 3 ? "v1.3.0" : "v1.4.0"},
                     {}};

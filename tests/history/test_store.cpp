@@ -191,9 +191,11 @@ TEST_P(StoreTest, ALockedDatabaseIsAClearErrorAndRecordsNothing) {
 
 TEST_P(StoreTest, AKilledRecordLeavesNoHalfNight) {
     open();
-    constexpr int kFigures = 20000;
+    constexpr std::uint64_t kFigures = 20000;
     std::vector<Figure> many;
-    for (int i = 0; i < kFigures; ++i) many.push_back(figure(fmt::format("scenario-{}", i % 50), i / 50, i));
+    for (std::uint64_t i = 0; i < kFigures; ++i) {
+        many.push_back(figure(fmt::format("scenario-{}", i % 50), i / 50, static_cast<double>(i)));
+    }
     int ready[2];
     ASSERT_EQ(::pipe(ready), 0);
     const pid_t child = ::fork();
@@ -267,8 +269,8 @@ TEST_P(StoreTest, CheckFindsAStepAtItsNightWithItsCommits) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values(Backend::sqlite, Backend::postgres),
-                         [](const ::testing::TestParamInfo<Backend>& info) {
-                             return info.param == Backend::sqlite ? "SQLite" : "PostgreSQL";
+                         [](const ::testing::TestParamInfo<Backend>& param_info) {
+                             return param_info.param == Backend::sqlite ? "SQLite" : "PostgreSQL";
                          });
 
 }  // namespace

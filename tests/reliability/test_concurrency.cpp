@@ -170,7 +170,9 @@ TEST(LogQueueConcurrency, LeakyQueueHoldsEverythingAFrozenConsumerDoesNotTake) {
     EXPECT_TRUE(observed.in_order);
     EXPECT_TRUE(observed.counters_added_up);
     EXPECT_GT(observed.largest_bytes, 50 * full_queue_bytes());
-    if (kLiveBytesMeasured) EXPECT_GT(observed.largest_live_growth, 2.0 * kLiveSlackBytes);
+    if (kLiveBytesMeasured) {
+        EXPECT_GT(observed.largest_live_growth, 2.0 * kLiveSlackBytes);
+    }
     RecordProperty("largest_live_growth_bytes", static_cast<int>(observed.largest_live_growth));
 }
 

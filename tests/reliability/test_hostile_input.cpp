@@ -246,7 +246,7 @@ TEST_F(HostileInput, SizesNeedAUnitAndStayFinite) {
 }
 
 TEST_F(HostileInput, ToleranceThatNothingCanExceedIsRefused) {
-    for (const std::string& option : {"--relative-tolerance=inf", "--relative-tolerance=5000%",
+    for (const std::string option : {"--relative-tolerance=inf", "--relative-tolerance=5000%",
                                       "--count-tolerance=inf", "--peak-tolerance=inf B"}) {
         expect_refused({"compare", path("a.json"), path("b.json"), option}, option.substr(0, option.find('=')));
     }

@@ -120,8 +120,8 @@ TEST_P(StopSignal, DuringSuiteStopsTheRunningScenarioAndLaunchesNoMore) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Reliability, StopSignal, ::testing::Values(SIGINT, SIGTERM),
-                         [](const ::testing::TestParamInfo<int>& info) {
-                             return std::string(info.param == SIGINT ? "Sigint" : "Sigterm");
+                         [](const ::testing::TestParamInfo<int>& param_info) {
+                             return std::string(param_info.param == SIGINT ? "Sigint" : "Sigterm");
                          });
 
 // Twelve hours sampled every 5 s: a report of about three megabytes, written after a short run, so that kills

@@ -274,7 +274,7 @@ TEST(Compare, ComparesEverySeedOfAScenarioAndFailsOnWhatWasNotCompared) {
     const harness::Growth flat = slope(0, 0);
     save(dir / "base/day.json", run_with(10 * kMiB, flat), "day", 42);
     save(dir / "base/night.json", run_with(10 * kMiB, flat), "night", 42);
-    for (int seed : {1, 2, 3}) {
+    for (const std::uint64_t seed : {1U, 2U, 3U}) {
         save(dir / fmt::format("cand/day-seed{}.json", seed), run_with(seed == 3 ? 40 * kMiB : 10 * kMiB, flat), "day",
              seed);
     }
@@ -308,7 +308,7 @@ TEST(Compare, SeedsBesideAnExactPairAreComparedWithTheSameBaseline) {
     TempDir dir;
     const harness::Growth flat = slope(0, 0);
     save(dir / "base/day.json", run_with(10 * kMiB, flat), "day", 1);
-    for (int seed : {1, 2, 3}) {
+    for (const std::uint64_t seed : {1U, 2U, 3U}) {
         save(dir / fmt::format("cand/day-seed{}.json", seed), run_with(seed == 2 ? 40 * kMiB : 10 * kMiB, flat),
              "day", seed);
     }

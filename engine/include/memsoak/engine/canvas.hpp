@@ -48,7 +48,7 @@ public:
     // Row-major, width() pixels per row, top row first.
     std::span<const Rgba> pixels() const { return pixels_; }
     // The pixel at (x, y); both must be inside the canvas.
-    Rgba pixel(int x, int y) const { return pixels_[static_cast<std::size_t>(y) * width_ + x]; }
+    Rgba pixel(int x, int y) const { return pixels_[index_of(x, y)]; }
 
     // Heap bytes the canvas keeps alive: its pixel buffer (4 bytes per pixel).
     std::uint64_t retained_bytes() const { return pixels_.capacity() * sizeof(Rgba); }
@@ -92,6 +92,10 @@ public:
     void write_png(const std::filesystem::path& file) const;
 
 private:
+    // Where pixel (x, y) is in pixels_: y a row of the canvas, x a column or width() (the end of the row).
+    std::size_t index_of(int x, int y) const {
+        return static_cast<std::size_t>(y) * static_cast<std::size_t>(width_) + static_cast<std::size_t>(x);
+    }
     // set_pixel with the colour's alpha scaled by `coverage` in [0, 1] (for antialiasing).
     void plot_coverage(int x, int y, Rgba color, double coverage);
 

@@ -239,7 +239,7 @@ class ChartWidget {
 public:
     // Throws engine::Error for an unknown indicator (see find_indicator) or a size Figure::check_size rejects.
     ChartWidget(FigureManager& figures, ChartPolicy policy, int width, int height,
-                std::vector<std::string> enabled_indicators);
+                const std::vector<std::string>& enabled_indicators);
 
     // Draws `data` with the enabled indicators into a new figure and renders it. ChartPolicy::leaky leaves the
     // previous figure open in the manager (the study's leak); ChartPolicy::close_before_redraw closes it first.

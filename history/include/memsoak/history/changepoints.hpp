@@ -52,9 +52,10 @@ double pooled_t_p_value(std::span<const double> a, std::span<const double> b);
 // samples give 0 when their means differ, else 1.
 double welch_p_value(std::span<const double> a, std::span<const double> b);
 
-// Student's t distribution: the two-sided tail probability of |t| and the quantile of `probability`.
-double student_t_two_sided_p(double t, double degrees_of_freedom);
-double student_t_quantile(double probability, double degrees_of_freedom);
+// Student's t distribution with df degrees of freedom: the two-sided tail probability of |t| and the quantile of
+// `probability`.
+double student_t_two_sided_p(double t, double df);
+double student_t_quantile(double probability, double df);
 
 double mean(std::span<const double> values);
 double variance(std::span<const double> values);  // sample variance (n - 1); 0 for fewer than 2 values
