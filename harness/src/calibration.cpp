@@ -283,8 +283,8 @@ std::string scenario_fingerprint(const Json& document) {
     }
     // FNV-1a over the canonical dump (nlohmann keeps object keys sorted): stable across formatting and key order.
     std::uint64_t hash = 14695981039346656037ULL;
-    for (unsigned char c : content.dump()) {
-        hash ^= c;
+    for (const char c : content.dump()) {
+        hash ^= static_cast<unsigned char>(c);  // the byte's value, whatever char's signedness
         hash *= 1099511628211ULL;
     }
     return fmt::format("fnv1a64:{:016x}", hash);
