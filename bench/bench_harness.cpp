@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "memsoak/engine/config.hpp"
-#include "memsoak/harness/engine_target.hpp"
-#include "memsoak/harness/samplers.hpp"
-#include "memsoak/harness/scheduler.hpp"
+#include "memsoak/harness/soak/engine_target.hpp"
+#include "memsoak/harness/soak/samplers.hpp"
+#include "memsoak/harness/soak/scheduler.hpp"
 
 namespace memsoak::harness {
 namespace {

@@ -12,7 +12,7 @@
 #    x calls per hour; for issue 1, the status display's own growth rate in the same report). Target: the right
 #    site in at least 9 of 10 seeds, rate within 20%.
 # 3. Sampled against full: the top site's growth in one seed with --heap-sample and with --heap-profile.
-# 4. The symbol index (harness/include/memsoak/harness/symbol_index.hpp): what making it costs at link time
+# 4. The symbol index (harness/include/memsoak/harness/soak/symbol_index.hpp): what making it costs at link time
 #    (memsoak-symbol-index and objcopy on a copy of memsoak-tcmalloc), and 2,000 addresses named by it and by
 #    addr2line, side by side, with the time of each and how many names differ.
 #

@@ -16,10 +16,10 @@
 
 #include "memsoak/engine/config.hpp"
 #include "memsoak/engine/error.hpp"
-#include "memsoak/harness/ledger.hpp"
+#include "memsoak/harness/inputs/ledger.hpp"
 #include "memsoak/harness/result.hpp"
-#include "memsoak/harness/scenario.hpp"
-#include "memsoak/harness/suite.hpp"
+#include "memsoak/harness/inputs/scenario.hpp"
+#include "memsoak/harness/orchestration/suite.hpp"
 #include "memsoak/harness/target.hpp"
 
 namespace memsoak::cli {
@@ -94,7 +94,7 @@ std::uint64_t parse_seed(const std::string& text);
 // UsageError naming the option.
 double parse_max_rss(const std::string& text);
 // Sets the ledger's "calibrated" limits for this scenario under the running allocator from the ledger's
-// calibration file (harness/calibration.hpp); throws harness::Error when it is missing or stale. Under a sanitizer
+// calibration file (harness/analysis/calibration.hpp); throws harness::Error when it is missing or stale. Under a sanitizer
 // nothing is applied and those limits are judged not_measured.
 void apply_calibration(harness::Ledger& ledger, const harness::Scenario& scenario);
 // What a memsoak JSON file holds, from its content: a ledger's "budgets" is an object (a scenario's is a list; a

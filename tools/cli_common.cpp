@@ -2,11 +2,11 @@
 
 #include "memsoak/engine/error.hpp"
 #include "memsoak/engine/json_input.hpp"
-#include "memsoak/harness/calibration.hpp"
-#include "memsoak/harness/engine_target.hpp"
+#include "memsoak/harness/analysis/calibration.hpp"
+#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/runner.hpp"
-#include "memsoak/harness/samplers.hpp"
+#include "memsoak/harness/soak/runner.hpp"
+#include "memsoak/harness/soak/samplers.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>

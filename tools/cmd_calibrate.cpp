@@ -1,5 +1,5 @@
 // memsoak calibrate: runs scenarios on the fixed engine over many seeds, each in its own process, and sets the
-// ledger's "calibrated" growth limits above the null distribution it measured (harness/calibration.hpp).
+// ledger's "calibrated" growth limits above the null distribution it measured (harness/analysis/calibration.hpp).
 
 #include <stdlib.h>  // NOLINT(modernize-deprecated-headers): POSIX declares mkdtemp here, not in <cstdlib>
 
@@ -15,11 +15,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
-#include "memsoak/harness/calibration.hpp"
+#include "memsoak/harness/analysis/calibration.hpp"
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/heap_profile.hpp"
-#include "memsoak/harness/samplers.hpp"
-#include "memsoak/harness/suite.hpp"
+#include "memsoak/harness/soak/heap_profile.hpp"
+#include "memsoak/harness/soak/samplers.hpp"
+#include "memsoak/harness/orchestration/suite.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/atomic_file.hpp"
 #include "memsoak/reports/json_report.hpp"

@@ -10,13 +10,13 @@
 
 #include "cli.hpp"
 #include "memsoak/engine/error.hpp"
-#include "memsoak/harness/engine_target.hpp"
+#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/calibration.hpp"
-#include "memsoak/harness/ledger.hpp"
-#include "memsoak/harness/runner.hpp"
-#include "memsoak/harness/scenario.hpp"
-#include "memsoak/harness/suite.hpp"
+#include "memsoak/harness/analysis/calibration.hpp"
+#include "memsoak/harness/inputs/ledger.hpp"
+#include "memsoak/harness/soak/runner.hpp"
+#include "memsoak/harness/inputs/scenario.hpp"
+#include "memsoak/harness/orchestration/suite.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;

@@ -14,11 +14,11 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
-#include "memsoak/harness/diagnosis.hpp"
+#include "memsoak/harness/analysis/diagnosis.hpp"
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/heap_profile.hpp"
-#include "memsoak/harness/scenario.hpp"
-#include "memsoak/harness/suite.hpp"
+#include "memsoak/harness/soak/heap_profile.hpp"
+#include "memsoak/harness/inputs/scenario.hpp"
+#include "memsoak/harness/orchestration/suite.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/atomic_file.hpp"
 #include "memsoak/reports/fixcheck_report.hpp"

@@ -1,5 +1,5 @@
 // memsoak probe: run a scenario through its whole duration, then measure what each of its actions retains per call
-// (harness/retention_probe.hpp), whatever the budgets' verdicts.
+// (harness/soak/retention_probe.hpp), whatever the budgets' verdicts.
 
 #include <unistd.h>
 
@@ -12,12 +12,12 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
-#include "memsoak/harness/engine_target.hpp"
+#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/ledger.hpp"
-#include "memsoak/harness/retention_probe.hpp"
-#include "memsoak/harness/runner.hpp"
-#include "memsoak/harness/scenario.hpp"
+#include "memsoak/harness/inputs/ledger.hpp"
+#include "memsoak/harness/soak/retention_probe.hpp"
+#include "memsoak/harness/soak/runner.hpp"
+#include "memsoak/harness/inputs/scenario.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/atomic_file.hpp"
 #include "memsoak/reports/json_report.hpp"

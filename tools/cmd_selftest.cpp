@@ -16,9 +16,9 @@
 
 #include "cli.hpp"
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/heap_profile.hpp"
-#include "memsoak/harness/power.hpp"
-#include "memsoak/harness/selftest.hpp"
+#include "memsoak/harness/soak/heap_profile.hpp"
+#include "memsoak/harness/orchestration/power.hpp"
+#include "memsoak/harness/orchestration/selftest.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/atomic_file.hpp"
 #include "memsoak/reports/json_report.hpp"

@@ -10,10 +10,10 @@
 
 #include "cli.hpp"
 #include "memsoak/engine/input_file.hpp"
-#include "memsoak/harness/engine_target.hpp"
+#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/ledger.hpp"
-#include "memsoak/harness/suite.hpp"
+#include "memsoak/harness/inputs/ledger.hpp"
+#include "memsoak/harness/orchestration/suite.hpp"
 #include "memsoak/reports/atomic_file.hpp"
 #include "memsoak/reports/error.hpp"
 #include "memsoak/reports/html.hpp"

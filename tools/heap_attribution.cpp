@@ -13,11 +13,11 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
-#include "memsoak/harness/diagnosis.hpp"
+#include "memsoak/harness/analysis/diagnosis.hpp"
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/heap_profile.hpp"
-#include "memsoak/harness/heap_sample.hpp"
-#include "memsoak/harness/samplers.hpp"
+#include "memsoak/harness/soak/heap_profile.hpp"
+#include "memsoak/harness/soak/heap_sample.hpp"
+#include "memsoak/harness/soak/samplers.hpp"
 #include "memsoak/reports/json_report.hpp"
 
 extern char** environ;
@@ -45,7 +45,7 @@ bool has_failed_process_limit(const harness::RunResult& result, std::string& whi
     for (const harness::BudgetResult& budget : result.budgets) {
         for (const harness::LimitResult& limit : budget.limits) {
             if (limit.verdict == harness::Verdict::fail &&
-                (limit.metric.starts_with("os.") || limit.metric.starts_with("allocator."))) {
+                harness::is_process_metric(limit.metric)) {
                 which = fmt::format("budget {} failed on {}", budget.budget, limit.metric);
                 return true;
             }

@@ -1,7 +1,7 @@
 #pragma once
 // Growth sites for `memsoak run`: the sampled heap of memsoak-tcmalloc (--heap-sample), and the automatic re-run
 // of a failing default-build run under memsoak-tcmalloc when no engine component explains the growth
-// (harness/heap_sample.hpp, docs/diagnosis.md).
+// (harness/soak/heap_sample.hpp, docs/diagnosis.md).
 
 #include <cstddef>
 #include <filesystem>

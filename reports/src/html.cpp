@@ -9,9 +9,9 @@
 
 #include "html_chart.hpp"
 #include "html_flame.hpp"
-#include "memsoak/harness/diagnosis.hpp"
-#include "memsoak/harness/retention_probe.hpp"
-#include "memsoak/harness/heap_sample.hpp"
+#include "memsoak/harness/analysis/diagnosis.hpp"
+#include "memsoak/harness/soak/retention_probe.hpp"
+#include "memsoak/harness/soak/heap_sample.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/json_report.hpp"
 #include "memsoak/harness/outcome_words.hpp"

@@ -13,9 +13,9 @@
 #include "memsoak/engine/error.hpp"
 #include "memsoak/engine/input_file.hpp"
 #include "memsoak/engine/json_input.hpp"
-#include "memsoak/harness/diagnosis.hpp"
+#include "memsoak/harness/analysis/diagnosis.hpp"
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/scenario.hpp"
+#include "memsoak/harness/inputs/scenario.hpp"
 #include "memsoak/reports/error.hpp"
 
 namespace memsoak::reports {

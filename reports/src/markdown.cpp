@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "memsoak/harness/retention_probe.hpp"
+#include "memsoak/harness/soak/retention_probe.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/json_report.hpp"
 #include "memsoak/harness/outcome_words.hpp"

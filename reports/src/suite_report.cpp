@@ -11,7 +11,7 @@
 #include "memsoak/engine/input_file.hpp"
 #include "memsoak/engine/json_input.hpp"
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/scenario.hpp"
+#include "memsoak/harness/inputs/scenario.hpp"
 #include "memsoak/reports/error.hpp"
 #include "memsoak/reports/json_report.hpp"
 

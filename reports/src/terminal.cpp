@@ -12,8 +12,8 @@
 #include <fmt/color.h>
 #include <fmt/format.h>
 
-#include "memsoak/harness/retention_probe.hpp"
-#include "memsoak/harness/heap_sample.hpp"
+#include "memsoak/harness/soak/retention_probe.hpp"
+#include "memsoak/harness/soak/heap_sample.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/json_report.hpp"
 #include "terminal_table.hpp"
@@ -114,7 +114,7 @@ void print_detection_limits(Printer& p, const RunResult& result) {
     bool header = false;
     for (const BudgetResult& budget : result.budgets) {
         for (const LimitResult& limit : budget.limits) {
-            const bool process_metric = limit.metric.starts_with("os.") || limit.metric.starts_with("allocator.");
+            const bool process_metric = harness::is_process_metric(limit.metric);
             if (limit.kind != harness::LimitKind::growth || !process_metric || !limit.detection_limit ||
                 limit.verdict != Verdict::pass) {
                 continue;

@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "memsoak/harness/heap_sample.hpp"
-#include "memsoak/harness/retention_probe.hpp"
+#include "memsoak/harness/soak/heap_sample.hpp"
+#include "memsoak/harness/soak/retention_probe.hpp"
 #include "memsoak/harness/units.hpp"
 
 namespace memsoak::reports::text {
@@ -63,7 +63,7 @@ std::string retention_note(const harness::RunResult& run, const harness::BudgetR
     if (!run.retention) return "";
     for (const harness::LimitResult& limit : budget.limits) {
         if (limit.verdict == harness::Verdict::fail &&
-            (limit.metric.starts_with("os.") || limit.metric.starts_with("allocator."))) {
+            harness::is_process_metric(limit.metric)) {
             return harness::retention_summary(*run.retention);
         }
     }
@@ -74,7 +74,7 @@ std::string growth_site_note(const harness::RunResult& run, const harness::Budge
     if (!run.heap_profile) return "";
     for (const harness::LimitResult& limit : budget.limits) {
         if (limit.verdict == harness::Verdict::fail &&
-            (limit.metric.starts_with("os.") || limit.metric.starts_with("allocator."))) {
+            harness::is_process_metric(limit.metric)) {
             return harness::growth_site_summary(*run.heap_profile);
         }
     }

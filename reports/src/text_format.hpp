@@ -5,7 +5,7 @@
 #include <string>
 
 #include "memsoak/harness/result.hpp"
-#include "memsoak/harness/suite.hpp"
+#include "memsoak/harness/orchestration/suite.hpp"
 
 namespace memsoak::reports::text {
 

@@ -7,7 +7,7 @@
 
 #include "fuzz_input_file.hpp"
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/ledger.hpp"
+#include "memsoak/harness/inputs/ledger.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     namespace harness = memsoak::harness;

@@ -1,6 +1,6 @@
 // The layer diagnosis on fabricated series with known answers, the rate floor, and fix validation.
 
-#include "memsoak/harness/diagnosis.hpp"
+#include "memsoak/harness/analysis/diagnosis.hpp"
 
 #include <cmath>
 #include <functional>

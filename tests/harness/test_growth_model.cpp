@@ -7,11 +7,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "memsoak/harness/calibration.hpp"
+#include "memsoak/harness/analysis/calibration.hpp"
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/judge.hpp"
-#include "memsoak/harness/runner.hpp"
-#include "memsoak/harness/statistics.hpp"
+#include "memsoak/harness/analysis/judge.hpp"
+#include "memsoak/harness/soak/runner.hpp"
+#include "memsoak/harness/analysis/statistics.hpp"
 
 namespace memsoak::harness {
 namespace {

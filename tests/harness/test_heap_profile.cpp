@@ -2,7 +2,7 @@
 // `google-pprof --collapsed --base=FIRST memsoak-tcmalloc LAST` of gui-hour with the issue-1 leak, and the errors.
 // The end-to-end run of memsoak-tcmalloc --heap-profile is in tests/cli/test_selftest.cpp.
 
-#include "memsoak/harness/heap_profile.hpp"
+#include "memsoak/harness/soak/heap_profile.hpp"
 
 #include <cmath>
 #include <fstream>
@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/samplers.hpp"
+#include "memsoak/harness/soak/samplers.hpp"
 
 namespace memsoak::harness {
 namespace {

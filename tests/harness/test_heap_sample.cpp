@@ -2,7 +2,7 @@
 // collapsed stacks, and that the sampler's own snapshots are never a site. The end-to-end runs of
 // memsoak-tcmalloc --heap-sample and of the automatic re-run are in tests/cli/test_attribution.cpp.
 
-#include "memsoak/harness/heap_sample.hpp"
+#include "memsoak/harness/soak/heap_sample.hpp"
 
 #include <cmath>
 
@@ -155,8 +155,8 @@ TEST(CollapsedStacks, WritesRootFirstFramesWithPlacesAndLeavesOutWhatShrank) {
 
 TEST(SamplerMachinery, StacksThroughTheSamplerAreRecognised) {
     EXPECT_TRUE(is_sampler_machinery({frame("std::vector::_M_realloc_insert", "", 0),
-                                      frame("memsoak::harness::read_heap_sample", "harness/src/heap_sample.cpp", 210)}));
-    EXPECT_TRUE(is_sampler_machinery({frame("memsoak::harness::HeapSampler::checkpoint", "harness/src/heap_sample.cpp", 380)}));
+                                      frame("memsoak::harness::read_heap_sample", "harness/src/soak/heap_sample.cpp", 210)}));
+    EXPECT_TRUE(is_sampler_machinery({frame("memsoak::harness::HeapSampler::checkpoint", "harness/src/soak/heap_sample.cpp", 380)}));
     EXPECT_FALSE(is_sampler_machinery(leak_stacks()[0].frames));
 }
 

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "memsoak/harness/engine_target.hpp"
+#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
 
 namespace memsoak::harness {

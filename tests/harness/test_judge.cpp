@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/judge.hpp"
+#include "memsoak/harness/analysis/judge.hpp"
 
 namespace memsoak::harness {
 namespace {

@@ -1,4 +1,4 @@
-#include "memsoak/harness/ledger.hpp"
+#include "memsoak/harness/inputs/ledger.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

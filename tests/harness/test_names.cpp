@@ -6,7 +6,7 @@
 #include "memsoak/engine/config.hpp"
 #include "memsoak/engine/policies.hpp"
 #include "memsoak/harness/result.hpp"
-#include "memsoak/harness/suite.hpp"
+#include "memsoak/harness/orchestration/suite.hpp"
 
 namespace memsoak::harness {
 namespace {

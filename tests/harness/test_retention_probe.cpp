@@ -9,12 +9,12 @@
 #include <map>
 #include <memory>
 
-#include "memsoak/harness/engine_target.hpp"
+#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/ledger.hpp"
-#include "memsoak/harness/retention_probe.hpp"
-#include "memsoak/harness/runner.hpp"
-#include "memsoak/harness/samplers.hpp"
+#include "memsoak/harness/inputs/ledger.hpp"
+#include "memsoak/harness/soak/retention_probe.hpp"
+#include "memsoak/harness/soak/runner.hpp"
+#include "memsoak/harness/soak/samplers.hpp"
 
 namespace memsoak::harness {
 namespace {

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/runner.hpp"
+#include "memsoak/harness/soak/runner.hpp"
 #include "support/errors.hpp"
 
 namespace memsoak::harness {

@@ -16,7 +16,7 @@
 
 #include <gtest/gtest.h>
 
-#include "memsoak/harness/samplers.hpp"
+#include "memsoak/harness/soak/samplers.hpp"
 
 extern char** environ;
 

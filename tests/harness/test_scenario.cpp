@@ -1,4 +1,4 @@
-#include "memsoak/harness/scenario.hpp"
+#include "memsoak/harness/inputs/scenario.hpp"
 
 #include <filesystem>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "memsoak/harness/scheduler.hpp"
+#include "memsoak/harness/soak/scheduler.hpp"
 
 #include <gtest/gtest.h>
 #include <memory>

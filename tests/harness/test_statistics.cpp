@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "memsoak/harness/statistics.hpp"
+#include "memsoak/harness/analysis/statistics.hpp"
 
 namespace memsoak::harness {
 namespace {

@@ -1,9 +1,9 @@
-// The symbol index (memsoak/harness/symbol_index.hpp): lookups in a small index made here (inlined frames, lines,
+// The symbol index (memsoak/harness/soak/symbol_index.hpp): lookups in a small index made here (inlined frames, lines,
 // gaps, BFD's naming of functions without a linkage name), refusal of another build's index or of a damaged one,
 // the fallback to addr2line where an executable has none, and the index that tools/symbol_index makes of this
 // test binary against addr2line on a few hundred addresses.
 
-#include "memsoak/harness/symbol_index.hpp"
+#include "memsoak/harness/soak/symbol_index.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -15,8 +15,8 @@
 #include <gtest/gtest.h>
 
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/heap_profile.hpp"
-#include "memsoak/harness/heap_sample.hpp"
+#include "memsoak/harness/soak/heap_profile.hpp"
+#include "memsoak/harness/soak/heap_sample.hpp"
 
 namespace memsoak::harness {
 namespace {
@@ -164,7 +164,7 @@ TEST(SymbolIndex, WithoutAnIndexAddr2lineNamesTheFrames) {
     ASSERT_EQ(frames.size(), 1u);
     ASSERT_FALSE(frames[0].empty());
     EXPECT_EQ(frames[0].back().function, "memsoak::harness::sites_of");
-    EXPECT_EQ(frames[0].back().file, "harness/src/heap_sample.cpp");
+    EXPECT_EQ(frames[0].back().file, "harness/src/soak/heap_sample.cpp");
 }
 
 #ifdef MEMSOAK_SYMBOL_INDEX_TOOL

@@ -13,7 +13,7 @@
 #include "support/processes.hpp"
 #include "support/temp_dir.hpp"
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/suite.hpp"
+#include "memsoak/harness/orchestration/suite.hpp"
 #include "memsoak/reports/error.hpp"
 #include "memsoak/reports/json_report.hpp"
 

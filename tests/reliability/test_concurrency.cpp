@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "memsoak/engine/log_queue.hpp"
-#include "memsoak/harness/samplers.hpp"
+#include "memsoak/harness/soak/samplers.hpp"
 
 namespace memsoak::reliability {
 namespace {

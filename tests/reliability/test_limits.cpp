@@ -10,7 +10,7 @@
 #include "support/files.hpp"
 #include "support/processes.hpp"
 #include "support/temp_dir.hpp"
-#include "memsoak/harness/suite.hpp"
+#include "memsoak/harness/orchestration/suite.hpp"
 #include "memsoak/reports/json_report.hpp"
 
 namespace memsoak::reliability {

@@ -7,10 +7,10 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "memsoak/harness/engine_target.hpp"
-#include "memsoak/harness/ledger.hpp"
-#include "memsoak/harness/runner.hpp"
-#include "memsoak/harness/scenario.hpp"
+#include "memsoak/harness/soak/engine_target.hpp"
+#include "memsoak/harness/inputs/ledger.hpp"
+#include "memsoak/harness/soak/runner.hpp"
+#include "memsoak/harness/inputs/scenario.hpp"
 #include "memsoak/reports/atomic_file.hpp"
 #include "memsoak/reports/error.hpp"
 #include "memsoak/reports/json_report.hpp"

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "memsoak/harness/statistics.hpp"
+#include "memsoak/harness/analysis/statistics.hpp"
 #include "memsoak/reports/compare.hpp"
 #include "memsoak/reports/html.hpp"
 #include "memsoak/reports/junit.hpp"

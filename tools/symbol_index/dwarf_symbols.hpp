@@ -1,10 +1,10 @@
 #pragma once
-// The build-time half of the symbol index (memsoak/harness/symbol_index.hpp): what addr2line would answer for
+// The build-time half of the symbol index (memsoak/harness/soak/symbol_index.hpp): what addr2line would answer for
 // every address of an executable, read from its DWARF with elfutils' libdw once, when it is linked.
 
 #include <filesystem>
 
-#include "memsoak/harness/symbol_index.hpp"
+#include "memsoak/harness/soak/symbol_index.hpp"
 
 namespace memsoak::symbol_index_tool {
 

@@ -1,4 +1,4 @@
-// memsoak-symbol-index: writes the symbol index of an executable (memsoak/harness/symbol_index.hpp), or checks the
+// memsoak-symbol-index: writes the symbol index of an executable (memsoak/harness/soak/symbol_index.hpp), or checks the
 // index attached to one against addr2line and prints what each costs.
 //
 //   memsoak-symbol-index EXECUTABLE OUTPUT        the index, for objcopy --add-section .memsoak_symbols=OUTPUT
@@ -18,9 +18,9 @@
 
 #include "dwarf_symbols.hpp"
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/heap_sample.hpp"
-#include "memsoak/harness/subprocess.hpp"
-#include "memsoak/harness/symbol_index.hpp"
+#include "memsoak/harness/soak/heap_sample.hpp"
+#include "memsoak/harness/soak/subprocess.hpp"
+#include "memsoak/harness/soak/symbol_index.hpp"
 
 namespace {
 

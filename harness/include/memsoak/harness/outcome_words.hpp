@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "memsoak/harness/suite.hpp"
+#include "memsoak/harness/orchestration/suite.hpp"
 
 namespace memsoak::harness {
 

@@ -89,7 +89,7 @@ struct Growth {
     double confidence = 0.95;
 };
 
-// A limit set from the fixed engine's own behaviour (harness/calibration.hpp): the null distribution of the judged
+// A limit set from the fixed engine's own behaviour (harness/analysis/calibration.hpp): the null distribution of the judged
 // statistic over many seeds, and the limit placed above it at a stated false-alarm rate.
 struct Calibration {
     std::string file;              // the calibration file the limit was read from
@@ -132,7 +132,7 @@ struct Attribution {
     double share = 0;  // of the process-level growth explained, 0..1
 };
 
-// Which layer of memory grows, and so what kind of growth it is (harness/diagnosis.hpp gives the rules).
+// Which layer of memory grows, and so what kind of growth it is (harness/analysis/diagnosis.hpp gives the rules).
 enum class GrowthClass {
     stable,             // no measured layer grows faster than the diagnosis's rate floor
     retention,          // live bytes grow and the engine's components account for it: the application keeps data

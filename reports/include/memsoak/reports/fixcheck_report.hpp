@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "memsoak/harness/diagnosis.hpp"
+#include "memsoak/harness/analysis/diagnosis.hpp"
 #include "memsoak/harness/result.hpp"
 
 namespace memsoak::reports {

@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "memsoak/harness/power.hpp"
-#include "memsoak/harness/selftest.hpp"
+#include "memsoak/harness/orchestration/power.hpp"
+#include "memsoak/harness/orchestration/selftest.hpp"
 
 namespace memsoak::reports {
 

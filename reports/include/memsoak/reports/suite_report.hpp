@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "memsoak/harness/result.hpp"
-#include "memsoak/harness/suite.hpp"
+#include "memsoak/harness/orchestration/suite.hpp"
 #include "memsoak/reports/terminal.hpp"
 
 namespace memsoak::reports {
