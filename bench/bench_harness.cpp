@@ -112,14 +112,14 @@ void BM_SchedulerEvents(benchmark::State& state) {
             case 0: scheduler.every(seconds(1), start, end, std::nullopt, nothing); break;
             case 1: scheduler.poisson(10.0, start, end, std::nullopt, nothing); break;
             default:
-                scheduler.every(minutes(1), start, end, std::nullopt, nothing);                  // tick
-                scheduler.every(minutes(15), start, end, std::nullopt, nothing);                 // analyze
-                scheduler.every(minutes(15), start + minutes(1), end, std::nullopt, nothing);    // refresh_chart
-                scheduler.every(hours(3), start + minutes(7), end, std::nullopt, nothing);       // toggle_indicator
-                scheduler.poisson(24.0 / 86400.0, start, end, std::nullopt, nothing);            // trade
-                scheduler.poisson(10.0, start, end, std::nullopt, nothing);                      // log
-                scheduler.every(seconds(1), start, end, std::nullopt, nothing);                  // gui_pump
-                scheduler.every(minutes(1), start, std::nullopt, std::nullopt, nothing);         // sampling
+                scheduler.every(minutes(1), start, end, std::nullopt, nothing);                // tick
+                scheduler.every(minutes(15), start, end, std::nullopt, nothing);               // analyze
+                scheduler.every(minutes(15), start + minutes(1), end, std::nullopt, nothing);  // refresh_chart
+                scheduler.every(hours(3), start + minutes(7), end, std::nullopt, nothing);     // toggle_indicator
+                scheduler.poisson(24.0 / 86400.0, start, end, std::nullopt, nothing);          // trade
+                scheduler.poisson(10.0, start, end, std::nullopt, nothing);                    // log
+                scheduler.every(seconds(1), start, end, std::nullopt, nothing);                // gui_pump
+                scheduler.every(minutes(1), start, std::nullopt, std::nullopt, nothing);       // sampling
                 break;
         }
         scheduler.run_until(end, {});

@@ -17,9 +17,9 @@
 #include "memsoak/engine/config.hpp"
 #include "memsoak/engine/error.hpp"
 #include "memsoak/harness/inputs/ledger.hpp"
-#include "memsoak/harness/result.hpp"
 #include "memsoak/harness/inputs/scenario.hpp"
 #include "memsoak/harness/orchestration/suite.hpp"
+#include "memsoak/harness/result.hpp"
 #include "memsoak/harness/target.hpp"
 
 namespace memsoak::cli {
@@ -94,8 +94,8 @@ std::uint64_t parse_seed(const std::string& text);
 // UsageError naming the option.
 double parse_max_rss(const std::string& text);
 // Sets the ledger's "calibrated" limits for this scenario under the running allocator from the ledger's
-// calibration file (harness/analysis/calibration.hpp); throws harness::Error when it is missing or stale. Under a sanitizer
-// nothing is applied and those limits are judged not_measured.
+// calibration file (harness/analysis/calibration.hpp); throws harness::Error when it is missing or stale. Under a
+// sanitizer nothing is applied and those limits are judged not_measured.
 void apply_calibration(harness::Ledger& ledger, const harness::Scenario& scenario);
 // What a memsoak JSON file holds, from its content: a ledger's "budgets" is an object (a scenario's is a list; a
 // document with "budgets" but neither "workload" nor "name" is a ledger too, so that its error is a ledger's), a
@@ -110,19 +110,19 @@ std::string_view to_string(FileKind kind);
 struct RunRequest {
     std::filesystem::path scenario_file;
     std::optional<std::filesystem::path> ledger_file;  // default: budgets.json beside the scenario
-    std::optional<std::uint64_t> seed;                  // default: the scenario's
-    std::vector<std::string> leaks;                     // study issues switched back on
-    std::vector<std::string> injections;                // --inject values
+    std::optional<std::uint64_t> seed;                 // default: the scenario's
+    std::vector<std::string> leaks;                    // study issues switched back on
+    std::vector<std::string> injections;               // --inject values
     std::vector<harness::Layer> layers{harness::Layer::os, harness::Layer::allocator, harness::Layer::engine};
-    bool calibrating = false;                           // calibrated limits not applied
+    bool calibrating = false;  // calibrated limits not applied
 };
 struct RunSetup {
     harness::Scenario scenario;
     harness::Ledger ledger;
     engine::Config config;
-    std::vector<std::string> injected;                  // every injected leak, in canonical form
-    std::vector<std::filesystem::path> inputs;          // every file the run reads: none may be an output
-    std::unique_ptr<harness::Target> target;            // the engine, built (a replay CSV read and checked)
+    std::vector<std::string> injected;          // every injected leak, in canonical form
+    std::vector<std::filesystem::path> inputs;  // every file the run reads: none may be an output
+    std::unique_ptr<harness::Target> target;    // the engine, built (a replay CSV read and checked)
 };
 RunSetup prepare_run(const RunRequest& request);
 // prepare_run for every scenario of a suite, before any runs (a later entry's error must not come after the

@@ -3,21 +3,21 @@
 #include "memsoak/engine/error.hpp"
 #include "memsoak/engine/json_input.hpp"
 #include "memsoak/harness/analysis/calibration.hpp"
-#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
+#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/harness/soak/runner.hpp"
 #include "memsoak/harness/soak/samplers.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <limits>
 #include <csignal>
 #include <cstring>
-#include <fmt/format.h>
+#include <limits>
 
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/json_report.hpp"
@@ -65,15 +65,16 @@ void check_output_file(const OutputFile& output) {
             throw UsageError(fmt::format("--{} {}: expected a file name, got a folder", output.option, file.string()));
         }
         if (!S_ISREG(status.st_mode)) {
-            throw UsageError(fmt::format("--{} {}: expected a new name or a regular file to replace, got {} "
-                                         "(memsoak replaces only regular files)",
-                                         output.option, file.string(), kind_of(status)));
+            throw UsageError(
+                fmt::format("--{} {}: expected a new name or a regular file to replace, got {} "
+                            "(memsoak replaces only regular files)",
+                            output.option, file.string(), kind_of(status)));
         }
     }
     const fs::path folder = nearest_existing_folder(file);
     if (::stat(folder.c_str(), &status) != 0 || !S_ISDIR(status.st_mode)) {
-        throw UsageError(fmt::format("--{} {}: {} is a file, not a folder", output.option, file.string(),
-                                     folder.string()));
+        throw UsageError(
+            fmt::format("--{} {}: {} is a file, not a folder", output.option, file.string(), folder.string()));
     }
     if (::access(folder.c_str(), W_OK | X_OK) != 0) {
         throw UsageError(fmt::format("--{} {}: cannot write in the folder {}: {}", output.option, file.string(),
@@ -83,7 +84,8 @@ void check_output_file(const OutputFile& output) {
 
 // Two paths name one file: the same file on disk, or the same place once "..", "." and links are resolved.
 bool same_file(const fs::path& a, const fs::path& b) {
-    struct stat sa {}, sb {};
+    struct stat sa {
+    }, sb{};
     if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0) {
         return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
     }
@@ -171,9 +173,10 @@ std::vector<harness::Layer> parse_layers(const std::string& text) {
         const std::string name = text.substr(start, comma - start);
         const std::optional<harness::Layer> layer = harness::parse_layer(name);
         if (!layer) {
-            throw UsageError(fmt::format("--measure: unknown layer \"{}\"; expected a comma-separated list of "
-                                         "os, allocator, engine, or none alone",
-                                         name));
+            throw UsageError(
+                fmt::format("--measure: unknown layer \"{}\"; expected a comma-separated list of "
+                            "os, allocator, engine, or none alone",
+                            name));
         }
         layers.push_back(*layer);
         start = comma + 1;
@@ -233,9 +236,9 @@ RunSetup prepare_run(const RunRequest& request) {
     if (request.seed) setup.scenario.seed = *request.seed;
     const fs::path ledger_file = request.ledger_file.value_or(default_ledger_for(request.scenario_file));
     setup.ledger = harness::load_ledger(ledger_file);
-    setup.config = harness::engine_config_for_run(setup.scenario.engine, setup.scenario.file,
-                                                  request.scenario_file.parent_path(), setup.scenario.seed,
-                                                  request.leaks);
+    setup.config =
+        harness::engine_config_for_run(setup.scenario.engine, setup.scenario.file, request.scenario_file.parent_path(),
+                                       setup.scenario.seed, request.leaks);
     setup.config.injected_leaks.insert(setup.config.injected_leaks.end(), injections.injected_leaks.begin(),
                                        injections.injected_leaks.end());
     // The scenario's own "inject" leaks are recorded too: the report says every leak that was put in.
@@ -346,7 +349,8 @@ double parse_max_rss(const std::string& text) {
     // sample, which is a typo ("1 B"), not a limit.
     constexpr double kLeastMaxRss = 1024.0 * 1024.0;
     if (!(bytes >= kLeastMaxRss)) {
-        throw UsageError(fmt::format("--max-rss: expected at least 1 MiB (memsoak itself takes more), got \"{}\"", text));
+        throw UsageError(
+            fmt::format("--max-rss: expected at least 1 MiB (memsoak itself takes more), got \"{}\"", text));
     }
     return bytes;
 }

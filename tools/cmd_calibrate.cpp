@@ -17,9 +17,9 @@
 #include "cli.hpp"
 #include "memsoak/harness/analysis/calibration.hpp"
 #include "memsoak/harness/error.hpp"
+#include "memsoak/harness/orchestration/suite.hpp"
 #include "memsoak/harness/soak/heap_profile.hpp"
 #include "memsoak/harness/soak/samplers.hpp"
-#include "memsoak/harness/orchestration/suite.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/atomic_file.hpp"
 #include "memsoak/reports/json_report.hpp"
@@ -38,9 +38,10 @@ double parse_probability(const std::string& text) {
     double value = 0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || error != std::errc() || end != text.data() + text.size() || !(value > 0 && value < 0.5)) {
-        throw UsageError(fmt::format("--false-alarm-rate: expected a probability above 0 and below 0.5, such as "
-                                     "0.001, got \"{}\"",
-                                     text));
+        throw UsageError(
+            fmt::format("--false-alarm-rate: expected a probability above 0 and below 0.5, such as "
+                        "0.001, got \"{}\"",
+                        text));
     }
     return value;
 }
@@ -91,17 +92,17 @@ harness::ScenarioCalibration calibrate_scenario(const harness::Scenario& scenari
             const std::optional<harness::NullSample> sample =
                 harness::null_sample(run.samples, run.info.warmup, metric, options);
             if (!sample) {
-                throw harness::Error(fmt::format("{}: {} has too few samples after the warm-up to calibrate a growth "
-                                                 "limit on it (run {})",
-                                                 scenario.file, metric, entry.report.string()));
+                throw harness::Error(
+                    fmt::format("{}: {} has too few samples after the warm-up to calibrate a growth "
+                                "limit on it (run {})",
+                                scenario.file, metric, entry.report.string()));
             }
             samples[metric].push_back(*sample);
         }
     }
     for (const std::string& metric : metrics) {
-        calibration.limits.push_back(
-            harness::calibrate_limit(metric, samples[metric], settings.false_alarm_rate,
-                                     settings.min_margin_for(metric)));
+        calibration.limits.push_back(harness::calibrate_limit(metric, samples[metric], settings.false_alarm_rate,
+                                                              settings.min_margin_for(metric)));
     }
     return calibration;
 }
@@ -130,6 +131,8 @@ void print_calibration(std::ostream& out, const harness::ScenarioCalibration& en
 
 int calibrate_command(const std::vector<std::string>& args) {
     po::options_description options("memsoak calibrate SUITE|SCENARIO... [options]");
+    // One option a line reads better than the packed calls clang-format makes of them.
+    // clang-format off
     options.add_options()
         ("help,h", "show this help")
         ("input", po::value<std::vector<std::string>>(), "suite or scenario files")
@@ -142,6 +145,7 @@ int calibrate_command(const std::vector<std::string>& args) {
         ("jobs,j", po::value<std::string>(), "runs at a time, each in its own process (default 2)")
         ("work-dir", po::value<std::string>(), "keep the runs' reports here (default: a temporary folder, removed)")
         ("quiet,q", "print nothing but errors");
+    // clang-format on
     po::positional_options_description positional;
     positional.add("input", -1);
     if (wants_help(args)) {
@@ -169,7 +173,8 @@ int calibrate_command(const std::vector<std::string>& args) {
     }
     harness::CalibrationFile calibration;
     if (fs::exists(out)) calibration = harness::load_calibration(out);
-    if (vm.count("false-alarm-rate")) calibration.false_alarm_rate = parse_probability(vm["false-alarm-rate"].as<std::string>());
+    if (vm.count("false-alarm-rate"))
+        calibration.false_alarm_rate = parse_probability(vm["false-alarm-rate"].as<std::string>());
 
     // Every input checked before the first run.
     std::vector<std::pair<harness::Scenario, std::vector<std::string>>> plan;

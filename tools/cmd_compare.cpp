@@ -44,9 +44,10 @@ double parse_percent(const std::string& text) {
     const auto value = parse_number(number);
     // Beyond 1000% (eleven times the baseline) a tolerance no longer compares anything.
     if (!value || *value > 1000) {
-        throw UsageError(fmt::format("--relative-tolerance: expected a percentage from 0% to 1000% such as \"10%\", "
-                                     "got \"{}\"",
-                                     text));
+        throw UsageError(
+            fmt::format("--relative-tolerance: expected a percentage from 0% to 1000% such as \"10%\", "
+                        "got \"{}\"",
+                        text));
     }
     return *value / 100;
 }
@@ -70,6 +71,8 @@ double parse_quantity(const po::variables_map& vm, const char* name, double (*pa
 
 int compare_command(const std::vector<std::string>& args) {
     po::options_description options("memsoak compare BASELINE CANDIDATE [options]");
+    // One option a line reads better than the packed calls clang-format makes of them.
+    // clang-format off
     options.add_options()
         ("help,h", "show this help")
         ("baseline", po::value<std::string>(), "a report, or a folder of reports (e.g. reports/baselines)")
@@ -89,18 +92,20 @@ int compare_command(const std::vector<std::string>& args) {
         ("json", po::value<std::string>(), "also write the comparison as JSON here (every limit, change in percent)")
         ("allow-unpaired", "a report with no counterpart on the other side is listed but does not fail the comparison")
         ("quiet,q", "print nothing but errors");
+    // clang-format on
     po::positional_options_description positional;
     positional.add("baseline", 1).add("candidate", 1);
     if (wants_help(args)) {
-        std::cout << options
-                  << "\nCompares each scenario's limits in CANDIDATE with BASELINE: two reports, or two folders of\n"
-                     "reports paired by scenario, seed and allocator; a scenario's reports of other seeds are compared\n"
-                     "across seeds, tolerances widened by the baseline's spread. A report left unpaired fails the\n"
-                     "comparison unless --allow-unpaired. A peak regresses when it rises by more than\n"
-                     "max(tolerance, relative x baseline); a growth rate when the candidate's 95% interval lies\n"
-                     "above the baseline's by more than max(growth tolerance, relative x baseline slope, peak\n"
-                     "tolerance / hours judged); a verdict when it goes from pass to fail. See docs/reports.md.\n"
-                     "Exit codes: 0 nothing regressed, 1 a regression or an unpaired report, 2 bad usage or input.\n";
+        std::cout
+            << options
+            << "\nCompares each scenario's limits in CANDIDATE with BASELINE: two reports, or two folders of\n"
+               "reports paired by scenario, seed and allocator; a scenario's reports of other seeds are compared\n"
+               "across seeds, tolerances widened by the baseline's spread. A report left unpaired fails the\n"
+               "comparison unless --allow-unpaired. A peak regresses when it rises by more than\n"
+               "max(tolerance, relative x baseline); a growth rate when the candidate's 95% interval lies\n"
+               "above the baseline's by more than max(growth tolerance, relative x baseline slope, peak\n"
+               "tolerance / hours judged); a verdict when it goes from pass to fail. See docs/reports.md.\n"
+               "Exit codes: 0 nothing regressed, 1 a regression or an unpaired report, 2 bad usage or input.\n";
         return kExitPass;
     }
     const po::variables_map vm = parse(args, options, positional);
@@ -108,8 +113,8 @@ int compare_command(const std::vector<std::string>& args) {
         throw UsageError("name the baseline and the candidate (two reports or two folders)");
     }
     // A rendering must not replace a report being compared.
-    check_outputs_spare_inputs(output_files(vm), files_named_by({vm["baseline"].as<std::string>(),
-                                                                 vm["candidate"].as<std::string>()}));
+    check_outputs_spare_inputs(output_files(vm),
+                               files_named_by({vm["baseline"].as<std::string>(), vm["candidate"].as<std::string>()}));
     reports::CompareOptions compare_options;
     compare_options.peak_tolerance_bytes = parse_quantity(vm, "peak-tolerance", harness::parse_size);
     compare_options.items_tolerance = parse_count(vm["count-tolerance"].as<std::string>());

@@ -10,13 +10,13 @@
 
 #include "cli.hpp"
 #include "memsoak/engine/error.hpp"
-#include "memsoak/harness/soak/engine_target.hpp"
-#include "memsoak/harness/error.hpp"
 #include "memsoak/harness/analysis/calibration.hpp"
+#include "memsoak/harness/error.hpp"
 #include "memsoak/harness/inputs/ledger.hpp"
-#include "memsoak/harness/soak/runner.hpp"
 #include "memsoak/harness/inputs/scenario.hpp"
 #include "memsoak/harness/orchestration/suite.hpp"
+#include "memsoak/harness/soak/engine_target.hpp"
+#include "memsoak/harness/soak/runner.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -25,11 +25,14 @@ namespace memsoak::cli {
 
 int validate_command(const std::vector<std::string>& args) {
     po::options_description options("memsoak validate FILE... [options]");
+    // One option a line reads better than the packed calls clang-format makes of them.
+    // clang-format off
     options.add_options()
         ("help,h", "show this help")
         ("file", po::value<std::vector<std::string>>(), "scenario, suite or ledger files")
         ("ledger", po::value<std::string>(), "check scenario budgets against this ledger "
                                              "(default: budgets.json beside each scenario)");
+    // clang-format on
     po::positional_options_description positional;
     positional.add("file", -1);
     if (wants_help(args)) {
@@ -77,9 +80,12 @@ int validate_command(const std::vector<std::string>& args) {
 
 int list_command(const std::vector<std::string>& args) {
     po::options_description options("memsoak list [FOLDER]");
+    // One option a line reads better than the packed calls clang-format makes of them.
+    // clang-format off
     options.add_options()
         ("help,h", "show this help")
         ("folder", po::value<std::string>()->default_value("scenarios"), "where the scenarios are");
+    // clang-format on
     po::positional_options_description positional;
     positional.add("folder", 1);
     if (wants_help(args)) {
@@ -114,8 +120,8 @@ int list_command(const std::vector<std::string>& args) {
             scenarios.push_back({s.name, engine::format_duration(s.duration), budgets, file.filename().string()});
         } else {
             const harness::Suite suite = harness::load_suite(file);
-            suites.push_back({suite.name, fmt::format("{} scenarios", suite.scenarios.size()),
-                              file.filename().string()});
+            suites.push_back(
+                {suite.name, fmt::format("{} scenarios", suite.scenarios.size()), file.filename().string()});
         }
     }
     std::cout << "Scenarios:\n";

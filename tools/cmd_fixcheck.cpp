@@ -16,9 +16,9 @@
 #include "cli.hpp"
 #include "memsoak/harness/analysis/diagnosis.hpp"
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/soak/heap_profile.hpp"
 #include "memsoak/harness/inputs/scenario.hpp"
 #include "memsoak/harness/orchestration/suite.hpp"
+#include "memsoak/harness/soak/heap_profile.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/atomic_file.hpp"
 #include "memsoak/reports/fixcheck_report.hpp"
@@ -51,7 +51,8 @@ void run_side(Side& side, const fs::path& scenario, const std::optional<std::uin
     options.run_args.push_back("--no-attribution");  // fixcheck compares savings; growth sites are run's job
     if (seed) options.seeds = {*seed};
     const std::vector<harness::SuiteEntry> entries = harness::run_suite(suite, options, &g_stop_requested);
-    if (entries.empty()) throw harness::Error(fmt::format("{}: the {} run did not start", scenario.string(), side.name));
+    if (entries.empty())
+        throw harness::Error(fmt::format("{}: the {} run did not start", scenario.string(), side.name));
     side.entry = entries.front();
 }
 
@@ -64,8 +65,8 @@ std::vector<std::string> leaks_to_switch_on(const po::variables_map& vm, const h
         if (budget.starts_with("issue-")) leaks.push_back(budget);
     }
     if (leaks.empty()) {
-        throw UsageError(fmt::format("{} checks no study issue: name the leaks to switch on with --leak",
-                                     scenario_file.string()));
+        throw UsageError(
+            fmt::format("{} checks no study issue: name the leaks to switch on with --leak", scenario_file.string()));
     }
     return leaks;
 }
@@ -156,6 +157,8 @@ const char* const kFixcheckHelp =
 
 po::options_description fixcheck_options() {
     po::options_description options("memsoak fixcheck SCENARIO [options]");
+    // One option a line reads better than the packed calls clang-format makes of them.
+    // clang-format off
     options.add_options()
         ("help,h", "show this help")
         ("scenario", po::value<std::string>(), "the scenario file (JSON)")
@@ -169,6 +172,7 @@ po::options_description fixcheck_options() {
         ("work-dir", po::value<std::string>(),
          "keep both runs' reports and logs here (default: a temporary folder, removed afterwards)")
         ("quiet,q", "print nothing but errors");
+    // clang-format on
     return options;
 }
 
@@ -197,11 +201,11 @@ int fixcheck_command(const std::vector<std::string>& args) {
     const bool temporary = !vm.count("work-dir");
     const fs::path work_dir = make_work_dir(vm);
     // The temporary folder goes however this ends, an error included.
-    const std::unique_ptr<const fs::path, void (*)(const fs::path*)> remove_temporary(
-        temporary ? &work_dir : nullptr, [](const fs::path* folder) {
-            std::error_code ec;
-            fs::remove_all(*folder, ec);
-        });
+    const std::unique_ptr<const fs::path, void (*)(const fs::path*)> remove_temporary(temporary ? &work_dir : nullptr,
+                                                                                      [](const fs::path* folder) {
+                                                                                          std::error_code ec;
+                                                                                          fs::remove_all(*folder, ec);
+                                                                                      });
     run_both_sides(with_leaks, fixed, result.scenario_file, seed, work_dir);
     for (Side* side : {&with_leaks, &fixed}) {
         if (!load_side_report(*side, result.scenario_file)) return 128 + g_stop_signal.load();

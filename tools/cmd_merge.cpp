@@ -24,6 +24,8 @@ namespace memsoak::cli {
 
 int merge_command(const std::vector<std::string>& args) {
     po::options_description options("memsoak merge OUT_DIR SHARD_DIR... [options]");
+    // One option a line reads better than the packed calls clang-format makes of them.
+    // clang-format off
     options.add_options()
         ("help,h", "show this help")
         ("out-dir", po::value<std::string>(), "the merged folder (created when missing)")
@@ -32,6 +34,7 @@ int merge_command(const std::vector<std::string>& args) {
         ("junit", po::value<std::string>(), "also write JUnit XML here: a testsuite per run, a testcase per budget")
         ("markdown", po::value<std::string>(), "also write a Markdown summary here (CI job summary, PR comment)")
         ("quiet,q", "print nothing but errors");
+    // clang-format on
     po::positional_options_description positional;
     positional.add("out-dir", 1).add("shard-dir", -1);
     if (wants_help(args)) {

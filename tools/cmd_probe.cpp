@@ -12,12 +12,12 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
-#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/inputs/ledger.hpp"
+#include "memsoak/harness/inputs/scenario.hpp"
+#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/harness/soak/retention_probe.hpp"
 #include "memsoak/harness/soak/runner.hpp"
-#include "memsoak/harness/inputs/scenario.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/atomic_file.hpp"
 #include "memsoak/reports/json_report.hpp"
@@ -51,8 +51,8 @@ void print_table(std::ostream& out, const std::vector<harness::ActionRetention>&
                         per_call_cell(r.live_bytes_per_call, r.live_ci_low, r.live_ci_high),
                         per_call_cell(r.rss_bytes_per_call, r.rss_ci_low, r.rss_ci_high),
                         harness::retains_more_than(r, threshold) ? "RETAINS"
-                        : r.significant                         ? "significant"
-                                                                : ""});
+                        : r.significant                          ? "significant"
+                                                                 : ""});
     }
     print_aligned(out, rows);
 }
@@ -61,6 +61,8 @@ void print_table(std::ostream& out, const std::vector<harness::ActionRetention>&
 
 int probe_command(const std::vector<std::string>& args) {
     po::options_description options("memsoak probe SCENARIO [options]");
+    // One option a line reads better than the packed calls clang-format makes of them.
+    // clang-format off
     options.add_options()
         ("help,h", "show this help")
         ("scenario", po::value<std::string>(), "the scenario file (JSON)")
@@ -73,6 +75,7 @@ int probe_command(const std::vector<std::string>& args) {
         ("ledger", po::value<std::string>(), "the budget ledger (default: budgets.json beside the scenario)")
         ("out,o", po::value<std::string>(), "write the JSON report, with its retention field, here (atomically)")
         ("quiet,q", "print nothing but errors");
+    // clang-format on
     po::positional_options_description positional;
     positional.add("scenario", 1);
     if (wants_help(args)) {
@@ -110,8 +113,8 @@ int probe_command(const std::vector<std::string>& args) {
         harness::ProbeOptions probe;
         probe.rounds = rounds;
         probe.stop_requested = &g_stop_requested;
-        result.retention = harness::probe_retention(
-            *target, scenario, engine::virtual_epoch + result.info.virtual_elapsed, probe);
+        result.retention =
+            harness::probe_retention(*target, scenario, engine::virtual_epoch + result.info.virtual_elapsed, probe);
         result.retention_trigger = "memsoak probe";
         if (g_stop_requested.load()) {
             // The actions probed so far are kept; the report says the probe was cut short.

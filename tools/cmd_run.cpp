@@ -12,14 +12,14 @@
 #include "cli.hpp"
 #include "heap_attribution.hpp"
 #include "memsoak/engine/error.hpp"
-#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
+#include "memsoak/harness/inputs/ledger.hpp"
+#include "memsoak/harness/inputs/scenario.hpp"
+#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/harness/soak/heap_profile.hpp"
 #include "memsoak/harness/soak/heap_sample.hpp"
-#include "memsoak/harness/inputs/ledger.hpp"
 #include "memsoak/harness/soak/runner.hpp"
 #include "memsoak/harness/soak/samplers.hpp"
-#include "memsoak/harness/inputs/scenario.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/atomic_file.hpp"
 #include "memsoak/reports/html.hpp"
@@ -47,10 +47,11 @@ public:
         constexpr int kWidth = 30;
         const int filled = static_cast<int>(fraction * kWidth);
         const double acceleration = p.wall_seconds > 0 ? engine::to_seconds(p.elapsed) / p.wall_seconds : 0;
-        std::fprintf(stderr, "\r[%s%s] %5.1f%%  %s of %s  %.0fx  RSS %s   ", std::string(static_cast<std::size_t>(filled), '#').c_str(),
+        std::fprintf(stderr, "\r[%s%s] %5.1f%%  %s of %s  %.0fx  RSS %s   ",
+                     std::string(static_cast<std::size_t>(filled), '#').c_str(),
                      std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(), fraction * 100,
-                     engine::format_duration(p.elapsed).c_str(), engine::format_duration(p.total).c_str(),
-                     acceleration, harness::format_bytes(p.rss_bytes).c_str());
+                     engine::format_duration(p.elapsed).c_str(), engine::format_duration(p.total).c_str(), acceleration,
+                     harness::format_bytes(p.rss_bytes).c_str());
         drawn_ = true;
     }
 
@@ -70,9 +71,10 @@ private:
 harness::HeapProfileRequest heap_profile_request(const po::variables_map& vm, const harness::Scenario& scenario,
                                                  const std::optional<fs::path>& out) {
     if (!harness::heap_profiler_available()) {
-        throw UsageError(fmt::format("--heap-profile needs tcmalloc's heap profiler: run memsoak-tcmalloc (this "
-                                     "memsoak's allocator is {})",
-                                     harness::allocator_name()));
+        throw UsageError(
+            fmt::format("--heap-profile needs tcmalloc's heap profiler: run memsoak-tcmalloc (this "
+                        "memsoak's allocator is {})",
+                        harness::allocator_name()));
     }
     harness::HeapProfileRequest request;
     const std::string interval = vm["heap-profile"].as<std::string>();
@@ -89,10 +91,11 @@ harness::HeapProfileRequest heap_profile_request(const po::variables_map& vm, co
     const engine::VirtualDuration profiled = scenario.duration - scenario.warmup;
     if (profiled / request.interval > kMaxHeapProfiles) {
         const engine::VirtualDuration shortest((profiled.count() + kMaxHeapProfiles - 1) / kMaxHeapProfiles);
-        throw UsageError(fmt::format("--heap-profile: expected an interval of at least {} (at most {} profiles over "
-                                     "the {} after the warm-up), got \"{}\"",
-                                     engine::format_duration(shortest), kMaxHeapProfiles,
-                                     engine::format_duration(profiled), interval));
+        throw UsageError(
+            fmt::format("--heap-profile: expected an interval of at least {} (at most {} profiles over "
+                        "the {} after the warm-up), got \"{}\"",
+                        engine::format_duration(shortest), kMaxHeapProfiles, engine::format_duration(profiled),
+                        interval));
     }
     request.prefix = scenario.name;
     if (vm.count("heap-profile-dir")) {
@@ -107,6 +110,8 @@ harness::HeapProfileRequest heap_profile_request(const po::variables_map& vm, co
 
 po::options_description run_options_description() {
     po::options_description options("memsoak run SCENARIO [options]");
+    // One option a line reads better than the packed calls clang-format makes of them.
+    // clang-format off
     options.add_options()
         ("help,h", "show this help")
         ("scenario", po::value<std::string>(), "the scenario file (JSON)")
@@ -146,6 +151,7 @@ po::options_description run_options_description() {
         ("no-probe", "when a whole-process limit fails, do not probe each action's retained bytes")
         ("calibrating", "a calibration run (memsoak calibrate): the ledger's calibrated limits are not applied")
         ("quiet,q", "print nothing but errors");
+    // clang-format on
     return options;
 }
 
@@ -157,9 +163,10 @@ const char* const kRunHelp =
 // The scenario, ledger, seed, leaks, injections and layers the command line names; checked by prepare_run.
 RunRequest run_request(const po::variables_map& vm) {
     if (!vm.count("scenario") && vm.count("heap-profile")) {
-        throw UsageError(fmt::format("missing the scenario file (--heap-profile took \"{}\" for its interval: give the "
-                                     "scenario first, or write --heap-profile=INTERVAL)",
-                                     vm["heap-profile"].as<std::string>()));
+        throw UsageError(
+            fmt::format("missing the scenario file (--heap-profile took \"{}\" for its interval: give the "
+                        "scenario first, or write --heap-profile=INTERVAL)",
+                        vm["heap-profile"].as<std::string>()));
     }
     if (!vm.count("scenario")) throw UsageError("missing the scenario file");
     RunRequest request;
@@ -189,9 +196,10 @@ void enable_heap_sampling(const po::variables_map& vm, const std::vector<std::st
         throw UsageError(fmt::format("--heap-sample: expected a period from 1 byte to 1 GiB, got \"{}\"", text));
     }
     if (harness::allocator_name() != "tcmalloc") {
-        throw UsageError(fmt::format("--heap-sample needs tcmalloc's sampled heap: run memsoak-tcmalloc (this "
-                                     "memsoak's allocator is {})",
-                                     harness::allocator_name()));
+        throw UsageError(
+            fmt::format("--heap-sample needs tcmalloc's sampled heap: run memsoak-tcmalloc (this "
+                        "memsoak's allocator is {})",
+                        harness::allocator_name()));
     }
     ensure_tcmalloc_environment(static_cast<std::size_t>(period), args);
     run_options.heap_sample = true;
@@ -250,7 +258,8 @@ void write_run_reports(const po::variables_map& vm, const std::optional<fs::path
                        const harness::RunResult& result) {
     if (out) reports::write_file_atomically(*out, reports::to_json(result).dump(1) + "\n");
     const std::pair<const char*, std::string (*)(const harness::RunResult&)> renderings[] = {
-        {"html", reports::render_run_html}, {"junit", reports::render_run_junit},
+        {"html", reports::render_run_html},
+        {"junit", reports::render_run_junit},
         {"markdown", reports::render_run_markdown}};
     for (const auto& [option, render] : renderings) {
         if (vm.count(option)) reports::write_file_atomically(vm[option].as<std::string>(), render(result));

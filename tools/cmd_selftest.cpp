@@ -16,9 +16,9 @@
 
 #include "cli.hpp"
 #include "memsoak/harness/error.hpp"
-#include "memsoak/harness/soak/heap_profile.hpp"
 #include "memsoak/harness/orchestration/power.hpp"
 #include "memsoak/harness/orchestration/selftest.hpp"
+#include "memsoak/harness/soak/heap_profile.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/atomic_file.hpp"
 #include "memsoak/reports/json_report.hpp"
@@ -54,7 +54,6 @@ fs::path make_temp_work_dir() {
     }
     return pattern;
 }
-
 
 // Splits "a,b,c" on commas; empty items are refused by the callers' parsers.
 std::vector<std::string> split_list(const std::string& text) {
@@ -95,9 +94,10 @@ std::vector<double> parse_power_rates(const std::string& text) {
             throw UsageError(fmt::format("--power-rates: {}", e.what()));
         }
         if (!(rate > 0)) {
-            throw UsageError(fmt::format("--power-rates: expected a positive growth rate such as \"64KiB/h\", got "
-                                         "\"{}\"",
-                                         item));
+            throw UsageError(
+                fmt::format("--power-rates: expected a positive growth rate such as \"64KiB/h\", got "
+                            "\"{}\"",
+                            item));
         }
         rates.push_back(rate);
     }
@@ -107,8 +107,8 @@ std::vector<double> parse_power_rates(const std::string& text) {
 }
 
 std::vector<std::string> parse_power_actions(const std::string& text) {
-    static const std::vector<std::string> known{"tick", "analyze", "refresh_chart", "toggle_indicator",
-                                                "trade", "log", "gui_pump"};
+    static const std::vector<std::string> known{"tick",  "analyze", "refresh_chart", "toggle_indicator",
+                                                "trade", "log",     "gui_pump"};
     std::vector<std::string> actions;
     for (const std::string& item : split_list(text)) {
         if (std::find(known.begin(), known.end(), item) == known.end()) {
@@ -130,8 +130,8 @@ std::vector<fs::path> parse_power_scenarios(const std::string& text, const fs::p
             if (file.extension() != ".json") file += ".json";
         }
         if (!fs::is_regular_file(file)) {
-            throw UsageError(fmt::format("--power-scenarios: no scenario \"{}\" (looked for {} and {})", item, item,
-                                         file.string()));
+            throw UsageError(
+                fmt::format("--power-scenarios: no scenario \"{}\" (looked for {} and {})", item, item, file.string()));
         }
         files.push_back(file);
     }
@@ -140,6 +140,8 @@ std::vector<fs::path> parse_power_scenarios(const std::string& text, const fs::p
 
 po::options_description selftest_options() {
     po::options_description options("memsoak selftest [options]");
+    // One option a line reads better than the packed calls clang-format makes of them.
+    // clang-format off
     options.add_options()
         ("help,h", "show this help")
         ("seeds", po::value<std::string>(), "seeds per study issue, each run with the leak and fixed (default 10)")
@@ -172,6 +174,7 @@ po::options_description selftest_options() {
          "A/A runs of every scenario of this suite instead, --aa-runs times each (seeds 3000..); any failed "
          "budget is a false alarm")
         ("quiet,q", "print nothing but errors");
+    // clang-format on
     return options;
 }
 
@@ -199,7 +202,7 @@ const char* const kSelftestHelp =
 
 // What the command line asks for, checked before any run.
 struct SelftestPlan {
-    bool matrix = true;    // the leak matrix (and its A/A runs)
+    bool matrix = true;     // the leak matrix (and its A/A runs)
     bool aa_suite = false;  // A/A runs of a whole suite
     bool power = false;     // the detection-power study
     std::size_t seeds = 0;
@@ -224,9 +227,10 @@ struct SelftestTally {
 // --issue: only these study issues; each must be one.
 void keep_wanted_issues(std::vector<harness::SelftestCase>& cases, const std::vector<std::string>& wanted) {
     for (const std::string& issue : wanted) {
-        if (std::none_of(cases.begin(), cases.end(), [&](const harness::SelftestCase& c) { return c.issue == issue; })) {
-            throw UsageError(fmt::format("--issue {}: expected one of issue-1, issue-2, issue-3, issue-4, issue-5",
-                                         issue));
+        if (std::none_of(cases.begin(), cases.end(),
+                         [&](const harness::SelftestCase& c) { return c.issue == issue; })) {
+            throw UsageError(
+                fmt::format("--issue {}: expected one of issue-1, issue-2, issue-3, issue-4, issue-5", issue));
         }
     }
     std::erase_if(cases, [&](const harness::SelftestCase& c) {
@@ -325,9 +329,10 @@ void run_leak_matrix(SelftestPlan& plan, SelftestTally& tally) {
         };
     }
     if (!plan.quiet) {
-        std::cout << fmt::format("memsoak selftest: {} issues x {} seeds, leak on and fixed, and {} A/A runs ({} "
-                                 "at a time)\n\n",
-                                 selftest.cases.size(), plan.seeds, selftest.aa_seeds.size(), selftest.parallel);
+        std::cout << fmt::format(
+            "memsoak selftest: {} issues x {} seeds, leak on and fixed, and {} A/A runs ({} "
+            "at a time)\n\n",
+            selftest.cases.size(), plan.seeds, selftest.aa_seeds.size(), selftest.parallel);
     }
     const harness::SelftestResult result = harness::run_selftest(selftest, &g_stop_requested);
     clear_progress_line(plan);
@@ -348,8 +353,7 @@ void run_aa_suite_study(const SelftestPlan& plan, SelftestTally& tally) {
     suite_options.out_dir = plan.selftest.work_dir / "aa-suite";
     suite_options.run_args = plan.selftest.run_args;
     std::size_t started = 0;
-    suite_options.on_start = [&started, progress = plan.progress](const harness::SuiteJob&, std::size_t,
-                                                                  std::size_t) {
+    suite_options.on_start = [&started, progress = plan.progress](const harness::SuiteJob&, std::size_t, std::size_t) {
         ++started;  // called under run_suite_parallel's lock
         if (progress) std::fprintf(stderr, "\rselftest: A/A run %zu   ", started);
     };
@@ -358,8 +362,8 @@ void run_aa_suite_study(const SelftestPlan& plan, SelftestTally& tally) {
             std::cerr << finished_run_line("selftest A/A", entry, finished, count) << std::endl;
         };
     }
-    const harness::AaSuiteResult result = harness::run_aa_suite(plan.aa_suite_file, aa_seeds, suite_options,
-                                                                plan.selftest.parallel, &g_stop_requested);
+    const harness::AaSuiteResult result =
+        harness::run_aa_suite(plan.aa_suite_file, aa_seeds, suite_options, plan.selftest.parallel, &g_stop_requested);
     clear_progress_line(plan);
     tally.document["aa_suite"] = reports::aa_suite_to_json(result, aa_seeds);
     tally.passed = tally.passed && result.false_alarms == 0 && result.errors == 0 && !result.interrupted;
@@ -371,10 +375,10 @@ void run_aa_suite_study(const SelftestPlan& plan, SelftestTally& tally) {
 void run_power_study(SelftestPlan& plan, SelftestTally& tally) {
     harness::PowerOptions& power = plan.power_options;
     if (!plan.quiet) {
-        std::cout << fmt::format("memsoak selftest --power: {} scenarios x {} shapes x {} rates x {} seeds ({} at a "
-                                 "time)\n",
-                                 power.scenarios.size(), power.shapes.size(), power.rates.size(), power.seeds.size(),
-                                 power.parallel);
+        std::cout << fmt::format(
+            "memsoak selftest --power: {} scenarios x {} shapes x {} rates x {} seeds ({} at a "
+            "time)\n",
+            power.scenarios.size(), power.shapes.size(), power.rates.size(), power.seeds.size(), power.parallel);
         power.on_step = [](const std::string& line) { std::cout << "  " << line << std::endl; };
     }
     harness::PowerResult result;

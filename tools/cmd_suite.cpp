@@ -10,10 +10,10 @@
 
 #include "cli.hpp"
 #include "memsoak/engine/input_file.hpp"
-#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/inputs/ledger.hpp"
 #include "memsoak/harness/orchestration/suite.hpp"
+#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/reports/atomic_file.hpp"
 #include "memsoak/reports/error.hpp"
 #include "memsoak/reports/html.hpp"
@@ -41,8 +41,8 @@ std::vector<std::uint64_t> parse_seeds(const std::string& text) {
         try {
             seed = parse_whole_number("seeds", item, 0, std::numeric_limits<std::uint64_t>::max());
         } catch (const UsageError& e) {
-            throw UsageError(fmt::format("{} in \"{}\" (a comma-separated list of seeds such as \"1,2,3\")",
-                                         e.what(), text));
+            throw UsageError(
+                fmt::format("{} in \"{}\" (a comma-separated list of seeds such as \"1,2,3\")", e.what(), text));
         }
         if (std::find(seeds.begin(), seeds.end(), seed) != seeds.end()) {
             throw UsageError(fmt::format("--seeds: expected distinct seeds, got {} twice in \"{}\"", seed, text));
@@ -62,9 +62,10 @@ void remove_previous_run(const fs::path& out_dir) {
     try {
         previous = reports::load_suite_report(out_dir);
     } catch (const reports::Error& e) {
-        throw harness::Error(fmt::format("{}; the folder holds an earlier suite's results that memsoak cannot read: "
-                                         "empty it or choose another --out-dir",
-                                         e.what()));
+        throw harness::Error(
+            fmt::format("{}; the folder holds an earlier suite's results that memsoak cannot read: "
+                        "empty it or choose another --out-dir",
+                        e.what()));
     }
     for (const reports::SuiteRun& run : previous.runs) {
         for (const fs::path& file : {run.entry.report, run.entry.log}) {
@@ -97,12 +98,11 @@ private:
     bool drawn_ = false;
 };
 
-
 // The folder and files a suite writes, checked before any run: the out-dir is a folder or a new name, no report
 // or log it will hold is one of the suite's inputs (an out-dir that is the scenarios' folder would replace a
 // scenario with its report), and --html/--junit/--markdown name none of them.
-void check_suite_outputs(const po::variables_map& vm, const harness::Suite& suite,
-                         const harness::SuiteOptions& options, const std::vector<fs::path>& inputs) {
+void check_suite_outputs(const po::variables_map& vm, const harness::Suite& suite, const harness::SuiteOptions& options,
+                         const std::vector<fs::path>& inputs) {
     const fs::path& out_dir = options.out_dir;
     if (out_dir.empty()) throw UsageError("--out-dir: expected a folder name, got an empty path");
     if (const std::string kind = engine::describe_non_regular(out_dir); fs::exists(out_dir) && kind != "a folder") {
@@ -110,8 +110,8 @@ void check_suite_outputs(const po::variables_map& vm, const harness::Suite& suit
                                      kind.empty() ? "a file" : kind));
     }
     std::vector<OutputFile> written{{"out-dir", out_dir / reports::kSuiteReportFile}};
-    for (const harness::SuiteJob& job : harness::select_shard(harness::plan_suite(suite, options.seeds),
-                                                              options.shard)) {
+    for (const harness::SuiteJob& job :
+         harness::select_shard(harness::plan_suite(suite, options.seeds), options.shard)) {
         written.push_back({"out-dir", out_dir / (job.name + ".json")});
         written.push_back({"out-dir", out_dir / (job.name + ".log")});
     }
@@ -152,6 +152,8 @@ std::vector<fs::path> check_suite_runs(const harness::Suite& suite, const RunReq
 
 int suite_command(const std::vector<std::string>& args) {
     po::options_description options("memsoak suite SUITE [options]");
+    // One option a line reads better than the packed calls clang-format makes of them.
+    // clang-format off
     options.add_options()
         ("help,h", "show this help")
         ("suite", po::value<std::string>(), "the suite file (JSON)")
@@ -171,13 +173,15 @@ int suite_command(const std::vector<std::string>& args) {
         ("ledger", po::value<std::string>(), "passed to every run")
         ("max-rss", po::value<std::string>(), "passed to every run")
         ("quiet,q", "print nothing but errors");
+    // clang-format on
     po::positional_options_description positional;
     positional.add("suite", 1);
     if (wants_help(args)) {
-        std::cout << options << "\nRuns every scenario of a suite, each in its own process, then prints one "
-                                "summary.\nSharding: N machines each run --shard I/N into their own folder; "
-                                "memsoak merge joins the folders.\nExit codes: as for run; a crashed scenario "
-                                "counts as 3.\n";
+        std::cout << options
+                  << "\nRuns every scenario of a suite, each in its own process, then prints one "
+                     "summary.\nSharding: N machines each run --shard I/N into their own folder; "
+                     "memsoak merge joins the folders.\nExit codes: as for run; a crashed scenario "
+                     "counts as 3.\n";
         return kExitPass;
     }
     const po::variables_map vm = parse(args, options, positional);

@@ -14,8 +14,7 @@ namespace {
 
 // A commit hash as git prints it: 7 to 40 hex digits.
 bool looks_like_commit(const std::string& text) {
-    return text.size() >= 7 && text.size() <= 40 &&
-           text.find_first_not_of("0123456789abcdef") == std::string::npos;
+    return text.size() >= 7 && text.size() <= 40 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
 std::string environment(const char* name) {
@@ -27,8 +26,7 @@ std::string environment(const char* name) {
 std::string git_head() {
     std::error_code ec;
     bool inside = false;
-    for (std::filesystem::path dir = std::filesystem::current_path(ec); !ec && !dir.empty();
-         dir = dir.parent_path()) {
+    for (std::filesystem::path dir = std::filesystem::current_path(ec); !ec && !dir.empty(); dir = dir.parent_path()) {
         if (std::filesystem::exists(dir / ".git", ec)) {
             inside = true;
             break;

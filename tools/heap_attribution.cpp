@@ -44,8 +44,7 @@ std::vector<std::pair<std::string, std::string>> tcmalloc_environment(std::size_
 bool has_failed_process_limit(const harness::RunResult& result, std::string& which) {
     for (const harness::BudgetResult& budget : result.budgets) {
         for (const harness::LimitResult& limit : budget.limits) {
-            if (limit.verdict == harness::Verdict::fail &&
-                harness::is_process_metric(limit.metric)) {
+            if (limit.verdict == harness::Verdict::fail && harness::is_process_metric(limit.metric)) {
                 which = fmt::format("budget {} failed on {}", budget.budget, limit.metric);
                 return true;
             }
@@ -84,9 +83,10 @@ void ensure_tcmalloc_environment(std::size_t period, const std::vector<std::stri
     }
     if (period == 0) return;
     if (const std::size_t active = harness::heap_sample_period(); active != period) {
-        throw UsageError(fmt::format("--heap-sample: tcmalloc samples every {} bytes, not {} (is {} set to something "
-                                     "else, or the period out of tcmalloc's range?)",
-                                     active, period, harness::kSampleParameterVariable));
+        throw UsageError(
+            fmt::format("--heap-sample: tcmalloc samples every {} bytes, not {} (is {} set to something "
+                        "else, or the period out of tcmalloc's range?)",
+                        active, period, harness::kSampleParameterVariable));
     }
 }
 
@@ -99,8 +99,7 @@ std::string attribution_trigger(const harness::RunResult& result) {
     if (!result.diagnosis) return "";
     const harness::GrowthClass kind = result.diagnosis->kind;
     if (kind != harness::GrowthClass::untracked_leak && kind != harness::GrowthClass::heap_growth) return "";
-    return fmt::format("{} and no engine component explains the growth ({})", failed,
-                       harness::to_string(kind));
+    return fmt::format("{} and no engine component explains the growth ({})", failed, harness::to_string(kind));
 }
 
 fs::path collapsed_file_for(const fs::path& report) {
@@ -123,9 +122,10 @@ harness::HeapProfileFindings rerun_under_tcmalloc(const AttributionRerun& rerun)
     const fs::path sibling = self.parent_path() / "memsoak-tcmalloc";
     findings.source = sibling.string();
     if (::access(sibling.c_str(), X_OK) != 0) {
-        findings.error = fmt::format("no growth sites: memsoak-tcmalloc was not found beside {} (build it, or run "
-                                     "memsoak-tcmalloc run --heap-sample yourself)",
-                                     self.string());
+        findings.error = fmt::format(
+            "no growth sites: memsoak-tcmalloc was not found beside {} (build it, or run "
+            "memsoak-tcmalloc run --heap-sample yourself)",
+            self.string());
         return findings;
     }
     char pattern[] = "/tmp/memsoak-attribution-XXXXXX";
@@ -137,9 +137,20 @@ harness::HeapProfileFindings rerun_under_tcmalloc(const AttributionRerun& rerun)
     const fs::path work = made;
     const fs::path report = work / "rerun.json";
     const fs::path log = work / "rerun.log";
-    std::vector<std::string> args{sibling.string(), "run", rerun.scenario.string(), "--seed",
-                                  std::to_string(rerun.seed), "--ledger", rerun.ledger.string(), "--measure",
-                                  rerun.measure, "--heap-sample", "--no-probe", "--quiet", "--out", report.string()};
+    std::vector<std::string> args{sibling.string(),
+                                  "run",
+                                  rerun.scenario.string(),
+                                  "--seed",
+                                  std::to_string(rerun.seed),
+                                  "--ledger",
+                                  rerun.ledger.string(),
+                                  "--measure",
+                                  rerun.measure,
+                                  "--heap-sample",
+                                  "--no-probe",
+                                  "--quiet",
+                                  "--out",
+                                  report.string()};
     for (const std::string& leak : rerun.leaks) args.insert(args.end(), {"--leak", leak});
     for (const std::string& injection : rerun.injections) args.insert(args.end(), {"--inject", injection});
     if (rerun.collapsed_file) args.insert(args.end(), {"--collapsed", rerun.collapsed_file->string()});
@@ -174,9 +185,9 @@ harness::HeapProfileFindings rerun_under_tcmalloc(const AttributionRerun& rerun)
         }
         const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         if (code != kExitPass && code != kExitBudgetFailed) {
-            findings.error = fmt::format("no growth sites: the re-run under {} ended with {} {}: {}", sibling.string(),
-                                         code < 0 ? "signal" : "exit", code < 0 ? WTERMSIG(status) : code,
-                                         tail_of(log, 3));
+            findings.error =
+                fmt::format("no growth sites: the re-run under {} ended with {} {}: {}", sibling.string(),
+                            code < 0 ? "signal" : "exit", code < 0 ? WTERMSIG(status) : code, tail_of(log, 3));
         } else {
             try {
                 harness::RunResult again = reports::load_report(report);

@@ -27,9 +27,10 @@ int history_command(const std::vector<std::string>& args) {
     for (std::string& word : words) argv.push_back(word.data());
     argv.push_back(nullptr);
     ::execv(sibling.c_str(), argv.data());
-    throw UsageError(fmt::format("the history commands run in {}, which cannot be started: {} (build the "
-                                 "memsoak-history target, or install it beside memsoak)",
-                                 sibling.string(), std::strerror(errno)));
+    throw UsageError(
+        fmt::format("the history commands run in {}, which cannot be started: {} (build the "
+                    "memsoak-history target, or install it beside memsoak)",
+                    sibling.string(), std::strerror(errno)));
 }
 
 }  // namespace memsoak::cli

@@ -39,8 +39,8 @@ const std::vector<Command>& commands() {
     static const std::vector<Command> list{
         {"run", "run SCENARIO [--seed N] [--leak issue-N]... [--measure LAYERS] [--out REPORT.json]",
          "run one scenario and judge its budgets", run_command},
-        {"suite", "suite SUITE [--out-dir DIR] [--shard I/N] [--seeds LIST]", "run every scenario of a suite, each in its own process",
-         suite_command},
+        {"suite", "suite SUITE [--out-dir DIR] [--shard I/N] [--seeds LIST]",
+         "run every scenario of a suite, each in its own process", suite_command},
         {"list", "list [FOLDER]", "list the scenarios, suites and budgets", list_command},
         {"validate", "validate FILE...", "check scenario, suite and ledger files", validate_command},
         {"compare", "compare BASELINE CANDIDATE [--html F] [--junit F] [--markdown F]",
@@ -60,8 +60,7 @@ const std::vector<Command>& commands() {
         {"probe", "probe SCENARIO [--seed N] [--leak issue-N]... [--rounds R] [--threshold SIZE] [--out FILE.json]",
          "run a scenario, then measure the bytes each of its actions retains per call", probe_command},
         {"history", "history record|check|ack|compare|show|bisect DB ...",
-         "record nights in a history database, find change points across nights, compare releases",
-         history_command},
+         "record nights in a history database, find change points across nights, compare releases", history_command},
     };
     return list;
 }
@@ -69,7 +68,8 @@ const std::vector<Command>& commands() {
 void print_usage(std::ostream& out) {
     out << "memsoak " << MEMSOAK_VERSION << ": memory-leak soak tests of the leak study's trading application\n\n"
         << "Usage: memsoak COMMAND [options]   (memsoak COMMAND --help for a command's options)\n\nCommands:\n";
-    for (const Command& c : commands()) out << fmt::format("  {:<10} {}\n             memsoak {}\n", c.name, c.summary, c.synopsis);
+    for (const Command& c : commands())
+        out << fmt::format("  {:<10} {}\n             memsoak {}\n", c.name, c.summary, c.synopsis);
     out << "\nOptions:\n  --help     this help\n  --version  the version, commit and build type\n"
         << "\nExit codes: 0 every budget passed, 1 a budget failed, 2 bad usage or input, 3 internal error,\n"
         << "130/143 interrupted. NO_COLOR disables colour.\n";
@@ -84,8 +84,7 @@ int main(int argc, char** argv) {
         return args.empty() ? kExitBadInput : kExitPass;
     }
     if (args[0] == "--version") {
-        std::cout << fmt::format("memsoak {} (commit {}, {})\n", MEMSOAK_VERSION, resolve_commit(),
-                                 MEMSOAK_BUILD_TYPE);
+        std::cout << fmt::format("memsoak {} (commit {}, {})\n", MEMSOAK_VERSION, resolve_commit(), MEMSOAK_BUILD_TYPE);
         return kExitPass;
     }
     install_stop_handlers();

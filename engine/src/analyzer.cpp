@@ -1,9 +1,9 @@
 #include "memsoak/engine/analyzer.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <fmt/format.h>
 #include <limits>
 
 #include "memsoak/engine/error.hpp"
@@ -16,9 +16,11 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kSecondsPerYear = 365.0 * 86400.0;
 
-constexpr std::array<std::string_view, 18> kReadingColumns{
-    "close",    "sma_20",   "sma_50",   "sma_200", "ema_12",  "ema_26",  "macd",   "macd_signal",   "macd_hist",
-    "rsi_14",   "bb_upper", "bb_middle", "bb_lower", "stoch_k", "stoch_d", "atr_14", "volatility_20", "vwap"};
+constexpr std::array<std::string_view, 18> kReadingColumns{"close",         "sma_20",  "sma_50",   "sma_200",
+                                                           "ema_12",        "ema_26",  "macd",     "macd_signal",
+                                                           "macd_hist",     "rsi_14",  "bb_upper", "bb_middle",
+                                                           "bb_lower",      "stoch_k", "stoch_d",  "atr_14",
+                                                           "volatility_20", "vwap"};
 
 constexpr double kTrendWeight = 2;
 constexpr double kMacdWeight = 2;

@@ -1,10 +1,10 @@
 #include "memsoak/engine/application.hpp"
 
+#include <fmt/compile.h>
+#include <fmt/format.h>
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fmt/compile.h>
-#include <fmt/format.h>
 #include <optional>
 #include <random>
 
@@ -67,9 +67,7 @@ public:
 
     const Candle& last() const { return candles_.back(); }
 
-    ComponentFootprint footprint() const {
-        return {"market_data", "", heap_bytes(candles_), recent().size()};
-    }
+    ComponentFootprint footprint() const { return {"market_data", "", heap_bytes(candles_), recent().size()}; }
 
 private:
     std::size_t rows_;
@@ -102,12 +100,12 @@ constexpr int kMaxFixedDecimals = 9;
 // off from the exact one by at most half an ulp, which can change the rounding only when the exact product lies
 // that close to a half (x.5): then, and for products of 2^52 or more, NaN and infinities, std::to_chars decides.
 char* write_fixed(char* text, double value, int decimals) {
-    constexpr std::uint64_t kPowersOfTen[kMaxFixedDecimals + 1] = {
-        1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
+    constexpr std::uint64_t kPowersOfTen[kMaxFixedDecimals + 1] = {1,      10,      100,      1000,      10000,
+                                                                   100000, 1000000, 10000000, 100000000, 1000000000};
     const std::uint64_t scale = kPowersOfTen[decimals];
     const double scaled = std::abs(value) * static_cast<double>(scale);
     const double whole = std::floor(scaled);
-    const double fraction = scaled - whole;  // exact below 2^52
+    const double fraction = scaled - whole;                // exact below 2^52
     const double rounding_error_bound = scaled * 0x1p-52;  // twice the product's worst rounding error
     if (!(scaled < 0x1p52) || std::abs(fraction - 0.5) <= rounding_error_bound) {
         return std::to_chars(text, text + 64, value, std::chars_format::fixed, decimals).ptr;
@@ -191,7 +189,8 @@ struct Application::Impl {
     }
 
     std::int64_t market_time(VirtualTime now) const {
-        return config.start_timestamp + std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+        return config.start_timestamp +
+               std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
     }
 
     void draw_chart() {
@@ -246,8 +245,8 @@ struct Application::Impl {
         t.pnl = pnl;
         t.order_id = fmt::format("{}-{:010d}-{:08x}", config.symbol, id, static_cast<std::uint32_t>(random()));
         t.strategy = "indicator-vote/sma-macd-rsi-bb-stoch";
-        t.note = fmt::format("{}; stop {:.2f}; conf {:.2f}; size {:.2f}% of capital", signal.reasons,
-                             signal.stop_loss, signal.confidence, fraction * 100);
+        t.note = fmt::format("{}; stop {:.2f}; conf {:.2f}; size {:.2f}% of capital", signal.reasons, signal.stop_loss,
+                             signal.confidence, fraction * 100);
         if (log_text) {
             *log_text = fmt::format("executed {} {:.6f} {} at {:.2f} (order {}, fee {:.2f}, pnl {:.2f})",
                                     to_string(side), quantity, config.symbol, price, t.order_id, t.fee, pnl);
@@ -256,8 +255,11 @@ struct Application::Impl {
     }
 
     static TradeSignal trade_signal(const Analysis& analysis) {
-        return TradeSignal{analysis.action, analysis.confidence, analysis.last_price,
-                           analysis.risk_metrics.suggested_stop_loss, analysis.risk_metrics.position_size,
+        return TradeSignal{analysis.action,
+                           analysis.confidence,
+                           analysis.last_price,
+                           analysis.risk_metrics.suggested_stop_loss,
+                           analysis.risk_metrics.position_size,
                            join_reasons(analysis.signals.reasons, 2)};
     }
 
@@ -330,9 +332,8 @@ struct Application::Impl {
         const std::size_t steps = std::max(signal_count, trade_count);
         const std::size_t past_rows = std::min<std::size_t>(config.frame_rows(), 300);
         const std::int64_t session_history = static_cast<std::int64_t>(config.frame_rows()) * interval;
-        const std::int64_t past_start =
-            session_start - session_history -
-            static_cast<std::int64_t>(steps * kCandlesPerAnalysis + past_rows) * interval;
+        const std::int64_t past_start = session_start - session_history -
+                                        static_cast<std::int64_t>(steps * kCandlesPerAnalysis + past_rows) * interval;
         SyntheticFeed past(config.seed ^ 0x5a7u, interval, config.start_price, past_start);
         CandleWindow past_window(past_rows);
         for (std::size_t i = 0; i < past_rows; ++i) past_window.push(past.next());
@@ -358,8 +359,8 @@ struct Application::Impl {
             }
             std::size_t queued = 0;
             while (queued < producer_messages) {
-                const std::size_t batch = std::min(producer_messages - queued,
-                                                   std::max<std::size_t>(config.log_queue_capacity, 3) - 2);
+                const std::size_t batch =
+                    std::min(producer_messages - queued, std::max<std::size_t>(config.log_queue_capacity, 3) - 2);
                 for (std::size_t i = 0; i < batch; ++i) log_producer_message(candle, candle.timestamp);
                 log_pane.pump(static_cast<double>(batch + 2) / config.gui_drain_rate + 1.0);
                 queued += batch;

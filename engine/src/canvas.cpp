@@ -1,9 +1,9 @@
 #include "memsoak/engine/canvas.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fmt/format.h>
 #include <utility>
 
 #include "memsoak/engine/error.hpp"

@@ -1,9 +1,9 @@
 #include "canvas_file.hpp"
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "memsoak/engine/error.hpp"
 

@@ -2,8 +2,8 @@
 
 #include "memsoak/engine/chart.hpp"
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 #include <limits>
 
 #include "canvas_file.hpp"
@@ -195,6 +195,9 @@ void ChartWidget::save_svg(const std::filesystem::path& file) const {
     write_whole_file(file, current_figure().to_svg());
 }
 
-ComponentFootprint ChartWidget::footprint() const { return {std::string(component_of(StudyIssue::issue_2)), std::string(to_string(StudyIssue::issue_2)), retained_bytes(), figure_count()}; }
+ComponentFootprint ChartWidget::footprint() const {
+    return {std::string(component_of(StudyIssue::issue_2)), std::string(to_string(StudyIssue::issue_2)),
+            retained_bytes(), figure_count()};
+}
 
 }  // namespace memsoak::engine

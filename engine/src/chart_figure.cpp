@@ -1,10 +1,10 @@
 // Figure: copies the data into artists, lays out panels, ranges and ticks, and draws them through a renderer.
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <fmt/format.h>
 #include <limits>
 
 #include "chart_renderer.hpp"
@@ -431,9 +431,9 @@ void draw_axes(const Axes& axes, const CandleArtist& candles, std::span<const Ti
 
     for (const Tick& tick : axes.y_ticks) out.fill_rect({box.x, y.row(tick.position), box.width, 1}, kGrid);
     for (const Tick& tick : time_ticks) {
-        out.fill_rect(
-            {static_cast<int>(std::floor(x.x_of(static_cast<std::size_t>(tick.position)))), box.y, 1, box.height},
-            kGrid);
+        out.fill_rect({static_cast<int>(std::floor(x.x_of(static_cast<std::size_t>(tick.position)))), box.y, 1,
+                       box.height},
+                      kGrid);
     }
     if (axes.levels.size() == 2) {
         const int top = y.row(std::max(axes.levels[0], axes.levels[1]));
@@ -595,9 +595,8 @@ std::string last_candle_title(const ChartData& data, const Axes& price) {
     const double step = price.y_ticks.size() > 1 ? price.y_ticks[1].position - price.y_ticks[0].position : 1.0;
     const int decimals = std::max(2, decimals_for(step));
     const std::size_t last = data.time.size() - 1;
-    return fmt::format("{}O {:.{}f}  H {:.{}f}  L {:.{}f}  C {:.{}f}", data.title.empty() ? "" : "   ",
-                       data.open[last], decimals, data.high[last], decimals, data.low[last], decimals,
-                       data.close[last], decimals);
+    return fmt::format("{}O {:.{}f}  H {:.{}f}  L {:.{}f}  C {:.{}f}", data.title.empty() ? "" : "   ", data.open[last],
+                       decimals, data.high[last], decimals, data.low[last], decimals, data.close[last], decimals);
 }
 
 int checked_width(int width, int height) {

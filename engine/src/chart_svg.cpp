@@ -1,8 +1,8 @@
 // The SVG back end: the figure's drawing as vector shapes in one self-contained document (no external fonts,
 // styles or images), so that a person can zoom into a chart.
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 #include <iterator>
 #include <utility>
 

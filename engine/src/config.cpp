@@ -1,17 +1,17 @@
 #include "memsoak/engine/config.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <fmt/format.h>
 
-#include "memsoak/engine/input_file.hpp"
-#include "memsoak/engine/json_input.hpp"
 #include "memsoak/engine/chart.hpp"
 #include "memsoak/engine/error.hpp"
+#include "memsoak/engine/input_file.hpp"
+#include "memsoak/engine/json_input.hpp"
 
 namespace memsoak::engine {
 namespace {
@@ -67,8 +67,8 @@ Value read_named(const Json& value, const Place& at, std::string_view type, Valu
 // "until": "35m"}. The engine has no size parser: bytes and capacity are integers here (the CLI's --inject
 // takes "48KiB").
 InjectedLeak read_injected_leak(const Json& value, const Place& at) {
-    in::check_object(value, {"action", "shape", "bytes", "capacity", "until"},
-                     "an object with action, shape and bytes", at.file, at.path);
+    in::check_object(value, {"action", "shape", "bytes", "capacity", "until"}, "an object with action, shape and bytes",
+                     at.file, at.path);
     InjectedLeak leak;
     leak.action = read_named(in::require(value, "action", "an action name", at.file, at.path), at.field("action"),
                              "an action name", parse_injection_trigger);
@@ -99,8 +99,10 @@ using FieldReader = std::function<void(Config&, const Json&, const Place&)>;
 const std::map<std::string, FieldReader, std::less<>>& field_readers() {
     static const std::map<std::string, FieldReader, std::less<>> readers{
         {"symbol", [](Config& c, const Json& v, const Place& at) { c.symbol = read_string(v, at); }},
-        {"candle_interval", [](Config& c, const Json& v, const Place& at) { c.candle_interval = read_duration(v, at); }},
-        {"analysis_period", [](Config& c, const Json& v, const Place& at) { c.analysis_period = read_duration(v, at); }},
+        {"candle_interval",
+         [](Config& c, const Json& v, const Place& at) { c.candle_interval = read_duration(v, at); }},
+        {"analysis_period",
+         [](Config& c, const Json& v, const Place& at) { c.analysis_period = read_duration(v, at); }},
         {"seed",
          [](Config& c, const Json& v, const Place& at) {
              c.seed = in::whole_number(v, at.file, at.path, 0, UINT64_MAX, "a non-negative integer");
@@ -173,7 +175,8 @@ const std::map<std::string, FieldReader, std::less<>>& field_readers() {
          [](Config& c, const Json& v, const Place& at) {
              if (!v.is_array()) at.fail("an array of injected leaks", v);
              c.injected_leaks.clear();
-             for (std::size_t i = 0; i < v.size(); ++i) c.injected_leaks.push_back(read_injected_leak(v[i], at.index(i)));
+             for (std::size_t i = 0; i < v.size(); ++i)
+                 c.injected_leaks.push_back(read_injected_leak(v[i], at.index(i)));
          }},
         {"risk_per_trade",
          [](Config& c, const Json& v, const Place& at) {

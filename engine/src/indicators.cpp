@@ -1,8 +1,8 @@
 #include "memsoak/engine/indicators.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <limits>
 #include <string>
 
@@ -20,8 +20,8 @@ void require_period(std::string_view function, std::size_t period, std::size_t m
 
 void require_rows(std::string_view function, std::string_view what, std::size_t rows, std::size_t size) {
     if (size != rows) {
-        throw Error(fmt::format("{}: expected {} of {} values (one per input row), got {}", function, what, rows,
-                                size));
+        throw Error(
+            fmt::format("{}: expected {} of {} values (one per input row), got {}", function, what, rows, size));
     }
 }
 

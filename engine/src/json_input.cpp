@@ -84,8 +84,8 @@ public:
         return false;
     }
 
-    std::string duplicate;  // the JSON path of the repeated field; empty when there is none
-    std::string too_deep;   // the JSON path where nesting passed kMaxJsonDepth; empty when it did not
+    std::string duplicate;       // the JSON path of the repeated field; empty when there is none
+    std::string too_deep;        // the JSON path where nesting passed kMaxJsonDepth; empty when it did not
     std::size_t error_byte = 0;  // 1-based, as nlohmann counts
     std::string error_message;   // empty when the text parsed
 
@@ -115,7 +115,8 @@ private:
     }
     std::string path() const {
         std::string out = "$";
-        for (const Frame& frame : frames_) out += frame.object ? "." + frame.key : "[" + std::to_string(frame.index) + "]";
+        for (const Frame& frame : frames_)
+            out += frame.object ? "." + frame.key : "[" + std::to_string(frame.index) + "]";
         return out;
     }
     std::vector<Frame> frames_;
@@ -129,7 +130,8 @@ public:
 
     std::size_t at() const { return at_; }
     void skip_space() {
-        while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\t' || text_[at_] == '\n' || text_[at_] == '\r')) {
+        while (at_ < text_.size() &&
+               (text_[at_] == ' ' || text_[at_] == '\t' || text_[at_] == '\n' || text_[at_] == '\r')) {
             ++at_;
         }
     }
@@ -213,15 +215,16 @@ Json parse_text(const std::string& text, const std::string& source) {
     if (!checker.duplicate.empty()) reject(source, checker.duplicate, "a field given twice; expected each field once");
     if (!checker.error_message.empty()) {
         const TextPosition at = position_of_offset(text, checker.error_byte == 0 ? 0 : checker.error_byte - 1);
-        throw Error(fmt::format("{}:{}:{}: invalid JSON: {}", source, at.line, at.column,
-                                error_reason(checker.error_message)));
+        throw Error(
+            fmt::format("{}:{}:{}: invalid JSON: {}", source, at.line, at.column, error_reason(checker.error_message)));
     }
     return Json::parse(text);
 }
 
 Document parse_document(std::string text, std::string source) {
     Document document{std::move(source), std::move(text), nullptr};
-    document.root = read_with_positions(document, [&](const Json&) { return parse_text(document.text, document.source); });
+    document.root =
+        read_with_positions(document, [&](const Json&) { return parse_text(document.text, document.source); });
     return document;
 }
 

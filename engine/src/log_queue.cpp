@@ -1,10 +1,10 @@
 #include "memsoak/engine/log_queue.hpp"
 
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <fmt/chrono.h>
-#include <fmt/format.h>
 
 #include "memsoak/engine/error.hpp"
 
@@ -70,7 +70,8 @@ LogQueue::Counters LogQueue::counters() const {
 
 ComponentFootprint LogQueue::footprint() const {
     std::lock_guard lock(mutex_);
-    return {std::string(component_of(StudyIssue::issue_4)), std::string(to_string(StudyIssue::issue_4)), records_.slot_bytes() + record_heap_bytes_, records_.size()};
+    return {std::string(component_of(StudyIssue::issue_4)), std::string(to_string(StudyIssue::issue_4)),
+            records_.slot_bytes() + record_heap_bytes_, records_.size()};
 }
 
 void Logger::log(LogLevel level, std::string_view source, std::string message, std::int64_t timestamp) {

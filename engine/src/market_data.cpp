@@ -1,5 +1,6 @@
 #include "memsoak/engine/market_data.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -8,7 +9,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fmt/format.h>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,8 +62,8 @@ SyntheticFeed::SyntheticFeed(std::uint64_t seed, std::int64_t interval_seconds, 
       start_price_(start_price),
       last_close_(start_price) {
     if (interval_seconds <= 0) {
-        throw Error(fmt::format("synthetic feed: expected a positive candle interval in seconds, got {}",
-                                interval_seconds));
+        throw Error(
+            fmt::format("synthetic feed: expected a positive candle interval in seconds, got {}", interval_seconds));
     }
     if (!(start_price > 0) || !std::isfinite(start_price)) {
         throw Error(fmt::format("synthetic feed: expected a positive start price, got {}", start_price));
@@ -134,8 +134,8 @@ Candle SyntheticFeed::next() {
     // the traded value, not the asset count, level as the price wanders. The lognormal noise has mean 1.
     const double activity = 0.5 + std::abs(log_return) / calm_sigma_;
     const double noise = std::exp(kVolumeNoise * standard_normal() - 0.5 * kVolumeNoise * kVolumeNoise);
-    candle.volume = base_volume_ * (start_price_ / candle.close) * activity * noise *
-                    (turbulent_ ? kTurbulentVolumeFactor : 1.0);
+    candle.volume =
+        base_volume_ * (start_price_ / candle.close) * activity * noise * (turbulent_ ? kTurbulentVolumeFactor : 1.0);
 
     last_close_ = candle.close;
     next_timestamp_ += interval_seconds_;
@@ -389,15 +389,16 @@ Candle ReplayFeed::next() {
         price_scale_ *= candles_.back().close / candles_.front().open;
         // Each pass moves the recording one span later; past the engine's calendar the times would overflow.
         if (time_shift_ > kLatestTimestamp - candles_.back().timestamp - span_seconds_) {
-            throw Error(fmt::format("replay feed: replaying the recording again would reach past 2199-12-31 (the "
-                                    "engine's calendar); expected a recording that is longer, or later in time "
-                                    "by less, or a shorter run"));
+            throw Error(
+                fmt::format("replay feed: replaying the recording again would reach past 2199-12-31 (the "
+                            "engine's calendar); expected a recording that is longer, or later in time "
+                            "by less, or a shorter run"));
         }
         time_shift_ += span_seconds_;
         position_ = 0;
     }
     const Candle& recorded = candles_[position_++];
-    return Candle{recorded.timestamp + time_shift_, recorded.open * price_scale_, recorded.high * price_scale_,
+    return Candle{recorded.timestamp + time_shift_, recorded.open * price_scale_,  recorded.high * price_scale_,
                   recorded.low * price_scale_,      recorded.close * price_scale_, recorded.volume};
 }
 

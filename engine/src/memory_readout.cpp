@@ -1,12 +1,12 @@
 #include "memsoak/engine/memory_readout.hpp"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fcntl.h>
-#include <fmt/format.h>
 #include <string_view>
-#include <unistd.h>
 
 #include "memsoak/engine/error.hpp"
 
@@ -38,9 +38,9 @@ std::uint64_t current_rss_bytes() {
     std::string_view text(buffer, static_cast<std::size_t>(length));
     std::size_t resident_start = text.find(' ');
     std::uint64_t resident_pages = 0;
-    bool parsed = resident_start != std::string_view::npos &&
-                  std::from_chars(text.data() + resident_start + 1, text.data() + text.size(), resident_pages).ec ==
-                      std::errc();
+    bool parsed =
+        resident_start != std::string_view::npos &&
+        std::from_chars(text.data() + resident_start + 1, text.data() + text.size(), resident_pages).ec == std::errc();
     if (!parsed) {
         throw Error(fmt::format("{}: expected \"size resident ...\" in pages, got \"{}\"", kStatmPath, text));
     }

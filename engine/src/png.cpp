@@ -32,8 +32,7 @@ struct PngInput {
 };
 
 PngInput png_input(std::span<const Rgba> pixels) {
-    const bool opaque =
-        std::all_of(pixels.begin(), pixels.end(), [](Rgba pixel) { return alpha_of(pixel) == 0xFF; });
+    const bool opaque = std::all_of(pixels.begin(), pixels.end(), [](Rgba pixel) { return alpha_of(pixel) == 0xFF; });
     PngInput input;
     input.format = opaque ? PNG_FORMAT_RGB : PNG_FORMAT_RGBA;
     input.bytes.reserve(pixels.size() * (opaque ? 3 : 4));

@@ -1,7 +1,7 @@
 #include "memsoak/engine/policies.hpp"
 
-#include <array>
 #include <fmt/format.h>
+#include <array>
 #include <utility>
 
 #include "memsoak/engine/error.hpp"
@@ -16,15 +16,14 @@ constexpr NameTable<StatusPolicy, 4> kStatusNames{{{StatusPolicy::leaky, "leaky"
                                                    {StatusPolicy::drop_frame, "drop-frame"},
                                                    {StatusPolicy::summary, "summary"},
                                                    {StatusPolicy::bounded_history, "bounded-history"}}};
-constexpr NameTable<ChartPolicy, 2> kChartNames{{{ChartPolicy::leaky, "leaky"},
-                                                 {ChartPolicy::close_before_redraw, "close-before-redraw"}}};
+constexpr NameTable<ChartPolicy, 2> kChartNames{
+    {{ChartPolicy::leaky, "leaky"}, {ChartPolicy::close_before_redraw, "close-before-redraw"}}};
 constexpr NameTable<TransactionPolicy, 3> kTransactionNames{{{TransactionPolicy::leaky, "leaky"},
                                                              {TransactionPolicy::ring_buffer, "ring-buffer"},
                                                              {TransactionPolicy::archive, "archive"}}};
-constexpr NameTable<LogQueuePolicy, 2> kLogQueueNames{{{LogQueuePolicy::leaky, "leaky"},
-                                                       {LogQueuePolicy::bounded, "bounded"}}};
-constexpr NameTable<SignalPolicy, 2> kSignalNames{{{SignalPolicy::leaky, "leaky"},
-                                                   {SignalPolicy::capped, "capped"}}};
+constexpr NameTable<LogQueuePolicy, 2> kLogQueueNames{
+    {{LogQueuePolicy::leaky, "leaky"}, {LogQueuePolicy::bounded, "bounded"}}};
+constexpr NameTable<SignalPolicy, 2> kSignalNames{{{SignalPolicy::leaky, "leaky"}, {SignalPolicy::capped, "capped"}}};
 
 template <typename Policy, std::size_t N>
 std::string_view name_of(const NameTable<Policy, N>& table, Policy p) {

@@ -1,9 +1,9 @@
 #include "memsoak/engine/signal_history.hpp"
 
-#include <chrono>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <chrono>
 #include <iterator>
 
 #include "memsoak/engine/error.hpp"
@@ -11,8 +11,8 @@
 namespace memsoak::engine {
 
 SignalRecord make_signal_record(const Analysis& analysis) {
-    return SignalRecord{analysis.timestamp,       analysis.action,          analysis.confidence,
-                        analysis.last_price,      analysis.signals.reasons, analysis.signals.readings};
+    return SignalRecord{analysis.timestamp,  analysis.action,          analysis.confidence,
+                        analysis.last_price, analysis.signals.reasons, analysis.signals.readings};
 }
 
 std::uint64_t heap_bytes(const SignalRecord& record) {
@@ -56,7 +56,8 @@ void SignalHistory::refresh_display() {
 
 ComponentFootprint SignalHistory::footprint() const {
     std::uint64_t display_bytes = heap_bytes(rows_) + row_heap_bytes_;
-    return {std::string(component_of(StudyIssue::issue_5)), std::string(to_string(StudyIssue::issue_5)), records_.slot_bytes() + record_heap_bytes_ + display_bytes, records_.size()};
+    return {std::string(component_of(StudyIssue::issue_5)), std::string(to_string(StudyIssue::issue_5)),
+            records_.slot_bytes() + record_heap_bytes_ + display_bytes, records_.size()};
 }
 
 }  // namespace memsoak::engine

@@ -75,7 +75,8 @@ std::int64_t StatusDisplay::updated_at() const { return summary_ ? summary_->tim
 
 ComponentFootprint StatusDisplay::footprint() const {
     std::uint64_t own = summary_ ? sizeof(StatusSummary) : shown_.slot_bytes();
-    return {std::string(component_of(StudyIssue::issue_1)), std::string(to_string(StudyIssue::issue_1)), own + kept_heap_bytes_ + frame_bytes_, analyses_kept()};
+    return {std::string(component_of(StudyIssue::issue_1)), std::string(to_string(StudyIssue::issue_1)),
+            own + kept_heap_bytes_ + frame_bytes_, analyses_kept()};
 }
 
 }  // namespace memsoak::engine

@@ -1,9 +1,9 @@
 #include "memsoak/engine/time.hpp"
 
+#include <fmt/format.h>
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "memsoak/engine/error.hpp"
 
@@ -27,9 +27,10 @@ constexpr Unit kUnits[] = {
 };
 
 [[noreturn]] void bad_duration(std::string_view text) {
-    throw Error(fmt::format("expected a duration such as \"90s\", \"15m\", \"8h\" or \"30d\" "
-                            "(units us, ms, s, m, h, d, w), got \"{}\"",
-                            text));
+    throw Error(
+        fmt::format("expected a duration such as \"90s\", \"15m\", \"8h\" or \"30d\" "
+                    "(units us, ms, s, m, h, d, w), got \"{}\"",
+                    text));
 }
 
 }  // namespace

@@ -1,17 +1,17 @@
 #include "memsoak/engine/transaction_archive.hpp"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fcntl.h>
-#include <fmt/format.h>
 #include <iterator>
 #include <optional>
 #include <string_view>
-#include <sys/stat.h>
 #include <type_traits>
-#include <unistd.h>
 #include <utility>
 
 #include "memsoak/engine/error.hpp"
@@ -23,9 +23,8 @@ constexpr std::string_view kHeaderPrefix = "# memsoak transaction archive v";
 constexpr std::string_view kHeader =
     "# memsoak transaction archive v1: crc32 id timestamp symbol side quantity price fee pnl order_id strategy "
     "note\n";
-constexpr std::array<std::string_view, 11> kFieldNames{"id",       "timestamp", "symbol", "side",
-                                                       "quantity", "price",     "fee",    "pnl",
-                                                       "order_id", "strategy",  "note"};
+constexpr std::array<std::string_view, 11> kFieldNames{"id",  "timestamp", "symbol",   "side",     "quantity", "price",
+                                                       "fee", "pnl",       "order_id", "strategy", "note"};
 constexpr std::size_t kChecksumDigits = 8;
 constexpr std::size_t kFieldsStart = kChecksumDigits + 1;  // the checksum and one space
 
@@ -204,7 +203,8 @@ private:
             return "malformed record: expected 8 hex digits of CRC-32, a space and the fields";
         }
         std::uint32_t computed = crc32(line.substr(kFieldsStart));
-        if (stored != computed) return fmt::format("checksum mismatch: stored {:08x}, computed {:08x}", stored, computed);
+        if (stored != computed)
+            return fmt::format("checksum mismatch: stored {:08x}, computed {:08x}", stored, computed);
         return std::nullopt;
     }
 
@@ -219,8 +219,8 @@ private:
             start = tab + 1;
         }
         if (count != field.size()) {
-            throw Error(fmt::format("{}:{}: expected {} tab-separated fields, got {}", path_, line_number,
-                                    field.size(), count));
+            throw Error(fmt::format("{}:{}: expected {} tab-separated fields, got {}", path_, line_number, field.size(),
+                                    count));
         }
         Where where{line_number, 0};
         Transaction t;
@@ -263,8 +263,9 @@ private:
         for (TradeAction action : {TradeAction::buy, TradeAction::sell, TradeAction::hold}) {
             if (to_string(action) == text) return action;
         }
-        bad_field(where, fmt::format("\"{}\", \"{}\" or \"{}\"", to_string(TradeAction::buy),
-                                     to_string(TradeAction::sell), to_string(TradeAction::hold)),
+        bad_field(where,
+                  fmt::format("\"{}\", \"{}\" or \"{}\"", to_string(TradeAction::buy), to_string(TradeAction::sell),
+                              to_string(TradeAction::hold)),
                   text);
     }
 

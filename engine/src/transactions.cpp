@@ -85,7 +85,8 @@ std::vector<Transaction> TransactionHistory::all_transactions() const {
 }
 
 ComponentFootprint TransactionHistory::footprint() const {
-    return {std::string(component_of(StudyIssue::issue_3)), std::string(to_string(StudyIssue::issue_3)), records_.slot_bytes() + record_heap_bytes_, records_.size()};
+    return {std::string(component_of(StudyIssue::issue_3)), std::string(to_string(StudyIssue::issue_3)),
+            records_.slot_bytes() + record_heap_bytes_, records_.size()};
 }
 
 }  // namespace memsoak::engine

@@ -12,7 +12,8 @@ std::optional<std::size_t> SampleSeries::index_of(std::string_view metric) const
 }
 
 #define MEMSOAK_STRING_CASE(Enum, name) \
-    case Enum::name: return #name;
+    case Enum::name:                    \
+        return #name;
 #define MEMSOAK_PARSE_CASE(Enum, name) \
     if (text == #name) return Enum::name;
 

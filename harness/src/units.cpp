@@ -1,9 +1,9 @@
 #include "memsoak/harness/units.hpp"
 
+#include <fmt/format.h>
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <fmt/format.h>
 #include <optional>
 
 #include "memsoak/engine/error.hpp"
@@ -96,9 +96,10 @@ double parse_size(std::string_view text) {
     if (bytes) {
         throw Error(fmt::format("expected a size of at most 1 TiB, got \"{}\"", engine::excerpt(text)));
     }
-    throw Error(fmt::format("expected a size with its unit such as \"50 MiB\", \"512KiB\" or \"4096 B\" (units B, KB, "
-                            "MB, GB, KiB, MiB, GiB), got \"{}\"",
-                            engine::excerpt(text)));
+    throw Error(
+        fmt::format("expected a size with its unit such as \"50 MiB\", \"512KiB\" or \"4096 B\" (units B, KB, "
+                    "MB, GB, KiB, MiB, GiB), got \"{}\"",
+                    engine::excerpt(text)));
 }
 
 double parse_rate(std::string_view text) {
@@ -122,9 +123,10 @@ double parse_size_rate(std::string_view text) {
             throw Error(fmt::format("expected a growth rate of at most 1 TiB/h, got \"{}\"", engine::excerpt(text)));
         }
     }
-    throw Error(fmt::format("expected a growth rate such as \"1 MiB/h\" or \"500 KiB/d\" (a size per period), "
-                            "got \"{}\"",
-                            engine::excerpt(text)));
+    throw Error(
+        fmt::format("expected a growth rate such as \"1 MiB/h\" or \"500 KiB/d\" (a size per period), "
+                    "got \"{}\"",
+                    engine::excerpt(text)));
 }
 
 std::string format_bytes(double bytes) {

@@ -86,8 +86,7 @@ ChangePoint judge(std::span<const double> values, std::size_t begin, std::size_t
 bool accepted(const ChangePoint& point, std::size_t candidates, const ChangePointOptions& options) {
     const double change = std::fabs(point.after - point.before);
     return point.p_value < options.max_p / static_cast<double>(std::max<std::size_t>(candidates, 1)) &&
-           change >= options.min_absolute &&
-           change >= options.min_relative * std::fabs(point.before);
+           change >= options.min_absolute && change >= options.min_relative * std::fabs(point.before);
 }
 
 std::size_t candidates(std::size_t begin, std::size_t end, const ChangePointOptions& options) {
@@ -188,8 +187,8 @@ std::vector<double> energy_statistics(std::span<const double> values, std::size_
     for (std::size_t t = min_segment; t + min_segment <= n; ++t) {
         const auto a = static_cast<double>(t), b = static_cast<double>(n - t);
         const double between = total - within_left[t] - within_right[t];
-        const double energy = 2 * between / (a * b) - within_left[t] / (a * (a - 1) / 2) -
-                              within_right[t] / (b * (b - 1) / 2);
+        const double energy =
+            2 * between / (a * b) - within_left[t] / (a * (a - 1) / 2) - within_right[t] / (b * (b - 1) / 2);
         q[t] = a * b / (a + b) * energy;
     }
     return q;
@@ -211,8 +210,8 @@ std::size_t refine_split(std::span<const double> values, std::span<const double>
     for (std::size_t i = 0; i < n; ++i) residuals.push_back(std::fabs(values[i] - (i < best ? left : right)));
     double largest = 0;
     for (double v : values) largest = std::max(largest, std::fabs(v));
-    const double scale = std::max({kRobustScaleFactor * median_of(residuals), 1e-12 * largest,
-                                   std::numeric_limits<double>::min()});
+    const double scale =
+        std::max({kRobustScaleFactor * median_of(residuals), 1e-12 * largest, std::numeric_limits<double>::min()});
     const auto cost = [&](std::size_t t) {
         const double before = median_of(values.subspan(0, t)), after = median_of(values.subspan(t));
         double sum = 0;

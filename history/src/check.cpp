@@ -40,7 +40,8 @@ History load_history(Store& store) {
     std::map<std::int64_t, std::size_t> night_index;
     for (std::size_t i = 0; i < history.nights.size(); ++i) night_index[history.nights[i].id] = i;
     std::map<SeriesKey, std::map<std::size_t, std::vector<const Figure*>>> grouped;
-    for (const StoredFigure& f : history.figures) grouped[f.figure.series][night_index.at(f.night_id)].push_back(&f.figure);
+    for (const StoredFigure& f : history.figures)
+        grouped[f.figure.series][night_index.at(f.night_id)].push_back(&f.figure);
     for (const auto& [key, nights] : grouped) {
         Series series{key, {}};
         for (const auto& [night, figures] : nights) {

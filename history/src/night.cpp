@@ -57,8 +57,8 @@ std::string normalise_time(const std::string& text, const std::string& what) {
         return fmt::format("{}-{}-{}T{}:{}:{}Z", m[1].str(), m[2].str(), m[3].str(), m[4].str(), m[5].str(),
                            m[6].str());
     }
-    throw Error(fmt::format("{}: expected a UTC time such as 2026-11-29 or 2026-11-29T23:00:00Z, got \"{}\"", what,
-                            text));
+    throw Error(
+        fmt::format("{}: expected a UTC time such as 2026-11-29 or 2026-11-29T23:00:00Z, got \"{}\"", what, text));
 }
 
 Night read_night(const std::vector<fs::path>& paths, const NightOverrides& overrides,
@@ -80,8 +80,8 @@ Night read_night(const std::vector<fs::path>& paths, const NightOverrides& overr
                 }
                 for (const reports::SuiteRun& run : suite.runs) {
                     if (run.entry.report.empty()) {
-                        warnings.push_back(fmt::format("{}: {} wrote no report; not recorded", path.string(),
-                                                       run.entry.name));
+                        warnings.push_back(
+                            fmt::format("{}: {} wrote no report; not recorded", path.string(), run.entry.name));
                         continue;
                     }
                     runs.push_back(load(path / run.entry.report));
@@ -92,7 +92,8 @@ Night read_night(const std::vector<fs::path>& paths, const NightOverrides& overr
                     if (entry.path().extension() == ".json") files.push_back(entry.path());
                 }
                 std::sort(files.begin(), files.end());
-                if (files.empty()) throw Error(fmt::format("cannot record {}: a folder with no reports", path.string()));
+                if (files.empty())
+                    throw Error(fmt::format("cannot record {}: a folder with no reports", path.string()));
                 for (const fs::path& file : files) runs.push_back(load(file));
             }
         } else if (fs::exists(path, ec)) {
@@ -111,9 +112,10 @@ Night read_night(const std::vector<fs::path>& paths, const NightOverrides& overr
         night.info.commit = runs.front().info.git_commit;
         for (const auto& run : runs) {
             if (run.info.git_commit != night.info.commit) {
-                throw Error(fmt::format("the reports name different commits ({} and {}, {}); one night is one "
-                                        "commit: record them separately or pass --commit",
-                                        night.info.commit, run.info.git_commit, run.info.scenario_file));
+                throw Error(
+                    fmt::format("the reports name different commits ({} and {}, {}); one night is one "
+                                "commit: record them separately or pass --commit",
+                                night.info.commit, run.info.git_commit, run.info.scenario_file));
             }
         }
     }

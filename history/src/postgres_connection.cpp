@@ -49,14 +49,16 @@ public:
             const std::string why = trim(PQresultErrorMessage(result));
             PQclear(result);
             if (code == "55P03") {
-                throw Error(fmt::format("{}: the history database is locked by another writer (waited {} s); "
-                                        "nothing was recorded",
-                                        location_, busy_timeout_ms_ / 1000.0));
+                throw Error(
+                    fmt::format("{}: the history database is locked by another writer (waited {} s); "
+                                "nothing was recorded",
+                                location_, busy_timeout_ms_ / 1000.0));
             }
             if (code == "25006" || code == "42501") {
-                throw Error(fmt::format("{}: the history database is read-only for this user ({}); nothing was "
-                                        "recorded",
-                                        location_, why));
+                throw Error(
+                    fmt::format("{}: the history database is read-only for this user ({}); nothing was "
+                                "recorded",
+                                location_, why));
             }
             throw Error(fmt::format("{}: {}", location_, why));
         }
@@ -67,8 +69,8 @@ public:
             row.resize(static_cast<std::size_t>(columns));
             for (int c = 0; c < columns; ++c) {
                 if (!PQgetisnull(result, r, c)) {
-                    row[static_cast<std::size_t>(c)] = std::string(PQgetvalue(result, r, c),
-                                                                    static_cast<std::size_t>(PQgetlength(result, r, c)));
+                    row[static_cast<std::size_t>(c)] =
+                        std::string(PQgetvalue(result, r, c), static_cast<std::size_t>(PQgetlength(result, r, c)));
                 }
             }
         }

@@ -21,7 +21,8 @@ namespace {
 
 std::string interval_text(const LimitChange& l) {
     if (!std::isfinite(l.percent_low)) return "";
-    return fmt::format("[{}, {}]", reports::format_percent_change(l.percent_low), reports::format_percent_change(l.percent_high));
+    return fmt::format("[{}, {}]", reports::format_percent_change(l.percent_low),
+                       reports::format_percent_change(l.percent_high));
 }
 
 std::string nights_text(const History& history, const std::vector<std::size_t>& nights) {
@@ -52,8 +53,8 @@ std::vector<std::size_t> select_nights(const History& history, const std::string
         const std::string from = selector.substr(0, dots), to = selector.substr(dots + 2);
         for (const std::string& end : {from, to}) {
             if (!end.empty() && !std::regex_match(end, date)) {
-                throw Error(fmt::format("{} \"{}\": expected a date range such as 2026-11-01..2026-11-07", what,
-                                        selector));
+                throw Error(
+                    fmt::format("{} \"{}\": expected a date range such as 2026-11-01..2026-11-07", what, selector));
             }
         }
         for (std::size_t i = 0; i < history.nights.size(); ++i) {
@@ -71,16 +72,18 @@ std::vector<std::size_t> select_nights(const History& history, const std::string
         }
     }
     if (out.empty()) {
-        throw Error(fmt::format("{} \"{}\" matches no night: expected a label, a commit (4+ characters of it) or a "
-                                "date range FROM..TO",
-                                what, selector));
+        throw Error(
+            fmt::format("{} \"{}\" matches no night: expected a label, a commit (4+ characters of it) or a "
+                        "date range FROM..TO",
+                        what, selector));
     }
     return out;
 }
 
 std::size_t ReleaseComparison::regressions() const {
-    return static_cast<std::size_t>(
-        std::count_if(limits.begin(), limits.end(), [](const LimitChange& l) { return l.change == ReleaseChange::regressed; }));
+    return static_cast<std::size_t>(std::count_if(limits.begin(), limits.end(), [](const LimitChange& l) {
+        return l.change == ReleaseChange::regressed;
+    }));
 }
 
 ReleaseComparison compare_releases(const History& history, const std::string& baseline, const std::string& candidate,
@@ -145,7 +148,7 @@ ReleaseComparison compare_releases(const History& history, const std::string& ba
             high = difference + half;
         }
         const double base = std::fabs(l.baseline_mean);
-        const double floor = key.kind == "growth" ? options.growth_floor_per_hour
+        const double floor = key.kind == "growth"  ? options.growth_floor_per_hour
                              : key.kind == "items" ? options.items_floor
                                                    : options.peak_floor_bytes;
         // A slope near zero makes any percent huge and meaningless: growth gets a percent only from a baseline
@@ -158,8 +161,10 @@ ReleaseComparison compare_releases(const History& history, const std::string& ba
             }
         }
         const double magnitude = std::max(floor, options.min_relative * base);
-        const double candidate_fail_rate = static_cast<double>(r.candidate_failed) / static_cast<double>(r.candidate.size());
-        const double baseline_fail_rate = static_cast<double>(r.baseline_failed) / static_cast<double>(r.baseline.size());
+        const double candidate_fail_rate =
+            static_cast<double>(r.candidate_failed) / static_cast<double>(r.candidate.size());
+        const double baseline_fail_rate =
+            static_cast<double>(r.baseline_failed) / static_cast<double>(r.baseline.size());
         if ((low > 0 && difference >= magnitude) || candidate_fail_rate > baseline_fail_rate) {
             l.change = ReleaseChange::regressed;
         } else if ((high < 0 && -difference >= magnitude) || candidate_fail_rate < baseline_fail_rate) {
@@ -198,8 +203,9 @@ std::string rollup_line(const ReleaseComparison& c, const ScenarioRollup& r) {
     const LimitChange& h = c.limits[*r.headline];
     const double difference = h.candidate_mean - h.baseline_mean;
     const std::string absolute = (difference > 0 ? "+" : "") + format_value(h.series.kind, difference);
-    const std::string change =
-        std::isfinite(h.percent) ? fmt::format("{} ({})", reports::format_percent_change(h.percent), absolute) : absolute;
+    const std::string change = std::isfinite(h.percent)
+                                   ? fmt::format("{} ({})", reports::format_percent_change(h.percent), absolute)
+                                   : absolute;
     return fmt::format("{} [{}]: {} {} {} {}, {}", r.scenario, r.allocator, h.series.budget, h.series.kind,
                        h.series.metric, change, to_string(r.change));
 }
@@ -214,9 +220,9 @@ std::string render_release_text(const History& history, const ReleaseComparison&
         if (l.change == ReleaseChange::same || l.change == ReleaseChange::not_compared) continue;
         const std::string interval = interval_text(l);
         out += fmt::format("  {:<10} {} {} {} {}: {} -> {} {}{}\n", to_string(l.change), l.series.scenario,
-                           l.series.budget, l.series.kind, l.series.metric, format_value(l.series.kind, l.baseline_mean),
-                           format_value(l.series.kind, l.candidate_mean), reports::format_percent_change(l.percent),
-                           interval.empty() ? "" : " " + interval);
+                           l.series.budget, l.series.kind, l.series.metric,
+                           format_value(l.series.kind, l.baseline_mean), format_value(l.series.kind, l.candidate_mean),
+                           reports::format_percent_change(l.percent), interval.empty() ? "" : " " + interval);
     }
     out += fmt::format("\n{} limits compared, {} regressed\n", c.limits.size(), c.regressions());
     return out;
@@ -227,8 +233,10 @@ std::string render_release_markdown(const History& history, const ReleaseCompari
                                   c.baseline_selector, c.candidate_selector, nights_text(history, c.baseline_nights),
                                   nights_text(history, c.candidate_nights));
     for (const ScenarioRollup& r : c.scenarios) out += fmt::format("- {}\n", rollup_line(c, r));
-    out += "\n| scenario | allocator | budget | limit | metric | baseline | candidate | change | 95% interval | verdict |\n"
-           "|---|---|---|---|---|---|---|---|---|---|\n";
+    out +=
+        "\n| scenario | allocator | budget | limit | metric | baseline | candidate | change | 95% interval | verdict "
+        "|\n"
+        "|---|---|---|---|---|---|---|---|---|---|\n";
     for (const LimitChange& l : c.limits) {
         out += fmt::format("| {} | {} | {} | {} | `{}` | {} | {} | {} | {} | {} |\n", l.series.scenario,
                            l.series.allocator, l.series.budget, l.series.kind, l.series.metric,
@@ -244,21 +252,24 @@ std::string render_release_html(const History& history, const ReleaseComparison&
         "<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid "
         "#ccc;padding:2px 6px;text-align:left}}.REGRESSED{{background:#fdd}}.improved{{background:#dfd}}</style>"
         "</head><body>\n<h1>memsoak history: {} vs {}</h1>\n<p>baseline: {}<br>candidate: {}</p>\n<ul>\n",
-        reports::html_escape(c.baseline_selector), reports::html_escape(c.candidate_selector), reports::html_escape(c.baseline_selector),
-        reports::html_escape(c.candidate_selector), reports::html_escape(nights_text(history, c.baseline_nights)),
+        reports::html_escape(c.baseline_selector), reports::html_escape(c.candidate_selector),
+        reports::html_escape(c.baseline_selector), reports::html_escape(c.candidate_selector),
+        reports::html_escape(nights_text(history, c.baseline_nights)),
         reports::html_escape(nights_text(history, c.candidate_nights)));
     for (const ScenarioRollup& r : c.scenarios) {
         out += fmt::format("<li class=\"{}\">{}</li>\n", to_string(r.change), reports::html_escape(rollup_line(c, r)));
     }
-    out += "</ul>\n<table><tr><th>scenario</th><th>allocator</th><th>budget</th><th>limit</th><th>metric</th>"
-           "<th>baseline</th><th>candidate</th><th>change</th><th>95% interval</th><th>verdict</th></tr>\n";
+    out +=
+        "</ul>\n<table><tr><th>scenario</th><th>allocator</th><th>budget</th><th>limit</th><th>metric</th>"
+        "<th>baseline</th><th>candidate</th><th>change</th><th>95% interval</th><th>verdict</th></tr>\n";
     for (const LimitChange& l : c.limits) {
-        out += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-                           "<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                           to_string(l.change), reports::html_escape(l.series.scenario), reports::html_escape(l.series.allocator),
-                           reports::html_escape(l.series.budget), l.series.kind, reports::html_escape(l.series.metric),
-                           format_value(l.series.kind, l.baseline_mean), format_value(l.series.kind, l.candidate_mean),
-                           reports::format_percent_change(l.percent), interval_text(l), to_string(l.change));
+        out += fmt::format(
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            to_string(l.change), reports::html_escape(l.series.scenario), reports::html_escape(l.series.allocator),
+            reports::html_escape(l.series.budget), l.series.kind, reports::html_escape(l.series.metric),
+            format_value(l.series.kind, l.baseline_mean), format_value(l.series.kind, l.candidate_mean),
+            reports::format_percent_change(l.percent), interval_text(l), to_string(l.change));
     }
     out += "</table>\n</body></html>\n";
     return out;

@@ -24,8 +24,8 @@ public:
         if (!exists && !options.create) {
             throw Error(fmt::format("{}: no such history database (memsoak history record creates it)", file));
         }
-        const int flags = SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX |
-                          SQLITE_OPEN_URI;
+        const int flags =
+            SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_URI;
         if (sqlite3_open_v2(file.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
             const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
             sqlite3_close(db_);
@@ -75,7 +75,8 @@ public:
             for (int c = 0; c < static_cast<int>(row.size()); ++c) {
                 if (sqlite3_column_type(prepared, c) == SQLITE_NULL) continue;
                 const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(prepared, c));
-                row[static_cast<std::size_t>(c)] = std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(prepared, c)));
+                row[static_cast<std::size_t>(c)] =
+                    std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(prepared, c)));
             }
             rows.push_back(std::move(row));
         }
@@ -108,16 +109,16 @@ private:
         switch (code & 0xff) {
             case SQLITE_BUSY:
             case SQLITE_LOCKED:
-                throw Error(fmt::format("{}: the history database is locked by another writer (waited {} s); "
-                                        "nothing was recorded",
-                                        file_, busy_timeout_ms_ / 1000.0));
+                throw Error(
+                    fmt::format("{}: the history database is locked by another writer (waited {} s); "
+                                "nothing was recorded",
+                                file_, busy_timeout_ms_ / 1000.0));
             case SQLITE_READONLY:
-                throw Error(fmt::format("{}: the history database is read-only ({}); nothing was recorded", file_, why));
+                throw Error(
+                    fmt::format("{}: the history database is read-only ({}); nothing was recorded", file_, why));
             case SQLITE_NOTADB:
-            case SQLITE_CORRUPT:
-                throw Error(fmt::format("{}: not a usable history database: {}", file_, why));
-            default:
-                throw Error(fmt::format("{}: {}", file_, why));
+            case SQLITE_CORRUPT: throw Error(fmt::format("{}: not a usable history database: {}", file_, why));
+            default: throw Error(fmt::format("{}: {}", file_, why));
         }
     }
 

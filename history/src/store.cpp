@@ -64,7 +64,8 @@ double to_number(const Value& value) {
 std::string text(const Value& value) { return value.value_or(""); }
 
 std::string now_utc() {
-    return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+    return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                       std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
 }
 
 class SqlStore final : public Store {
@@ -147,11 +148,12 @@ public:
         db_->begin_write();
         try {
             const std::string series = series_id(ack.series);
-            db_->query("INSERT INTO acknowledgements (change_id, series_id, first_bad_time, note, acknowledged_at) "
-                       "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (change_id) DO UPDATE SET note = $4, "
-                       "acknowledged_at = $5",
-                       {ack.change_id, series, ack.first_bad_time, ack.note,
-                        ack.acknowledged_at.empty() ? now_utc() : ack.acknowledged_at});
+            db_->query(
+                "INSERT INTO acknowledgements (change_id, series_id, first_bad_time, note, acknowledged_at) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (change_id) DO UPDATE SET note = $4, "
+                "acknowledged_at = $5",
+                {ack.change_id, series, ack.first_bad_time, ack.note,
+                 ack.acknowledged_at.empty() ? now_utc() : ack.acknowledged_at});
             db_->commit();
         } catch (...) {
             db_->rollback();
@@ -181,13 +183,15 @@ private:
     // Within a write transaction.
     std::string series_id(const SeriesKey& key) {
         const std::vector<Value> values{key.scenario, key.allocator, key.budget, key.metric, key.kind};
-        auto rows = db_->query("INSERT INTO series (scenario, allocator, budget, metric, kind) VALUES ($1, $2, $3, $4, "
-                               "$5) ON CONFLICT (scenario, allocator, budget, metric, kind) DO NOTHING RETURNING id",
-                               values);
+        auto rows = db_->query(
+            "INSERT INTO series (scenario, allocator, budget, metric, kind) VALUES ($1, $2, $3, $4, "
+            "$5) ON CONFLICT (scenario, allocator, budget, metric, kind) DO NOTHING RETURNING id",
+            values);
         if (rows.empty()) {
-            rows = db_->query("SELECT id FROM series WHERE scenario = $1 AND allocator = $2 AND budget = $3 AND "
-                              "metric = $4 AND kind = $5",
-                              values);
+            rows = db_->query(
+                "SELECT id FROM series WHERE scenario = $1 AND allocator = $2 AND budget = $3 AND "
+                "metric = $4 AND kind = $5",
+                values);
         }
         return text(rows.at(0)[0]);
     }
@@ -203,9 +207,10 @@ private:
 
     void check_not_newer(int version) const {
         if (version > kHistorySchemaVersion) {
-            throw Error(fmt::format("{}: the history database has schema version {}, newer than this memsoak's {}; "
-                                    "use a newer memsoak (nothing was changed)",
-                                    location(), version, kHistorySchemaVersion));
+            throw Error(
+                fmt::format("{}: the history database has schema version {}, newer than this memsoak's {}; "
+                            "use a newer memsoak (nothing was changed)",
+                            location(), version, kHistorySchemaVersion));
         }
     }
 

@@ -74,9 +74,11 @@ std::string chart(const History& history, const Series& series, const std::vecto
             "<title>change {9}: {6}..{7}, {10} -> {11} ({8}), p = {12:.2g}</title></g>",
             // The label on the side of the line with more room, so that a recent change stays readable.
             at, kTop, kHeight - kBottom, c.regression ? "#c60" : "#06c", right_half ? at - 3 : at + 3, kTop + 12,
-            reports::html_escape(history.nights[c.last_good].info.commit), reports::html_escape(history.nights[c.first_bad].info.commit),
-            std::isfinite(c.percent) ? reports::format_percent_change(c.percent)
-                                     : reports::html_escape((c.absolute > 0 ? "+" : "") + format_value(c.series.kind, c.absolute)),
+            reports::html_escape(history.nights[c.last_good].info.commit),
+            reports::html_escape(history.nights[c.first_bad].info.commit),
+            std::isfinite(c.percent)
+                ? reports::format_percent_change(c.percent)
+                : reports::html_escape((c.absolute > 0 ? "+" : "") + format_value(c.series.kind, c.absolute)),
             c.id, reports::html_escape(format_value(c.series.kind, c.before)),
             reports::html_escape(format_value(c.series.kind, c.after)), c.p_value, right_half ? "end" : "start");
     }
@@ -88,17 +90,20 @@ std::string chart(const History& history, const Series& series, const std::vecto
     for (const SeriesPoint& p : series.points) {
         const double px = x(static_cast<double>(p.night));
         if (std::isfinite(p.low) && std::isfinite(p.high) && p.high > p.low) {
-            svg += fmt::format("<line class=\"interval\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\" "
-                               "stroke=\"#36c\"/>",
-                               px, y(p.low), y(p.high));
+            svg += fmt::format(
+                "<line class=\"interval\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\" "
+                "stroke=\"#36c\"/>",
+                px, y(p.low), y(p.high));
         }
         const auto& night = history.nights[p.night].info;
         svg += fmt::format(
             "<circle class=\"{}\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"{}\"><title>{} {}{}: {} ({} .. {}), "
             "{} run(s), {} failed</title></circle>",
-            p.failed ? "failing" : "night", px, y(p.value), p.failed ? "#d00" : "#246", reports::html_escape(night.time),
-            reports::html_escape(night.commit), night.label.empty() ? "" : " " + reports::html_escape(night.label),
-            reports::html_escape(format_value(series.key.kind, p.value)), reports::html_escape(format_value(series.key.kind, p.low)),
+            p.failed ? "failing" : "night", px, y(p.value), p.failed ? "#d00" : "#246",
+            reports::html_escape(night.time), reports::html_escape(night.commit),
+            night.label.empty() ? "" : " " + reports::html_escape(night.label),
+            reports::html_escape(format_value(series.key.kind, p.value)),
+            reports::html_escape(format_value(series.key.kind, p.low)),
             reports::html_escape(format_value(series.key.kind, p.high)), p.runs, p.failed);
     }
     svg += "</svg>";
@@ -112,13 +117,13 @@ std::string render_trend_html(const History& history, const std::vector<Change>&
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>memsoak history</title><style>"
         "body{font-family:sans-serif;margin:2em}h2{font-size:1em;margin:1.5em 0 .3em}.legend span{margin-right:1.5em}"
         "</style></head><body>\n<h1>memsoak history</h1>\n";
-    out += fmt::format("<p>{} nights, {} .. {}. Each point is a night's median over its runs, with the night's own "
-                       "interval (growth: the 95% slope interval; peaks and counts: lowest to highest run); red "
-                       "points are failing nights; the dashed red line is the budget; vertical lines are change "
-                       "points, labelled last good..first bad commit.</p>\n",
-                       history.nights.size(),
-                       history.nights.empty() ? "" : reports::html_escape(history.nights.front().info.time),
-                       history.nights.empty() ? "" : reports::html_escape(history.nights.back().info.time));
+    out += fmt::format(
+        "<p>{} nights, {} .. {}. Each point is a night's median over its runs, with the night's own "
+        "interval (growth: the 95% slope interval; peaks and counts: lowest to highest run); red "
+        "points are failing nights; the dashed red line is the budget; vertical lines are change "
+        "points, labelled last good..first bad commit.</p>\n",
+        history.nights.size(), history.nights.empty() ? "" : reports::html_escape(history.nights.front().info.time),
+        history.nights.empty() ? "" : reports::html_escape(history.nights.back().info.time));
     std::size_t shown = 0;
     for (const Series& series : history.series) {
         if (!wanted(series.key, filter) || series.points.empty()) continue;

@@ -61,10 +61,10 @@ Change compare_growth(LimitComparison& row, const CompareOptions& options, doubl
     }
     const bool items = counts_items(row.metric);
     const double level = items ? options.items_tolerance : options.peak_tolerance_bytes;
-    const double tolerance = std::max({items ? options.items_tolerance : options.growth_tolerance_per_hour,
-                                       options.relative_tolerance * std::abs(base.slope_per_hour),
-                                       hours > 0 ? level / hours : 0.0}) +
-                             spread.slope_per_hour;
+    const double tolerance =
+        std::max({items ? options.items_tolerance : options.growth_tolerance_per_hour,
+                  options.relative_tolerance * std::abs(base.slope_per_hour), hours > 0 ? level / hours : 0.0}) +
+        spread.slope_per_hour;
     const auto describe = [&] {
         const auto interval = [&](const harness::Growth& g) {
             return fmt::format("{}..{}", text::rate_of(g.ci_low_per_hour, row.metric),
@@ -96,8 +96,8 @@ Change compare_verdicts(const LimitComparison& row, std::vector<std::string>& re
 
 void note_differences(const RunResult& base, const RunResult& cand, std::vector<std::string>& notes) {
     if (base.info.allocator != cand.info.allocator) {
-        notes.push_back(fmt::format("allocators differ: baseline {}, candidate {}", base.info.allocator,
-                                    cand.info.allocator));
+        notes.push_back(
+            fmt::format("allocators differ: baseline {}, candidate {}", base.info.allocator, cand.info.allocator));
     }
     if (base.info.seed != cand.info.seed) {
         notes.push_back(fmt::format("seeds differ: baseline {}, candidate {}", base.info.seed, cand.info.seed));
@@ -203,9 +203,9 @@ Change LimitComparison::overall() const {
 }
 
 std::size_t ScenarioComparison::regressions() const {
-    return static_cast<std::size_t>(std::count_if(limits.begin(), limits.end(), [](const LimitComparison& l) {
-               return l.overall() == Change::regressed;
-           })) +
+    return static_cast<std::size_t>(
+               std::count_if(limits.begin(), limits.end(),
+                             [](const LimitComparison& l) { return l.overall() == Change::regressed; })) +
            (incomplete.empty() ? 0 : 1);
 }
 
@@ -227,8 +227,8 @@ ScenarioComparison compare_runs(const RunResult& baseline, const RunResult& cand
     out.candidate = candidate;
     note_differences(baseline, candidate, out.notes);
     std::vector<std::string> stopped;
-    for (const auto& [side, run] : {std::pair<const char*, const RunResult*>{"baseline", &baseline},
-                                    {"candidate", &candidate}}) {
+    for (const auto& [side, run] :
+         {std::pair<const char*, const RunResult*>{"baseline", &baseline}, {"candidate", &candidate}}) {
         if (!run->info.interrupted && run->info.stop_reason.empty() &&
             run->info.virtual_elapsed >= run->info.virtual_duration) {
             continue;
@@ -246,13 +246,12 @@ ScenarioComparison compare_runs(const RunResult& baseline, const RunResult& cand
             continue;
         }
         for (const LimitResult& limit : budget.limits) {
-            const auto base_limit = std::find_if(base_budget->limits.begin(), base_budget->limits.end(),
-                                                 [&](const LimitResult& l) {
-                                                     return l.metric == limit.metric && l.kind == limit.kind;
-                                                 });
+            const auto base_limit =
+                std::find_if(base_budget->limits.begin(), base_budget->limits.end(),
+                             [&](const LimitResult& l) { return l.metric == limit.metric && l.kind == limit.kind; });
             if (base_limit == base_budget->limits.end()) {
-                out.notes.push_back(fmt::format("{}: {} is only in the candidate", budget.budget,
-                                                text::limit_label(limit)));
+                out.notes.push_back(
+                    fmt::format("{}: {} is only in the candidate", budget.budget, text::limit_label(limit)));
                 continue;
             }
             LimitComparison row;
@@ -288,8 +287,8 @@ namespace {
 bool check_comparable(const fs::path& baseline, const fs::path& candidate) {
     for (const fs::path& path : {baseline, candidate}) {
         if (!fs::exists(path)) {
-            throw Error(fmt::format("{}: no such file or folder; expected a report or a folder of reports",
-                                    path.string()));
+            throw Error(
+                fmt::format("{}: no such file or folder; expected a report or a folder of reports", path.string()));
         }
     }
     const bool base_folder = fs::is_directory(baseline);
@@ -384,9 +383,10 @@ private:
         const std::string note =
             base_group.size() < 2
                 ? std::string("compared across seeds: one baseline seed, so no spread to widen the tolerances by")
-                : fmt::format("compared across seeds: tolerances widened by each limit's spread over the baseline's "
-                              "{} seeds",
-                              base_group.size());
+                : fmt::format(
+                      "compared across seeds: tolerances widened by each limit's spread over the baseline's "
+                      "{} seeds",
+                      base_group.size());
         const auto& bases = group.left_bases.empty() ? group.bases : group.left_bases;
         const auto& cands = group.left_cands.empty() ? group.cands : group.left_cands;
         const std::size_t count = std::max(group.left_bases.size(), group.left_cands.size());
@@ -397,8 +397,7 @@ private:
     }
 
     void pair_up(std::size_t b, std::size_t c, const SeedSpreads* spreads) {
-        ScenarioComparison one =
-            compare_runs(base_runs_[b].result, cand_runs_[c].result, comparison_.options, spreads);
+        ScenarioComparison one = compare_runs(base_runs_[b].result, cand_runs_[c].result, comparison_.options, spreads);
         one.baseline_file = base_runs_[b].file.string();
         one.candidate_file = cand_runs_[c].file.string();
         comparison_.scenarios.push_back(std::move(one));

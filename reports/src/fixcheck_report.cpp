@@ -39,9 +39,7 @@ std::string format_value(double value, const std::string& unit) {
     return unit == "bytes_per_hour" ? harness::format_size_rate(value) : harness::format_bytes(value);
 }
 
-std::string format_percent(double percent) {
-    return std::isfinite(percent) ? fmt::format("{:.1f}%", percent) : "n/a";
-}
+std::string format_percent(double percent) { return std::isfinite(percent) ? fmt::format("{:.1f}%", percent) : "n/a"; }
 
 }  // namespace
 

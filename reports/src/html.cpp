@@ -10,11 +10,11 @@
 #include "html_chart.hpp"
 #include "html_flame.hpp"
 #include "memsoak/harness/analysis/diagnosis.hpp"
-#include "memsoak/harness/soak/retention_probe.hpp"
+#include "memsoak/harness/outcome_words.hpp"
 #include "memsoak/harness/soak/heap_sample.hpp"
+#include "memsoak/harness/soak/retention_probe.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/json_report.hpp"
-#include "memsoak/harness/outcome_words.hpp"
 #include "text_format.hpp"
 
 namespace memsoak::reports {
@@ -172,10 +172,10 @@ public:
 
     std::string summary_line() const {
         const harness::RunInfo& info = run_.info;
-        std::string line = fmt::format("{} virtual in {} wall ({}), seed {}, allocator {}",
-                                       text::virtual_duration(info.virtual_elapsed),
-                                       text::wall_seconds(info.wall_seconds), text::acceleration(info.acceleration),
-                                       info.seed, info.allocator);
+        std::string line =
+            fmt::format("{} virtual in {} wall ({}), seed {}, allocator {}",
+                        text::virtual_duration(info.virtual_elapsed), text::wall_seconds(info.wall_seconds),
+                        text::acceleration(info.acceleration), info.seed, info.allocator);
         if (!info.leaks.empty()) line += fmt::format("; leaky behaviour switched on: {}", fmt::join(info.leaks, ", "));
         return html_escape(line);
     }
@@ -190,8 +190,7 @@ public:
     }
 
     std::string body(int heading) {
-        return verdicts(heading) + budget_charts(heading) + attribution(heading) + layers(heading) +
-               metadata(heading);
+        return verdicts(heading) + budget_charts(heading) + attribution(heading) + layers(heading) + metadata(heading);
     }
 
 private:
@@ -260,14 +259,14 @@ private:
             explanations += fmt::format(R"(<p class="why">{} {}: {}</p>)", badge(limit.verdict),
                                         html_escape(text::limit_label(limit)), html_escape(limit.explanation));
             if (limit.kind != LimitKind::growth) {
-                chart.limits.push_back({limit.limit, fmt::format("{} {} limit {}", budget.budget,
-                                                                 harness::to_string(limit.kind),
-                                                                 text::in_unit(limit.limit, limit.kind))});
+                chart.limits.push_back(
+                    {limit.limit, fmt::format("{} {} limit {}", budget.budget, harness::to_string(limit.kind),
+                                              text::in_unit(limit.limit, limit.kind))});
             }
             if (limit.growth && !chart.trend && std::isfinite(limit.growth->slope_per_hour)) {
-                chart.trend = html_chart::Trend{limit.growth->intercept, limit.growth->slope_per_hour,
-                                                fmt::format("trend after warm-up: {}",
-                                                            text::growth_with_interval(limit))};
+                chart.trend =
+                    html_chart::Trend{limit.growth->intercept, limit.growth->slope_per_hour,
+                                      fmt::format("trend after warm-up: {}", text::growth_with_interval(limit))};
             }
         }
         const auto column = run_.samples.index_of(metric);
@@ -286,10 +285,11 @@ private:
 
     std::string components() const {
         if (run_.attribution.empty()) return "<p>No engine component grew significantly after the warm-up.</p>";
-        std::string out = R"(<p class="sub">Engine components whose footprint grew significantly after the warm-up, and )"
-               R"(their share of the process growth (allocator live bytes, else RSS).</p>)"
-               R"(<table><thead><tr><th>component</th><th>study issue</th><th class="num">growth</th>)"
-               R"(<th>share of the process growth</th></tr></thead><tbody>)";
+        std::string out =
+            R"(<p class="sub">Engine components whose footprint grew significantly after the warm-up, and )"
+            R"(their share of the process growth (allocator live bytes, else RSS).</p>)"
+            R"(<table><thead><tr><th>component</th><th>study issue</th><th class="num">growth</th>)"
+            R"(<th>share of the process growth</th></tr></thead><tbody>)";
         for (const harness::Attribution& a : run_.attribution) {
             const double share = std::isfinite(a.share) ? std::clamp(a.share, 0.0, 1.0) : 0.0;
             out += fmt::format(R"(<tr><td><code>{}</code></td><td>{}</td><td class="num">{}</td><td>)"
@@ -339,8 +339,7 @@ private:
             heap.source.empty()
                 ? ""
                 : fmt::format(R"( Re-run of the same scenario and seed under <code>{}</code>{}.)",
-                              html_escape(heap.source),
-                              heap.trigger.empty() ? "" : ": " + html_escape(heap.trigger));
+                              html_escape(heap.source), heap.trigger.empty() ? "" : ": " + html_escape(heap.trigger));
         if (!heap.error.empty()) {
             return fmt::format(R"(<p class="banner">Growth sites: {}{}</p>)", html_escape(heap.error), origin);
         }
@@ -356,8 +355,8 @@ private:
             R"(<table><thead><tr><th class="num">growth</th><th class="num">rate</th><th>signature</th>)"
             R"(<th>allocated in</th></tr></thead><tbody>)",
             html_escape(harness::format_bytes(heap.sample_period_bytes)), heap.reads,
-            html_escape(engine::format_duration(heap.window)), html_escape(harness::format_bytes(heap.total_growth_bytes)),
-            origin);
+            html_escape(engine::format_duration(heap.window)),
+            html_escape(harness::format_bytes(heap.total_growth_bytes)), origin);
         for (const harness::HeapSite& site : heap.sites) {
             std::string where = fmt::format("<code>{}</code>", html_escape(harness::heap_site_place(site)));
             for (std::size_t i = 0; i < site.callers.size(); ++i) {
@@ -378,9 +377,9 @@ private:
             out += fmt::format(R"(<p><strong>Flame graph of growth</strong>: what the first to the last read added, )"
                                R"(by call stack (the {} largest stacks{}).</p>)",
                                heap.stacks.size(),
-                               heap.collapsed_file.empty()
-                                   ? ""
-                                   : fmt::format(R"(; all of them in <code>{}</code>)", html_escape(heap.collapsed_file)));
+                               heap.collapsed_file.empty() ? ""
+                                                           : fmt::format(R"(; all of them in <code>{}</code>)",
+                                                                         html_escape(heap.collapsed_file)));
             out += flame;
         }
         return out;
@@ -471,13 +470,13 @@ private:
         out += R"(<dl class="meta">)";
         out += item("scenario", fmt::format("{} ({})", info.scenario_name, info.scenario_file));
         out += item("seed", std::to_string(info.seed));
-        out += item("virtual time", fmt::format("{} of {} (warm-up {})", text::virtual_duration(info.virtual_elapsed),
-                                                text::virtual_duration(info.virtual_duration),
-                                                text::virtual_duration(info.warmup)));
-        out += item("wall time", fmt::format("{} soak loop, {} analysis; {} faster than real time",
-                                             text::wall_seconds(info.wall_seconds),
-                                             text::wall_seconds(info.analysis_seconds),
-                                             text::acceleration(info.acceleration)));
+        out += item("virtual time",
+                    fmt::format("{} of {} (warm-up {})", text::virtual_duration(info.virtual_elapsed),
+                                text::virtual_duration(info.virtual_duration), text::virtual_duration(info.warmup)));
+        out += item("wall time",
+                    fmt::format("{} soak loop, {} analysis; {} faster than real time",
+                                text::wall_seconds(info.wall_seconds), text::wall_seconds(info.analysis_seconds),
+                                text::acceleration(info.acceleration)));
         out += item("leaky behaviour", info.leaks.empty() ? "none (every study issue fixed)"
                                                           : fmt::format("{}", fmt::join(info.leaks, ", ")));
         out += item("layers measured", fmt::format("{}", fmt::join(info.layers, ", ")));
@@ -533,8 +532,8 @@ std::string render_suite_html(const SuiteReport& suite, const std::string& link_
     const int exit_code = suite_report_exit_code(suite);
     std::string body = fmt::format("<h1>memsoak suite: {} {}</h1>", html_escape(suite.suite_name),
                                    badge(exit_code == 0 ? Verdict::pass : Verdict::fail));
-    std::string sub = fmt::format("{} of {} planned runs from {}", suite.runs.size(), suite.planned_runs,
-                                  suite.suite_file);
+    std::string sub =
+        fmt::format("{} of {} planned runs from {}", suite.runs.size(), suite.planned_runs, suite.suite_file);
     if (suite.shard_count > 1) {
         sub += fmt::format("; shard{} {} of {}", suite.shards.size() == 1 ? "" : "s", fmt::join(suite.shards, ", "),
                            suite.shard_count);
@@ -628,7 +627,7 @@ std::string render_comparison_html(const Comparison& comparison) {
                 R"(</tr></thead><tbody>)";
         for (const LimitComparison& l : s.limits) {
             const Change change = l.overall();
-            const std::string status = change == Change::regressed ? R"(<span class="badge fail">REGRESSED</span>)"
+            const std::string status = change == Change::regressed  ? R"(<span class="badge fail">REGRESSED</span>)"
                                        : change == Change::improved ? R"(<span class="badge pass">improved</span>)"
                                                                     : html_escape(to_string(change));
             const std::string growth =
@@ -674,8 +673,8 @@ std::string render_comparison_html(const Comparison& comparison) {
             c.lines.push_back({"baseline", baseline_on_candidate, "#8c8c8c"});
             c.lines.push_back({"candidate", s.candidate.samples.values[*cand_column], html_chart::line_color(0)});
             if (l.kind != LimitKind::growth) {
-                c.limits.push_back({l.candidate.limit, fmt::format("{} limit {}", l.budget,
-                                                                   text::in_unit(l.candidate.limit, l.kind))});
+                c.limits.push_back({l.candidate.limit,
+                                    fmt::format("{} limit {}", l.budget, text::in_unit(l.candidate.limit, l.kind))});
             }
             body += fmt::format(R"(<div class="figure"><h4><code>{}</code></h4>{}</div>)", html_escape(l.metric),
                                 html_chart::render(c, fmt::format("compare{}", ++chart)));

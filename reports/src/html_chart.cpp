@@ -116,8 +116,8 @@ std::string line_path(const std::vector<double>& hours, const std::vector<double
     std::string d;
     for (const auto& run : runs) {
         for (std::size_t p = 0; p < run.size(); ++p) {
-            const bool inside_flat_run = p > 0 && p + 1 < run.size() && run[p - 1].y == run[p].y &&
-                                         run[p + 1].y == run[p].y;
+            const bool inside_flat_run =
+                p > 0 && p + 1 < run.size() && run[p - 1].y == run[p].y && run[p + 1].y == run[p].y;
             if (inside_flat_run) continue;
             d += fmt::format("{}{:g},{:g}", p == 0 ? (d.empty() ? "M" : " M") : " ", run[p].x, run[p].y);
         }
@@ -143,8 +143,8 @@ std::string x_axis(const Plot& plot, double max_hours) {
         const double px = plot.x(t * axis.hours_per_unit);
         out += fmt::format(R"(<line class="tick" x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}"/>)", px,
                            kTop + kPlotHeight, kTop + kPlotHeight + 4);
-        out += fmt::format(R"(<text x="{:.1f}" y="{}" text-anchor="middle">{:g}</text>)", px,
-                           kTop + kPlotHeight + 17, t);
+        out +=
+            fmt::format(R"(<text x="{:.1f}" y="{}" text-anchor="middle">{:g}</text>)", px, kTop + kPlotHeight + 17, t);
     }
     out += fmt::format(R"(<text class="axis-title" x="{}" y="{}" text-anchor="end">virtual time ({})</text>)",
                        kLeft + kPlotWidth, kHeight - 2, axis.name);
@@ -245,8 +245,8 @@ std::string render(const Chart& chart, const std::string& id) {
         svg += fmt::format(R"(<line class="limit" stroke="{0}" x1="{1}" y1="{2:.1f}" x2="{3}" y2="{2:.1f}">)"
                            R"(<title>{4}</title></line><text class="limit-label" fill="{0}" x="{5}" y="{6:.1f}" )"
                            R"(text-anchor="end">{4}</text>)",
-                           kLimitColor, kLeft, py, kLeft + kPlotWidth, html_escape(limit.label),
-                           kLeft + kPlotWidth - 4, label_y);
+                           kLimitColor, kLeft, py, kLeft + kPlotWidth, html_escape(limit.label), kLeft + kPlotWidth - 4,
+                           label_y);
     }
     svg += "</svg>";
 
@@ -256,8 +256,8 @@ std::string render(const Chart& chart, const std::string& id) {
                               html_escape(line.label));
     }
     if (chart.trend) {
-        legend += fmt::format(R"(<li><span class="swatch dashed" style="border-color:{}"></span>{}</li>)",
-                              kTrendColor, html_escape(chart.trend->label));
+        legend += fmt::format(R"(<li><span class="swatch dashed" style="border-color:{}"></span>{}</li>)", kTrendColor,
+                              html_escape(chart.trend->label));
     }
     if (!chart.limits.empty()) {
         legend += fmt::format(R"(<li><span class="swatch dashed" style="border-color:{}"></span>budget limit</li>)",

@@ -31,11 +31,11 @@ struct Trend {
 };
 
 struct Chart {
-    std::string title;           // read by screen readers and shown as the tooltip of the plot
+    std::string title;  // read by screen readers and shown as the tooltip of the plot
     Unit unit = Unit::bytes;
-    std::vector<double> hours;   // sample times in virtual hours since the start of the run
-    std::vector<bool> purged;    // per sample: the allocator was purged just before it
-    double warmup_hours = 0;     // shaded; the trend starts here
+    std::vector<double> hours;  // sample times in virtual hours since the start of the run
+    std::vector<bool> purged;   // per sample: the allocator was purged just before it
+    double warmup_hours = 0;    // shaded; the trend starts here
     std::vector<Line> lines;
     std::vector<Limit> limits;
     std::optional<Trend> trend;

@@ -12,7 +12,7 @@
 namespace memsoak::reports::html_flame {
 namespace {
 
-constexpr double kWidth = 1000;     // the drawing's width in user units; the page scales it
+constexpr double kWidth = 1000;  // the drawing's width in user units; the page scales it
 constexpr double kRowHeight = 17;
 constexpr double kMinBoxWidth = 0.5;  // narrower boxes are left out: invisible, and they bloat the page
 constexpr double kCharWidth = 6.5;    // of the 11px monospace label, to know what fits
@@ -76,10 +76,10 @@ std::string render(const std::vector<harness::HeapGrowthStack>& stacks) {
     }
     if (root.bytes <= 0) return "";
     const std::size_t rows = depth_of(root);
-    std::string out = fmt::format(
-        R"(<svg class="flame" viewBox="0 0 {:.0f} {:.0f}" width="100%" role="img" )"
-        R"(font-family="monospace" font-size="11"><title>Heap growth by call stack, {} in all</title>)",
-        kWidth, static_cast<double>(rows) * kRowHeight, html_escape(harness::format_bytes(root.bytes)));
+    std::string out =
+        fmt::format(R"(<svg class="flame" viewBox="0 0 {:.0f} {:.0f}" width="100%" role="img" )"
+                    R"(font-family="monospace" font-size="11"><title>Heap growth by call stack, {} in all</title>)",
+                    kWidth, static_cast<double>(rows) * kRowHeight, html_escape(harness::format_bytes(root.bytes)));
     draw(root, 0, 0, rows, root.bytes, out);
     return out + "</svg>";
 }

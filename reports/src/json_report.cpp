@@ -241,7 +241,9 @@ public:
     }
 
     // The member `key` of `object`, or nullptr when absent.
-    const Json* optional_member(const Json& object, std::string_view key) const { return json_input::find(object, key); }
+    const Json* optional_member(const Json& object, std::string_view key) const {
+        return json_input::find(object, key);
+    }
 
     const Json& member(const Json& object, const std::string& path, std::string_view key,
                        std::string_view expected) const {
@@ -411,7 +413,7 @@ SampleSeries read_samples(const Reader& r, const Json& document) {
     const auto expect_one_per_sample = [&](const Json& column, const std::string& column_path) {
         if (column.size() != times.size()) {
             r.reject(column_path, fmt::format("expected {} values (one per entry of $.samples.t_s), got {}",
-                                            times.size(), column.size()));
+                                              times.size(), column.size()));
         }
     };
 
@@ -543,9 +545,8 @@ LayerDiagnosis read_diagnosis(const Reader& r, const Json& diagnosis, const std:
     constexpr std::string_view kKinds = R"("stable", "retention", "untracked_leak", "heap_growth", )"
                                         R"("allocator_caching", "os_level", "undetermined", "level" or "not_measured")";
     const Json& kind = r.member(diagnosis, path, "kind", kKinds);
-    const std::optional<GrowthClass> parsed = kind.is_string()
-                                                  ? harness::growth_class_from_string(kind.get<std::string>())
-                                                  : std::nullopt;
+    const std::optional<GrowthClass> parsed =
+        kind.is_string() ? harness::growth_class_from_string(kind.get<std::string>()) : std::nullopt;
     if (!parsed) r.fail(path + ".kind", kKinds, kind);
     out.kind = *parsed;
     out.explanation = r.string_member(diagnosis, path, "explanation");
@@ -571,7 +572,8 @@ HeapProfileFindings read_heap_profile(const Reader& r, const Json& findings, con
     if (!findings.is_object()) r.fail(path, "an object", findings);
     HeapProfileFindings out;
     if (const Json* mode = r.optional_member(findings, "mode")) out.mode = r.string(*mode, path + ".mode");
-    if (out.mode != "full" && out.mode != "sampled") r.fail(path + ".mode", "\"full\" or \"sampled\"", findings["mode"]);
+    if (out.mode != "full" && out.mode != "sampled")
+        r.fail(path + ".mode", "\"full\" or \"sampled\"", findings["mode"]);
     const bool sampled = out.mode == "sampled";
     if (sampled) {
         out.sample_period_bytes = r.number_member(findings, path, "sample_period_bytes");
@@ -588,7 +590,8 @@ HeapProfileFindings read_heap_profile(const Reader& r, const Json& findings, con
         if (const Json* file = r.optional_member(findings, "collapsed_file")) {
             out.collapsed_file = r.string(*file, path + ".collapsed_file");
         }
-        if (const Json* source = r.optional_member(findings, "source")) out.source = r.string(*source, path + ".source");
+        if (const Json* source = r.optional_member(findings, "source"))
+            out.source = r.string(*source, path + ".source");
         if (const Json* trigger = r.optional_member(findings, "trigger")) {
             out.trigger = r.string(*trigger, path + ".trigger");
         }
@@ -759,8 +762,9 @@ harness::RunResult run_result_from_json(const nlohmann::json& document, const st
 
 harness::RunResult load_report(const std::filesystem::path& file) {
     const json_input::Document document = json_input::read_document(file, engine::kMaxReportFileBytes);
-    return json_input::read_with_positions(document,
-                                           [&](const Json& root) { return run_result_from_json(root, document.source); });
+    return json_input::read_with_positions(document, [&](const Json& root) {
+        return run_result_from_json(root, document.source);
+    });
 }
 
 }  // namespace memsoak::reports

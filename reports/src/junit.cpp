@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "memsoak/reports/json_report.hpp"
 #include "memsoak/harness/outcome_words.hpp"
+#include "memsoak/reports/json_report.hpp"
 #include "text_format.hpp"
 
 namespace memsoak::reports {
@@ -36,8 +36,8 @@ struct Suite {
 
     void add_case(const std::string& classname, const std::string& test, const std::string& inner) {
         ++tests;
-        cases += fmt::format(R"(  <testcase classname="{}" name="{}" time="0")", xml_escape(classname),
-                             xml_escape(test));
+        cases +=
+            fmt::format(R"(  <testcase classname="{}" name="{}" time="0")", xml_escape(classname), xml_escape(test));
         cases += inner.empty() ? "/>\n" : ">\n" + inner + "  </testcase>\n";
     }
     void fail(const std::string& classname, const std::string& test, const std::string& type,
@@ -63,10 +63,10 @@ struct Suite {
     }
 
     std::string xml() const {
-        std::string out = fmt::format(R"( <testsuite name="{}" tests="{}" failures="{}" errors="{}" skipped="{}" )"
-                                      R"(time="{:.3f}")",
-                                      xml_escape(name), tests, failures, errors, skipped,
-                                      std::isfinite(seconds) ? seconds : 0.0);
+        std::string out =
+            fmt::format(R"( <testsuite name="{}" tests="{}" failures="{}" errors="{}" skipped="{}" )"
+                        R"(time="{:.3f}")",
+                        xml_escape(name), tests, failures, errors, skipped, std::isfinite(seconds) ? seconds : 0.0);
         if (!timestamp.empty()) out += fmt::format(R"( timestamp="{}")", xml_escape(timestamp));
         if (!hostname.empty()) out += fmt::format(R"( hostname="{}")", xml_escape(hostname));
         if (!file.empty()) out += fmt::format(R"( file="{}")", xml_escape(file));
@@ -89,16 +89,17 @@ std::string document(const std::string& name, const std::vector<Suite>& suites) 
         if (std::isfinite(s.seconds)) seconds += s.seconds;
         body += s.xml();
     }
-    return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"{}\" tests=\"{}\" "
-                       "failures=\"{}\" errors=\"{}\" time=\"{:.3f}\">\n{}</testsuites>\n",
-                       xml_escape(name), tests, failures, errors, seconds, body);
+    return fmt::format(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"{}\" tests=\"{}\" "
+        "failures=\"{}\" errors=\"{}\" time=\"{:.3f}\">\n{}</testsuites>\n",
+        xml_escape(name), tests, failures, errors, seconds, body);
 }
 
 // "peak engine.status_display.bytes: 221.8 MiB measured, limit 1.0 MiB; growth 9.2 MiB/h (95% CI ...)".
 std::string limit_message(const LimitResult& limit) {
-    std::string message = fmt::format("{}: {} measured, limit {}", text::limit_label(limit),
-                                      text::in_unit(limit.measured, limit.kind),
-                                      text::in_unit(limit.limit, limit.kind));
+    std::string message =
+        fmt::format("{}: {} measured, limit {}", text::limit_label(limit), text::in_unit(limit.measured, limit.kind),
+                    text::in_unit(limit.limit, limit.kind));
     if (limit.growth) message += "; growth " + text::growth_with_interval(limit);
     return message;
 }
@@ -129,14 +130,13 @@ Suite run_suite_element(const RunResult& run, const std::string& name) {
     suite.property("allocator", run.info.allocator);
     suite.property("virtual_time", text::virtual_duration(run.info.virtual_elapsed));
     suite.property("leaks", fmt::format("{}", fmt::join(run.info.leaks, ",")));
-    suite.property("memsoak", fmt::format("{} (commit {}, {})", run.info.tool_version, run.info.git_commit,
-                                          run.info.build_type));
+    suite.property("memsoak",
+                   fmt::format("{} (commit {}, {})", run.info.tool_version, run.info.git_commit, run.info.build_type));
     for (const BudgetResult& budget : run.budgets) {
         const LimitResult* decider = deciding_limit(budget);
         switch (budget.verdict) {
             case Verdict::pass: suite.add_case(name, budget.budget, ""); break;
-            case Verdict::fail:
-            {
+            case Verdict::fail: {
                 std::string message = decider != nullptr ? limit_message(*decider) : budget.budget;
                 // Which action keeps the memory, when the probe ran: the line a CI failure needs most.
                 if (const std::string note = text::retention_note(run, budget); !note.empty()) message += "; " + note;
@@ -149,8 +149,7 @@ Suite run_suite_element(const RunResult& run, const std::string& name) {
                     detail.insert(0, fmt::format("{}:{}: budget {}\n", run.info.scenario_file, *line, budget.budget));
                 }
                 suite.fail(name, budget.budget, "budget exceeded", message, detail);
-            }
-                break;
+            } break;
             case Verdict::not_measured:
                 suite.skip(name, budget.budget,
                            decider != nullptr ? fmt::format("not measured: {}", decider->explanation)
@@ -179,8 +178,9 @@ std::optional<std::size_t> budget_line(const std::filesystem::path& scenario_fil
     if (key == std::string::npos) return std::nullopt;
     const std::size_t found = content.find("\"" + budget + "\"", key + 9);
     if (found == std::string::npos) return std::nullopt;
-    return static_cast<std::size_t>(std::count(content.begin(), content.begin() + static_cast<std::ptrdiff_t>(found),
-                                               '\n')) + 1;
+    return static_cast<std::size_t>(
+               std::count(content.begin(), content.begin() + static_cast<std::ptrdiff_t>(found), '\n')) +
+           1;
 }
 
 std::string xml_escape(std::string_view text) {

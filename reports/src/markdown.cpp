@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "memsoak/harness/outcome_words.hpp"
 #include "memsoak/harness/soak/retention_probe.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/json_report.hpp"
-#include "memsoak/harness/outcome_words.hpp"
 #include "text_format.hpp"
 
 namespace memsoak::reports {
@@ -41,12 +41,11 @@ std::string budget_table(const RunResult& run) {
             out += row({markdown_escape(budget.budget), verdict_cell(budget.verdict), "-", "-", "-", "-"});
             continue;
         }
-        out += row({markdown_escape(budget.budget), verdict_cell(budget.verdict),
-                    markdown_escape(text::limit_label(*limit)),
-                    markdown_escape(text::in_unit(limit->measured, limit->kind)),
-                    markdown_escape(text::in_unit(limit->limit, limit->kind)),
-                    limit->growth ? markdown_escape(text::rate_of(limit->growth->slope_per_hour, limit->metric))
-                                  : "-"});
+        out += row(
+            {markdown_escape(budget.budget), verdict_cell(budget.verdict), markdown_escape(text::limit_label(*limit)),
+             markdown_escape(text::in_unit(limit->measured, limit->kind)),
+             markdown_escape(text::in_unit(limit->limit, limit->kind)),
+             limit->growth ? markdown_escape(text::rate_of(limit->growth->slope_per_hour, limit->metric)) : "-"});
     }
     return out;
 }
@@ -85,7 +84,15 @@ std::string markdown_escape(std::string_view text) {
             case '&': out += "&amp;"; break;
             case '\n':
             case '\r': out += ' '; break;
-            case '|': case '\\': case '`': case '*': case '_': case '[': case ']': case '#': case '~':
+            case '|':
+            case '\\':
+            case '`':
+            case '*':
+            case '_':
+            case '[':
+            case ']':
+            case '#':
+            case '~':
                 out += '\\';
                 out += c;
                 break;
@@ -97,12 +104,12 @@ std::string markdown_escape(std::string_view text) {
 
 std::string render_run_markdown(const RunResult& result) {
     const harness::RunInfo& info = result.info;
-    std::string out = fmt::format("### memsoak: {} {}\n\n", markdown_escape(info.scenario_name),
-                                  verdict_cell(result.verdict));
-    out += markdown_escape(fmt::format("{} virtual in {} ({}), seed {}, allocator {}",
-                                       text::virtual_duration(info.virtual_elapsed),
-                                       text::wall_seconds(info.wall_seconds), text::acceleration(info.acceleration),
-                                       info.seed, info.allocator));
+    std::string out =
+        fmt::format("### memsoak: {} {}\n\n", markdown_escape(info.scenario_name), verdict_cell(result.verdict));
+    out +=
+        markdown_escape(fmt::format("{} virtual in {} ({}), seed {}, allocator {}",
+                                    text::virtual_duration(info.virtual_elapsed), text::wall_seconds(info.wall_seconds),
+                                    text::acceleration(info.acceleration), info.seed, info.allocator));
     if (!info.leaks.empty()) out += markdown_escape(fmt::format("; leaky: {}", fmt::join(info.leaks, ", ")));
     out += "\n\n";
     if (info.interrupted || !info.stop_reason.empty()) {
@@ -162,8 +169,9 @@ std::string render_suite_markdown(const SuiteReport& suite) {
 std::string render_comparison_markdown(const Comparison& comparison) {
     const std::size_t regressions = comparison.regressions();
     const std::size_t unpaired = comparison.unpaired();
-    std::string headline = regressions == 0 ? "✅ no regression"
-                                            : fmt::format("❌ {} regression{}", regressions, regressions == 1 ? "" : "s");
+    std::string headline = regressions == 0
+                               ? "✅ no regression"
+                               : fmt::format("❌ {} regression{}", regressions, regressions == 1 ? "" : "s");
     // A report that was not compared must not read as a pass.
     if (unpaired > 0 && !comparison.options.allow_unpaired) {
         headline = fmt::format("❌ {}{} report{} not compared", regressions == 0 ? "" : headline + ", ", unpaired,

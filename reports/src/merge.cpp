@@ -19,8 +19,8 @@ void copy_into(const fs::path& from_folder, const fs::path& name, const fs::path
     std::error_code ec;
     fs::copy_file(from_folder / name, to_folder / name, fs::copy_options::overwrite_existing, ec);
     if (ec) {
-        throw Error(fmt::format("{}: cannot copy to {}: {}", (from_folder / name).string(), to_folder.string(),
-                                ec.message()));
+        throw Error(
+            fmt::format("{}: cannot copy to {}: {}", (from_folder / name).string(), to_folder.string(), ec.message()));
     }
 }
 
@@ -71,8 +71,8 @@ SuiteReport merge_shards(const std::vector<fs::path>& shard_folders, const fs::p
         for (std::size_t shard : shards[s].shards) {
             const auto [it, added] = folder_of_shard.emplace(shard, folder);
             if (!added) {
-                throw Error(fmt::format("{} and {}: both hold shard {}/{}", it->second.string(), folder.string(),
-                                        shard, merged.shard_count));
+                throw Error(fmt::format("{} and {}: both hold shard {}/{}", it->second.string(), folder.string(), shard,
+                                        merged.shard_count));
             }
             merged.shards.push_back(shard);
         }
@@ -80,9 +80,10 @@ SuiteReport merge_shards(const std::vector<fs::path>& shard_folders, const fs::p
         for (const SuiteRun& run : shards[s].runs) {
             const auto [it, added] = folder_of_run.emplace(run.entry.name, folder);
             if (!added) {
-                throw Error(fmt::format("{} and {}: both hold the run {}; merge the shards of each allocator or "
-                                        "build on their own",
-                                        it->second.string(), folder.string(), run.entry.name));
+                throw Error(
+                    fmt::format("{} and {}: both hold the run {}; merge the shards of each allocator or "
+                                "build on their own",
+                                it->second.string(), folder.string(), run.entry.name));
             }
             if (!run.entry.report.empty()) load_report(folder / run.entry.report);  // whole and valid
             if (!run.entry.log.empty() && !fs::is_regular_file(folder / run.entry.log)) {
@@ -101,9 +102,8 @@ SuiteReport merge_shards(const std::vector<fs::path>& shard_folders, const fs::p
         copy_into(folder, run.entry.log, out_dir);
     }
     std::sort(merged.shards.begin(), merged.shards.end());
-    std::stable_sort(merged.runs.begin(), merged.runs.end(), [](const SuiteRun& a, const SuiteRun& b) {
-        return a.entry.job_index < b.entry.job_index;
-    });
+    std::stable_sort(merged.runs.begin(), merged.runs.end(),
+                     [](const SuiteRun& a, const SuiteRun& b) { return a.entry.job_index < b.entry.job_index; });
     write_file_atomically(out_dir / kSuiteReportFile, suite_report_to_json(merged).dump(1) + "\n");
     return merged;
 }

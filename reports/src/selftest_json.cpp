@@ -30,8 +30,7 @@ Json selftest_issue_to_json(const harness::SelftestIssue& issue) {
     return {
         {"issue", issue.issue},
         {"scenario", issue.scenario.string()},
-        {"leaky",
-         {{"runs", issue.leaky_runs}, {"caught", issue.caught}, {"missed", issue.leaky_runs - issue.caught}}},
+        {"leaky", {{"runs", issue.leaky_runs}, {"caught", issue.caught}, {"missed", issue.leaky_runs - issue.caught}}},
         {"fixed",
          {{"runs", issue.fixed_runs},
           {"passed", issue.fixed_passed},
@@ -145,16 +144,11 @@ nlohmann::json power_to_json(const harness::PowerResult& result, const harness::
     Json shapes = Json::array();
     for (const engine::LeakShape shape : options.shapes) shapes.push_back(std::string(engine::to_string(shape)));
     return {
-        {"seeds", options.seeds},
-        {"required", harness::power_required(options.seeds.size())},
-        {"rates", options.rates},
-        {"shapes", std::move(shapes)},
-        {"actions", options.actions},
-        {"run_args", options.run_args},
-        {"max_rss", harness::kPowerMaxRss},
-        {"interrupted", result.interrupted},
-        {"errors", result.errors()},
-        {"cells", std::move(cells)},
+        {"seeds", options.seeds},           {"required", harness::power_required(options.seeds.size())},
+        {"rates", options.rates},           {"shapes", std::move(shapes)},
+        {"actions", options.actions},       {"run_args", options.run_args},
+        {"max_rss", harness::kPowerMaxRss}, {"interrupted", result.interrupted},
+        {"errors", result.errors()},        {"cells", std::move(cells)},
         {"fills", std::move(fills)},
     };
 }
@@ -169,12 +163,8 @@ nlohmann::json aa_suite_to_json(const harness::AaSuiteResult& result, const std:
                             {"log", entry.log.string()}});
     }
     return {
-        {"suite", result.suite.string()},
-        {"seeds", seeds},
-        {"runs", result.runs},
-        {"false_alarms", result.false_alarms},
-        {"errors", result.errors},
-        {"interrupted", result.interrupted},
+        {"suite", result.suite.string()},      {"seeds", seeds},          {"runs", result.runs},
+        {"false_alarms", result.false_alarms}, {"errors", result.errors}, {"interrupted", result.interrupted},
         {"not_passed", std::move(failures)},
     };
 }

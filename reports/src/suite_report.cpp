@@ -21,9 +21,7 @@ namespace {
 using Json = nlohmann::json;
 namespace fs = std::filesystem;
 
-Json file_name_or_null(const fs::path& path) {
-    return path.empty() ? Json(nullptr) : Json(path.filename().string());
-}
+Json file_name_or_null(const fs::path& path) { return path.empty() ? Json(nullptr) : Json(path.filename().string()); }
 
 // Checked access to one document; every error names the source and the JSON path.
 class Reader {
@@ -142,8 +140,11 @@ Json suite_report_to_json(const SuiteReport& report) {
     }
     return {
         {"schema_version", kSuiteReportSchemaVersion},
-        {"suite", {{"name", report.suite_name}, {"file", report.suite_file}, {"seeds", report.seeds},
-                   {"planned_runs", report.planned_runs}}},
+        {"suite",
+         {{"name", report.suite_name},
+          {"file", report.suite_file},
+          {"seeds", report.seeds},
+          {"planned_runs", report.planned_runs}}},
         {"shards", {{"count", report.shard_count}, {"listed", report.shards}, {"merged", report.merged}}},
         {"interrupted", report.interrupted},
         {"runs", std::move(runs)},
@@ -203,8 +204,9 @@ SuiteReport suite_report_from_json(const Json& document, const std::string& sour
 SuiteReport load_suite_report(const fs::path& folder) {
     const fs::path file = folder / kSuiteReportFile;
     const engine::json_input::Document document = engine::json_input::read_document(file);
-    return engine::json_input::read_with_positions(
-        document, [&](const Json& root) { return suite_report_from_json(root, document.source); });
+    return engine::json_input::read_with_positions(document, [&](const Json& root) {
+        return suite_report_from_json(root, document.source);
+    });
 }
 
 void load_run_reports(SuiteReport& report, const fs::path& folder) {

@@ -1,19 +1,19 @@
 #include "memsoak/reports/terminal.hpp"
 
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include <fmt/color.h>
 #include <fmt/format.h>
 
-#include "memsoak/harness/soak/retention_probe.hpp"
 #include "memsoak/harness/soak/heap_sample.hpp"
+#include "memsoak/harness/soak/retention_probe.hpp"
 #include "memsoak/harness/units.hpp"
 #include "memsoak/reports/json_report.hpp"
 #include "terminal_table.hpp"
@@ -29,9 +29,9 @@ using harness::LimitResult;
 using harness::RunResult;
 using harness::Verdict;
 using terminal::Cell;
+using terminal::column_widths;
 using terminal::Printer;
 using terminal::Row;
-using terminal::column_widths;
 
 // Components listed under "growth by component": the largest growers say where to look; the rest is noise.
 constexpr std::size_t kTopAttributions = 3;
@@ -57,8 +57,7 @@ void print_header(Printer& p, const RunResult& result) {
     const harness::RunInfo& info = result.info;
     p.line(fmt::format("memsoak: {} (seed {}, {})", info.scenario_name, info.seed, info.scenario_file));
     p.line(fmt::format("{} virtual in {}: {}, allocator {}", text::virtual_duration(info.virtual_elapsed),
-                       text::wall_seconds(info.wall_seconds), text::acceleration(info.acceleration),
-                       info.allocator));
+                       text::wall_seconds(info.wall_seconds), text::acceleration(info.acceleration), info.allocator));
     if (!info.leaks.empty()) p.line(fmt::format("leaky behaviour switched on: {}", fmt::join(info.leaks, ", ")));
     if (!info.injected.empty()) p.line(fmt::format("injected leaks: {}", fmt::join(info.injected, ", ")));
     if (info.interrupted || !info.stop_reason.empty()) {
@@ -121,15 +120,17 @@ void print_detection_limits(Printer& p, const RunResult& result) {
             }
             if (!header) p.line("");
             header = true;
-            std::string line = fmt::format("detection limit: this run would have caught any steady leak of {} or more "
-                                           "in {}",
-                                           harness::format_size_rate(*limit.detection_limit), limit.metric);
+            std::string line = fmt::format(
+                "detection limit: this run would have caught any steady leak of {} or more "
+                "in {}",
+                harness::format_size_rate(*limit.detection_limit), limit.metric);
             if (limit.calibration) {
                 const harness::Calibration& c = *limit.calibration;
-                line += fmt::format(" (limit {}: the fixed engine reached {} over {} seeds, margin {}, false alarms "
-                                    "{:g}% a run)",
-                                    harness::format_size_rate(limit.limit), harness::format_size_rate(c.floor), c.runs,
-                                    harness::format_size_rate(c.margin), c.false_alarm_rate * 100);
+                line += fmt::format(
+                    " (limit {}: the fixed engine reached {} over {} seeds, margin {}, false alarms "
+                    "{:g}% a run)",
+                    harness::format_size_rate(limit.limit), harness::format_size_rate(c.floor), c.runs,
+                    harness::format_size_rate(c.margin), c.false_alarm_rate * 100);
             }
             p.line(line);
         }
@@ -216,13 +217,14 @@ void print_sampled_heap(Printer& p, const harness::HeapProfileFindings& h) {
         return;
     }
     p.line(fmt::format("growth sites, sampled every {} ({} reads over {}{}): {} in all",
-                       harness::format_bytes(h.sample_period_bytes), h.reads, engine::format_duration(h.window),
-                       origin, harness::format_bytes(h.total_growth_bytes)));
+                       harness::format_bytes(h.sample_period_bytes), h.reads, engine::format_duration(h.window), origin,
+                       harness::format_bytes(h.total_growth_bytes)));
     if (h.sites.empty()) {
-        p.line(fmt::format("  no allocation site grew beyond the sampling noise (sites are looked for from {:.0f} "
-                           "sample periods, {}, of growth in all)",
-                           harness::kSymbolizedGrowthPeriods,
-                           harness::format_bytes(harness::kSymbolizedGrowthPeriods * h.sample_period_bytes)));
+        p.line(
+            fmt::format("  no allocation site grew beyond the sampling noise (sites are looked for from {:.0f} "
+                        "sample periods, {}, of growth in all)",
+                        harness::kSymbolizedGrowthPeriods,
+                        harness::format_bytes(harness::kSymbolizedGrowthPeriods * h.sample_period_bytes)));
         return;
     }
     std::vector<Row> rows;

@@ -50,8 +50,8 @@ void print_scenario(Printer& p, const ScenarioComparison& s) {
                        s.candidate_file));
     for (const std::string& note : s.notes) p.line("  note: " + note);
     if (!s.incomplete.empty()) p.line("  " + p.paint(s.incomplete, terminal::colour(fmt::terminal_color::red)));
-    std::vector<Row> rows{{{"budget"}, {"limit"}, {"baseline"}, {"candidate"}, {"change"}, {"%"}, {"growth"},
-                           {"status"}}};
+    std::vector<Row> rows{
+        {{"budget"}, {"limit"}, {"baseline"}, {"candidate"}, {"change"}, {"%"}, {"growth"}, {"status"}}};
     for (const LimitComparison& l : s.limits) rows.push_back(limit_row(l));
     const std::vector<std::size_t> widths = terminal::column_widths(rows);
     p.row(rows[0], widths, 2);
@@ -66,12 +66,13 @@ void print_scenario(Printer& p, const ScenarioComparison& s) {
 
 void print_tolerances(Printer& p, const Comparison& comparison) {
     const CompareOptions& o = comparison.options;
-    p.line(fmt::format("tolerances: peak max({}, {:g}%), count max({}, {:g}%), growth max({}, {:g}%) between the {} "
-                       "intervals",
-                       harness::format_bytes(o.peak_tolerance_bytes), o.relative_tolerance * 100,
-                       text::count(o.items_tolerance), o.relative_tolerance * 100,
-                       harness::format_size_rate(o.growth_tolerance_per_hour), o.relative_tolerance * 100,
-                       text::confidence_level(interval_confidence(comparison))));
+    p.line(
+        fmt::format("tolerances: peak max({}, {:g}%), count max({}, {:g}%), growth max({}, {:g}%) between the {} "
+                    "intervals",
+                    harness::format_bytes(o.peak_tolerance_bytes), o.relative_tolerance * 100,
+                    text::count(o.items_tolerance), o.relative_tolerance * 100,
+                    harness::format_size_rate(o.growth_tolerance_per_hour), o.relative_tolerance * 100,
+                    text::confidence_level(interval_confidence(comparison))));
 }
 
 void print_closing_line(Printer& p, const Comparison& comparison) {

@@ -43,8 +43,7 @@ void print_matrix(std::ostream& out, const harness::SelftestResult& result) {
     }
     if (result.aa_runs > 0) {
         rows.push_back({"A/A", result.aa_scenario.filename().string(), fmt::format("{} runs", result.aa_runs),
-                        fmt::format("{} false alarm{}", result.aa_false_alarms, plural(result.aa_false_alarms)),
-                        ""});
+                        fmt::format("{} false alarm{}", result.aa_false_alarms, plural(result.aa_false_alarms)), ""});
     }
     print_plain(out, rows);
 }
@@ -67,9 +66,9 @@ std::string format_limit(const harness::PowerCell& cell) {
 
 // Larger limits are worse, and no limit ("none": the largest rate was missed) is worst of all.
 bool worse_limit(const harness::PowerCell& cell, const harness::PowerCell* worst) {
-    return worst == nullptr || (worst->detection_limit_per_hour &&
-                                (!cell.detection_limit_per_hour ||
-                                 *cell.detection_limit_per_hour > *worst->detection_limit_per_hour));
+    return worst == nullptr ||
+           (worst->detection_limit_per_hour &&
+            (!cell.detection_limit_per_hour || *cell.detection_limit_per_hour > *worst->detection_limit_per_hour));
 }
 
 // One row per scenario and shape (cells of one are adjacent): the worst limit over its actions, and each action's.
@@ -106,8 +105,8 @@ void print_power_steps(std::ostream& out, const harness::PowerResult& result) {
         std::vector<std::string> steps;
         for (const harness::PowerRate& rate : cell.rates) {
             if (rate.run) {
-                steps.push_back(fmt::format("{} {}/{}", harness::format_size_rate(rate.true_per_hour), rate.caught,
-                                            rate.runs));
+                steps.push_back(
+                    fmt::format("{} {}/{}", harness::format_size_rate(rate.true_per_hour), rate.caught, rate.runs));
             } else if (!rate.same_as_previous) {
                 steps.push_back(fmt::format("{} not run", harness::format_size_rate(rate.true_per_hour)));
                 not_run = true;
@@ -154,9 +153,10 @@ void print_power(std::ostream& out, const harness::PowerResult& result, std::siz
     add_power_cell_rows(rows, result.cells);
     add_power_fill_rows(rows, result.fills);
     print_plain(out, rows);
-    out << fmt::format("\nA rate is caught when at least {} of {} seeds fail a whole-process limit (os.* or\n"
-                       "allocator.*); the limit is the smallest true rate caught with every larger one caught too.\n",
-                       harness::power_required(seeds), seeds);
+    out << fmt::format(
+        "\nA rate is caught when at least {} of {} seeds fail a whole-process limit (os.* or\n"
+        "allocator.*); the limit is the smallest true rate caught with every larger one caught too.\n",
+        harness::power_required(seeds), seeds);
     print_power_steps(out, result);
     out << '\n'
         << (result.fills_passed() ? std::string("power: every bounded fill passed\n")

@@ -47,8 +47,8 @@ void print_run_line(terminal::Printer& p, const SuiteRun& run) {
     const auto style = terminal::colour(good ? fmt::terminal_color::green : fmt::terminal_color::red);
     // Padding is computed on the plain word so that colour codes do not shift the columns.
     const std::string padding(outcome.size() < kOutcomeWidth ? kOutcomeWidth - outcome.size() : 0, ' ');
-    p.line(fmt::format("  {:<{}} {}{}  {}", text::run_name(run.entry), kRunNameWidth, p.paint(outcome, style),
-                       padding, run_detail(run)));
+    p.line(fmt::format("  {:<{}} {}{}  {}", text::run_name(run.entry), kRunNameWidth, p.paint(outcome, style), padding,
+                       run_detail(run)));
 }
 
 }  // namespace

@@ -62,8 +62,7 @@ std::string limit_label(const harness::LimitResult& limit) {
 std::string retention_note(const harness::RunResult& run, const harness::BudgetResult& budget) {
     if (!run.retention) return "";
     for (const harness::LimitResult& limit : budget.limits) {
-        if (limit.verdict == harness::Verdict::fail &&
-            harness::is_process_metric(limit.metric)) {
+        if (limit.verdict == harness::Verdict::fail && harness::is_process_metric(limit.metric)) {
             return harness::retention_summary(*run.retention);
         }
     }
@@ -73,8 +72,7 @@ std::string retention_note(const harness::RunResult& run, const harness::BudgetR
 std::string growth_site_note(const harness::RunResult& run, const harness::BudgetResult& budget) {
     if (!run.heap_profile) return "";
     for (const harness::LimitResult& limit : budget.limits) {
-        if (limit.verdict == harness::Verdict::fail &&
-            harness::is_process_metric(limit.metric)) {
+        if (limit.verdict == harness::Verdict::fail && harness::is_process_metric(limit.metric)) {
             return harness::growth_site_summary(*run.heap_profile);
         }
     }
@@ -95,9 +93,7 @@ std::string virtual_duration(harness::VirtualDuration duration) {
     return fmt::format("{}h{}", hours.count(), rest.count() == 0 ? "" : engine::format_duration(rest));
 }
 
-std::string wall_seconds(double seconds) {
-    return std::isfinite(seconds) ? fmt::format("{:.2f} s", seconds) : "n/a";
-}
+std::string wall_seconds(double seconds) { return std::isfinite(seconds) ? fmt::format("{:.2f} s", seconds) : "n/a"; }
 
 std::string acceleration(double factor) {
     if (!std::isfinite(factor) || factor <= 0) return "n/a";

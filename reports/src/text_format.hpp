@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "memsoak/harness/result.hpp"
 #include "memsoak/harness/orchestration/suite.hpp"
+#include "memsoak/harness/result.hpp"
 
 namespace memsoak::reports::text {
 

@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <string>
 #include <filesystem>
 #include <fstream>
+#include <string>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -28,7 +28,6 @@ const fs::path kTcmallocBinary = fs::path(MEMSOAK_BINARY).parent_path() / "memso
 // 1 MiB per analysis, 4 analyses an hour: a leak of 4 MiB/h at a line the test reads from the source.
 const std::string kLeak = "analyze:per_call:1MiB";
 constexpr double kLeakRate = 4.0 * 1024 * 1024;
-
 
 // Sets PATH for the children this test starts (to take addr2line away) and puts it back; the test is
 // single-threaded.
@@ -122,8 +121,8 @@ TEST(HeapSample, TheTopSiteOfAnInjectedLeakIsItsLineWithItsRate) {
 TEST(HeapSample, TheFixedDayListsNoSite) {
     if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";
     TempDir dir;
-    const ProcessResult r = run_program(
-        kTcmallocBinary, {"run", kScenarios + "/production-day.json", "--heap-sample", "--out", dir.file("day.json")});
+    const ProcessResult r = run_program(kTcmallocBinary, {"run", kScenarios + "/production-day.json", "--heap-sample",
+                                                          "--out", dir.file("day.json")});
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("no allocation site grew beyond the sampling noise (sites are looked for from 4 sample "
                             "periods, 2.0 MiB, of growth in all)"),
@@ -140,11 +139,11 @@ TEST(HeapSample, TheFixedDayListsNoSite) {
 TEST(HeapProfile, TcmallocsNoticesGoToTheLogNotToStderr) {
     if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";
     TempDir dir;
-    const ProcessResult r = run_program(kTcmallocBinary,
-                                        {"run", kScenarios + "/gui-hour.json", "--inject", "tick:per_call:2MiB",
-                                         "--heap-profile=30m", "--heap-profile-dir", dir.file("h"), "--no-probe",
-                                         "--no-attribution", "--quiet"},
-                                        dir.file("stderr.txt"));
+    const ProcessResult r =
+        run_program(kTcmallocBinary,
+                    {"run", kScenarios + "/gui-hour.json", "--inject", "tick:per_call:2MiB", "--heap-profile=30m",
+                     "--heap-profile-dir", dir.file("h"), "--no-probe", "--no-attribution", "--quiet"},
+                    dir.file("stderr.txt"));
     ASSERT_EQ(r.exit_code, 1) << read_text(dir.file("stderr.txt"));
     EXPECT_EQ(read_text(dir.file("stderr.txt")), "");
     const std::string log = read_text(dir.file("h/tcmalloc.log"));
@@ -180,8 +179,7 @@ TEST(HeapSample, WithoutItsOwnSymbolIndexAddr2lineNamesTheSameSite) {
     ASSERT_FALSE(indexed["sites"].empty()) << indexed.dump(1);
 
     const std::string without = dir.file("memsoak-tcmalloc-without-index");
-    const std::string command =
-        "objcopy --remove-section .memsoak_symbols " + kTcmallocBinary.string() + " " + without;
+    const std::string command = "objcopy --remove-section .memsoak_symbols " + kTcmallocBinary.string() + " " + without;
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
     ASSERT_EQ(run_failing_day(without, dir, "without").exit_code, 1);
     const json plain = read_json(dir.file("without.json"))["heap_profile"];
@@ -190,8 +188,9 @@ TEST(HeapSample, WithoutItsOwnSymbolIndexAddr2lineNamesTheSameSite) {
 
     ASSERT_EQ(run_failing_day(without, dir, "no-addr2line", "/nonexistent").exit_code, 1);
     const json failed = read_json(dir.file("no-addr2line.json"))["heap_profile"];
-    EXPECT_EQ(failed["error"], "the sampled heap could not be symbolized: cannot run addr2line: not found (install "
-                               "the binutils package)")
+    EXPECT_EQ(failed["error"],
+              "the sampled heap could not be symbolized: cannot run addr2line: not found (install "
+              "the binutils package)")
         << failed.dump(1);
 
     // Another build's index: the build-id recorded after the magic differs from the executable's own.
@@ -269,8 +268,8 @@ TEST(Attribution, AComponentsRetentionOrNoAttributionIsNotReRun) {
     if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no re-run in this build";
     TempDir dir;
     // issue-1: the status display keeps every frame, a component explains the growth.
-    ProcessResult r = run_memsoak({"run", kScenarios + "/gui-hour.json", "--leak", "issue-1", "--no-probe", "--out",
-                                   dir.file("issue.json")});
+    ProcessResult r = run_memsoak(
+        {"run", kScenarios + "/gui-hour.json", "--leak", "issue-1", "--no-probe", "--out", dir.file("issue.json")});
     ASSERT_EQ(r.exit_code, 1) << r.output;
     EXPECT_FALSE(read_json(dir.file("issue.json")).contains("heap_profile"));
     r = run_memsoak({"run", kScenarios + "/production-day.json", "--seed", "1", "--inject", kLeak, "--no-probe",

@@ -26,14 +26,18 @@ public:
         for (const auto& [name, value] : values) {
             const char* old = std::getenv(name);
             saved_.push_back({name, old != nullptr ? std::optional<std::string>(old) : std::nullopt});
-            if (value != nullptr) ::setenv(name, value, 1);
-            else ::unsetenv(name);
+            if (value != nullptr)
+                ::setenv(name, value, 1);
+            else
+                ::unsetenv(name);
         }
     }
     ~ScopedEnvironment() {
         for (const auto& [name, value] : saved_) {
-            if (value) ::setenv(name.c_str(), value->c_str(), 1);
-            else ::unsetenv(name.c_str());
+            if (value)
+                ::setenv(name.c_str(), value->c_str(), 1);
+            else
+                ::unsetenv(name.c_str());
         }
     }
 
@@ -84,8 +88,7 @@ TEST(CiEnvironment, TheCommitComesFromMemsoakCommitThenGitThenGithubSha) {
 TEST(CiEnvironment, EveryReportRecordsTheResolvedCommit) {
     TempDir dir;
     ScopedEnvironment env{{"MEMSOAK_COMMIT", "feedc0de1234"}};
-    const ProcessResult r =
-        run_memsoak({"run", kScenarios + "/gui-hour.json", "--out", dir.file("r.json"), "--quiet"});
+    const ProcessResult r = run_memsoak({"run", kScenarios + "/gui-hour.json", "--out", dir.file("r.json"), "--quiet"});
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_EQ(nlohmann::json::parse(read_text(dir.file("r.json")))["tool"]["git_commit"], "feedc0de1234");
 }
@@ -110,12 +113,11 @@ TEST(CiEnvironment, ARunStoppedAtOnceSaysNotApplicableWithoutASuffix) {
 // Without a terminal (a CI log), suite and merge print a line per finished run as they go.
 TEST(CiEnvironment, SuiteAndMergePrintALinePerRunWithoutATerminal) {
     TempDir dir;
-    write_text(dir.file("budgets.json"),
-               read_text(uncalibrated_ledger()));
+    write_text(dir.file("budgets.json"), read_text(uncalibrated_ledger()));
     write_text(dir.file("gui-hour.json"), read_text(kScenarios + "/gui-hour.json"));
     write_text(dir.file("suite.json"), R"({"schema_version": 1, "name": "one", "scenarios": ["gui-hour.json"]})");
-    const ProcessResult suite = run_memsoak({"suite", dir.file("suite.json"), "--seeds", "1,2", "--shard", "1/1",
-                                             "--out-dir", dir.file("shard-1")});
+    const ProcessResult suite = run_memsoak(
+        {"suite", dir.file("suite.json"), "--seeds", "1,2", "--shard", "1/1", "--out-dir", dir.file("shard-1")});
     ASSERT_EQ(suite.exit_code, 0) << suite.output;
     const std::regex line(R"(memsoak suite: \[(\d)/2\] gui-hour-seed(\d): pass, \d+\.\d\d s\n)");
     std::vector<std::string> seen;
@@ -129,8 +131,8 @@ TEST(CiEnvironment, SuiteAndMergePrintALinePerRunWithoutATerminal) {
     EXPECT_NE(merge.output.find("memsoak merge: [1/2] gui-hour-seed1: pass"), std::string::npos) << merge.output;
     EXPECT_NE(merge.output.find("memsoak merge: [2/2] gui-hour-seed2: pass"), std::string::npos) << merge.output;
     // --quiet still prints nothing but errors.
-    const ProcessResult quiet = run_memsoak({"suite", dir.file("suite.json"), "--seeds", "1", "--out-dir",
-                                             dir.file("quiet"), "--quiet"});
+    const ProcessResult quiet =
+        run_memsoak({"suite", dir.file("suite.json"), "--seeds", "1", "--out-dir", dir.file("quiet"), "--quiet"});
     EXPECT_EQ(quiet.output, "") << quiet.output;
 }
 

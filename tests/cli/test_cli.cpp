@@ -55,21 +55,25 @@ TEST(Cli, ListAlignsScenariosSuitesAndBudgetsInColumns) {
         "a-rather-long-budget": {"description": "first", "limits": [{"metric": "os.rss_bytes", "peak": "1 GiB"}]},
         "b": {"description": "second", "limits": [{"metric": "os.rss_bytes", "peak": "2 GiB"}]}}})");
     for (const std::string name : {"short", "a-much-longer-name"}) {
-        write_text(dir.file(name + ".json"), R"({"schema_version": 1, "name": ")" + name + R"(", "duration": "2h", "seed": 1,
+        write_text(dir.file(name + ".json"),
+                   R"({"schema_version": 1, "name": ")" + name + R"(", "duration": "2h", "seed": 1,
             "sample_interval": "1m", "warmup": "0s", "workload": [{"action": "tick", "every": "1h"}], "budgets": ["b"]})");
     }
     write_text(dir.file("suite.json"), R"({"schema_version": 1, "name": "both",
         "scenarios": ["short.json", "a-much-longer-name.json"]})");
     const ProcessResult r = run_memsoak({"list", dir.path()});
     EXPECT_EQ(r.exit_code, 0) << r.output;
-    EXPECT_EQ(r.output, "Scenarios:\n"
-                        "  a-much-longer-name  2h  b  a-much-longer-name.json\n"
-                        "  short               2h  b  short.json\n"
-                        "Suites:\n"
-                        "  both  2 scenarios  suite.json\n"
-                        "Budgets (" + dir.file("budgets.json") + "):\n"
-                        "  a-rather-long-budget  first\n"
-                        "  b                     second\n");
+    EXPECT_EQ(r.output,
+              "Scenarios:\n"
+              "  a-much-longer-name  2h  b  a-much-longer-name.json\n"
+              "  short               2h  b  short.json\n"
+              "Suites:\n"
+              "  both  2 scenarios  suite.json\n"
+              "Budgets (" +
+                  dir.file("budgets.json") +
+                  "):\n"
+                  "  a-rather-long-budget  first\n"
+                  "  b                     second\n");
 }
 
 TEST(Cli, ValidateAcceptsEveryShippedFile) {
@@ -105,8 +109,8 @@ TEST(Cli, ValidateRejectsABudgetMissingFromTheLedger) {
 
 TEST(Cli, MeasureWithoutEngineLeavesEngineBudgetsUnmeasured) {
     TempDir dir;
-    const ProcessResult r = run_memsoak({"run", kScenarios + "/gui-hour.json", "--measure", "os,allocator", "--out",
-                                         dir.file("r.json"), "--quiet"});
+    const ProcessResult r = run_memsoak(
+        {"run", kScenarios + "/gui-hour.json", "--measure", "os,allocator", "--out", dir.file("r.json"), "--quiet"});
     const auto report = nlohmann::json::parse(read_text(dir.file("r.json")));
     EXPECT_EQ(report["run"]["layers"], nlohmann::json({"os", "allocator"}));
     for (const auto& budget : report["budgets"]) {

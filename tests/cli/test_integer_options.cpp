@@ -23,7 +23,8 @@ TEST(IntegerOptions, OneWordingNamingTheOptionAndTheRange) {
         {{"run", kDay, "--seed", "-1"}, "--seed: expected a whole number from 0 to 2^64 - 1, got \"-1\""},
         {{"fixcheck", kDay, "--seed", "1.5"}, "--seed: expected a whole number from 0 to 2^64 - 1, got \"1.5\""},
         {{"probe", kDay, "--rounds", "1"}, "--rounds: expected a whole number from 2 to 1000, got \"1\""},
-        {{"selftest", "--scenarios", std::string(MEMSOAK_SOURCE_DIR) + "/scenarios", "--jobs", "0"}, "--jobs: expected a whole number from 1 to 100000, got \"0\""},
+        {{"selftest", "--scenarios", std::string(MEMSOAK_SOURCE_DIR) + "/scenarios", "--jobs", "0"},
+         "--jobs: expected a whole number from 1 to 100000, got \"0\""},
         {{"calibrate", kSuite, "--jobs", "65"}, "--jobs: expected a whole number from 1 to 64, got \"65\""},
         {{"suite", kSuite, "--seeds", "1,x"},
          "--seeds: expected a whole number from 0 to 2^64 - 1, got \"x\" in \"1,x\" (a comma-separated list of "

@@ -23,8 +23,8 @@ TEST(SelftestPower, ShortStudyCatchesTheLargeRateAndTheFillPasses) {
     TempDir dir;
     const ProcessResult r =
         run_memsoak({"selftest", "--power", "--power-scenarios", "production-day", "--power-shapes", "per_call",
-                     "--power-rates", "512B/h,64KiB/h", "--power-seeds", "2", "--power-actions", "tick",
-                     "--scenarios", kScenarios, "--out", dir.file("power.json")});
+                     "--power-rates", "512B/h,64KiB/h", "--power-seeds", "2", "--power-actions", "tick", "--scenarios",
+                     kScenarios, "--out", dir.file("power.json")});
     ASSERT_EQ(r.exit_code, 0) << r.output;
     // Only the power study: no leak matrix.
     EXPECT_EQ(r.output.find("issue-1"), std::string::npos) << r.output;
@@ -84,8 +84,8 @@ TEST(SelftestPower, AMisspeltShapeRateOrActionIsExitTwoNamingTheOption) {
 // A/A runs of a whole suite: each scenario once per seed (3000..), any failed budget a false alarm.
 TEST(SelftestAaSuite, RunsEveryScenarioOfTheSuitePerSeed) {
     TempDir dir;
-    write_text(dir.file("suite.json"), R"({"schema_version": 1, "name": "aa", "scenarios": [")" + kScenarios +
-                                           R"(/gui-hour.json"]})");
+    write_text(dir.file("suite.json"),
+               R"({"schema_version": 1, "name": "aa", "scenarios": [")" + kScenarios + R"(/gui-hour.json"]})");
     const ProcessResult r = run_memsoak({"selftest", "--aa-suite", dir.file("suite.json"), "--aa-runs", "3",
                                          "--scenarios", kScenarios, "--out", dir.file("aa.json")});
     ASSERT_EQ(r.exit_code, 0) << r.output;

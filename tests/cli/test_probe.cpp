@@ -21,7 +21,8 @@ constexpr bool kSanitizerBuild = false;
 
 TEST(CliProbe, Issue2ExitsOneNamingTheChartRedrawsAndWritesRetentionToTheReport) {
     TempDir dir;
-    const ProcessResult r = run_memsoak({"probe", kDay, "--leak", "issue-2", "--rounds", "4", "--out", dir.file("p.json")});
+    const ProcessResult r =
+        run_memsoak({"probe", kDay, "--leak", "issue-2", "--rounds", "4", "--out", dir.file("p.json")});
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find("FAIL: an action retains significantly more than 1.0 KiB per call"), std::string::npos)
         << r.output;
@@ -41,8 +42,8 @@ TEST(CliProbe, Issue2ExitsOneNamingTheChartRedrawsAndWritesRetentionToTheReport)
 }
 
 TEST(CliProbe, ThresholdDecidesTheExitCode) {
-    const ProcessResult r = run_memsoak({"probe", kDay, "--leak", "issue-2", "--rounds", "3", "--threshold", "10 MiB",
-                                         "--quiet"});
+    const ProcessResult r =
+        run_memsoak({"probe", kDay, "--leak", "issue-2", "--rounds", "3", "--threshold", "10 MiB", "--quiet"});
     EXPECT_EQ(r.exit_code, 0) << r.output;
     EXPECT_EQ(r.output, "");
 }
@@ -60,7 +61,8 @@ TEST(CliProbe, FixedEngineExitsZero) {
 TEST(CliProbe, BadRoundsOrThresholdIsBadUsageNamingTheOption) {
     ProcessResult r = run_memsoak({"probe", kDay, "--rounds", "1"});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_NE(r.output.find("--rounds: expected a whole number from 2 to 1000, got \"1\""), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("--rounds: expected a whole number from 2 to 1000, got \"1\""), std::string::npos)
+        << r.output;
     r = run_memsoak({"probe", kDay, "--threshold", "fast"});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.output.find("--threshold: expected a size"), std::string::npos) << r.output;

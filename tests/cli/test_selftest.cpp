@@ -24,8 +24,6 @@ const std::string kScenarios = std::string(MEMSOAK_SOURCE_DIR) + "/scenarios";
 // Built beside the binary under test, except in sanitizer builds (which have no allocator-specific binaries).
 const fs::path kTcmallocBinary = fs::path(MEMSOAK_BINARY).parent_path() / "memsoak-tcmalloc";
 
-
-
 const json& issue_row(const json& matrix, const std::string& issue) {
     for (const json& row : matrix["issues"]) {
         if (row["issue"] == issue) return row;
@@ -124,12 +122,14 @@ TEST(Selftest, ALeakThatIsMissedFailsTheSelftest) {
 TEST(Selftest, BadUsageIsExitTwo) {
     const ProcessResult r = run_memsoak({"selftest", "--seeds", "0"});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_EQ(r.output, "memsoak selftest: --seeds: expected a whole number from 1 to 100000, got \"0\"\n"
-                        "(see memsoak selftest --help)\n");
+    EXPECT_EQ(r.output,
+              "memsoak selftest: --seeds: expected a whole number from 1 to 100000, got \"0\"\n"
+              "(see memsoak selftest --help)\n");
     const ProcessResult negative = run_memsoak({"selftest", "--aa-runs", "-1"});
     EXPECT_EQ(negative.exit_code, 2);
-    EXPECT_EQ(negative.output, "memsoak selftest: --aa-runs: expected a whole number from 0 to 100000, got \"-1\"\n"
-                               "(see memsoak selftest --help)\n");
+    EXPECT_EQ(negative.output,
+              "memsoak selftest: --aa-runs: expected a whole number from 0 to 100000, got \"-1\"\n"
+              "(see memsoak selftest --help)\n");
     const ProcessResult issue = run_memsoak({"selftest", "--issue", "issue-6", "--scenarios", kScenarios});
     EXPECT_EQ(issue.exit_code, 2);
     EXPECT_NE(issue.output.find("--issue issue-6: expected one of issue-1, issue-2, issue-3, issue-4, issue-5"),
@@ -189,8 +189,8 @@ TEST(Fixcheck, AScenarioThatChecksNoIssueNeedsLeaksNamed) {
 
 TEST(Diagnosis, TheReportSaysWhichLayerGrows) {
     TempDir dir;
-    const ProcessResult r = run_memsoak(
-        {"run", kScenarios + "/gui-hour.json", "--leak", "issue-1", "--out", dir.file("r.json")});
+    const ProcessResult r =
+        run_memsoak({"run", kScenarios + "/gui-hour.json", "--leak", "issue-1", "--out", dir.file("r.json")});
     ASSERT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find("diagnosis: retention: live bytes grow "), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("(largest: status_display, issue-1)"), std::string::npos) << r.output;
@@ -224,9 +224,8 @@ TEST(HeapProfile, WithoutTcmallocTheOptionIsAUsageError) {
 TEST(HeapProfile, TheTopSiteOfTheIssue1LeakIsThePriceFramesColumns) {
     if (!fs::exists(kTcmallocBinary)) GTEST_SKIP() << "no memsoak-tcmalloc in this build";
     TempDir dir;
-    const ProcessResult r =
-        run_program(kTcmallocBinary, {"run", kScenarios + "/gui-hour.json", "--leak", "issue-1", "--heap-profile",
-                                      "--out", dir.file("r.json")});
+    const ProcessResult r = run_program(kTcmallocBinary, {"run", kScenarios + "/gui-hour.json", "--leak", "issue-1",
+                                                          "--heap-profile", "--out", dir.file("r.json")});
     ASSERT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find("heap growth by allocation site, first to last of 13 profiles (every 5m, in " +
                             dir.file("r.heap")),

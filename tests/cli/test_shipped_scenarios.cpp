@@ -1,9 +1,9 @@
 // Every shipped scenario passes with the study's fixes and fails, naming the right issue, with that issue's leak
 // switched back on. This is the proof that each budget can fail.
 
-#include <filesystem>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "support/files.hpp"
@@ -17,7 +17,6 @@ namespace {
 using nlohmann::json;
 
 const std::string kScenarios = std::string(MEMSOAK_SOURCE_DIR) + "/scenarios";
-
 
 std::vector<std::string> nightly_scenarios() {
     std::vector<std::string> names;
@@ -34,7 +33,9 @@ struct Case {
 };
 
 // Keeps gtest from printing the case as raw bytes in test names and failures.
-void PrintTo(const Case& c, std::ostream* out) { *out << c.scenario << (c.leak.empty() ? " fixed" : " --leak " + c.leak); }
+void PrintTo(const Case& c, std::ostream* out) {
+    *out << c.scenario << (c.leak.empty() ? " fixed" : " --leak " + c.leak);
+}
 
 std::vector<Case> all_cases() {
     std::vector<Case> cases;

@@ -58,8 +58,10 @@ TEST_P(UnnamedLeak, TheProcessBudgetFailsExactlyWhenTheLeakIsOnOverSeeds) {
     for (const std::string seed : {"1", "2", "3"}) {
         TempDir dir;
         // Detection is what is tested here; the re-run for growth sites is tests/cli/test_attribution.cpp's.
-        std::vector<std::string> args{"run",  kScenarios + "/production-day.json", "--seed", seed, "--out",
-                                      dir.file("r.json"), "--quiet", "--no-attribution"};
+        std::vector<std::string> args{"run",     kScenarios + "/production-day.json",
+                                      "--seed",  seed,
+                                      "--out",   dir.file("r.json"),
+                                      "--quiet", "--no-attribution"};
         if (!c.inject.empty()) args.insert(args.end(), {"--inject", c.inject});
         const ProcessResult r = run_memsoak(args);
         ASSERT_EQ(r.exit_code, c.caught ? 1 : 0) << "seed " << seed << "\n" << r.output;
@@ -97,8 +99,7 @@ TEST_P(UnnamedLeak, TheProcessBudgetFailsExactlyWhenTheLeakIsOnOverSeeds) {
 // rate reads the steps and fails it.
 TEST(StaircaseLeak, FailsOnItsMeanRateWhereTheTrendReadsItsTreads) {
     TempDir dir;
-    write_text(dir.file("budgets.json"),
-               read_text(uncalibrated_ledger()));
+    write_text(dir.file("budgets.json"), read_text(uncalibrated_ledger()));
     json day = json::parse(read_text(kScenarios + "/production-day.json"));
     day["engine"].erase("saturate");
     for (auto& item : day["workload"]) {
@@ -106,8 +107,8 @@ TEST(StaircaseLeak, FailsOnItsMeanRateWhereTheTrendReadsItsTreads) {
     }
     day["budgets"] = json::array({"process"});
     write_text(dir.file("day.json"), day.dump());
-    const ProcessResult r = run_memsoak({"run", dir.file("day.json"), "--leak", "issue-3", "--measure",
-                                         "os,allocator", "--out", dir.file("r.json"), "--quiet"});
+    const ProcessResult r = run_memsoak({"run", dir.file("day.json"), "--leak", "issue-3", "--measure", "os,allocator",
+                                         "--out", dir.file("r.json"), "--quiet"});
     ASSERT_EQ(r.exit_code, 1) << r.output;
     const json report = json::parse(read_text(dir.file("r.json")));
     const json* live = limit_of(report, "allocator.live_bytes");
@@ -164,11 +165,9 @@ TEST(Calibrate, BadOptionsAreUsageErrors) {
     EXPECT_EQ(seeds.exit_code, 2);
     EXPECT_NE(seeds.output.find("--seeds: expected a whole number from 2 to 10000, got \"1\""), std::string::npos)
         << seeds.output;
-    const ProcessResult rate =
-        run_memsoak({"calibrate", kScenarios + "/gui-hour.json", "--false-alarm-rate", "0.7"});
+    const ProcessResult rate = run_memsoak({"calibrate", kScenarios + "/gui-hour.json", "--false-alarm-rate", "0.7"});
     EXPECT_EQ(rate.exit_code, 2);
-    EXPECT_NE(rate.output.find("--false-alarm-rate: expected a probability above 0 and below 0.5"),
-              std::string::npos)
+    EXPECT_NE(rate.output.find("--false-alarm-rate: expected a probability above 0 and below 0.5"), std::string::npos)
         << rate.output;
 }
 
@@ -177,8 +176,8 @@ TEST(ShippedScenarios, NoNightlyScenarioIsBlindOrStopsAnActionEarly) {
     const json suite = json::parse(read_text(kScenarios + "/nightly.json"));
     for (const auto& name : suite["scenarios"]) {
         TempDir dir;
-        const ProcessResult r = run_memsoak({"run", kScenarios + "/" + name.get<std::string>(), "--out",
-                                             dir.file("r.json"), "--quiet"});
+        const ProcessResult r =
+            run_memsoak({"run", kScenarios + "/" + name.get<std::string>(), "--out", dir.file("r.json"), "--quiet"});
         ASSERT_EQ(r.exit_code, 0) << name << "\n" << r.output;
         const json report = json::parse(read_text(dir.file("r.json")));
         EXPECT_FALSE(report["run"].contains("warnings")) << name << ": " << report["run"]["warnings"].dump();

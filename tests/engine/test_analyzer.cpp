@@ -171,7 +171,8 @@ TEST(Analyzer, ProductionFrameIsTwoToFiveMegabytes) {
 TEST(Analyzer, RejectsBadSettingsAndTooFewCandles) {
     expect_error<Error>([] { Analyzer(1); }, "analyzer: expected an analysis period of at least 2 rows, got 1");
     expect_error<Error>([] { Analyzer(10, 0.0); }, "analyzer: expected risk_per_trade in (0, 1], got 0");
-    expect_error<Error>([] { Analyzer(10).analyze(steady_candles(1, 1, 1)); }, "analyzer: expected at least 2 candles, got 1");
+    expect_error<Error>([] { Analyzer(10).analyze(steady_candles(1, 1, 1)); },
+                        "analyzer: expected at least 2 candles, got 1");
 }
 
 }  // namespace

@@ -253,8 +253,9 @@ Canvas gradient_canvas(int width, int height) {
     Canvas canvas(width, height, kWhite);
     for (int y = 0; y < height; ++y) {
         for (int x = 0; x < width; ++x) {
-            canvas.set_pixel(x, y, static_cast<Rgba>((x * 7) & 0xff) << 24 | static_cast<Rgba>((y * 5) & 0xff) << 16 |
-                                       static_cast<Rgba>((x + y) & 0xff) << 8 | 0xffU);
+            canvas.set_pixel(x, y,
+                             static_cast<Rgba>((x * 7) & 0xff) << 24 | static_cast<Rgba>((y * 5) & 0xff) << 16 |
+                                 static_cast<Rgba>((x + y) & 0xff) << 8 | 0xffU);
         }
     }
     return canvas;

@@ -83,9 +83,7 @@ TEST(EngineConfig, ReadsEveryField) {
     EXPECT_EQ(c.injected_leaks[0].bytes, 64u);
 }
 
-TEST(EngineConfig, AnEmptyObjectKeepsTheDefaults) {
-    EXPECT_EQ(to_json(read("{}")), to_json(Config{}));
-}
+TEST(EngineConfig, AnEmptyObjectKeepsTheDefaults) { EXPECT_EQ(to_json(read("{}")), to_json(Config{})); }
 
 TEST(EngineConfig, WhatToJsonWritesReadsBackTheSame) {
     const Config c = read(R"({"symbol": "X", "candle_interval": "15m", "analysis_period": "1d", "replay_csv": "a.csv",
@@ -98,13 +96,14 @@ TEST(EngineConfig, WhatToJsonWritesReadsBackTheSame) {
 TEST(EngineConfig, RefusesWhatIsNotAnObjectAndUnknownSettings) {
     EXPECT_EQ(config_error("[1]"), at_settings("expected an object of engine settings, got [1]"));
     EXPECT_EQ(config_error(R"({"colour": "red"})"),
-              at_field("colour", "unknown field; expected one of analysis_period, archive_keep, "
-                                 "archive_path, archive_threshold, candle_interval, capital, chart_height, "
-                                 "chart_indicators, chart_policy, chart_width, gui_drain_rate, inject, "
-                                 "log_pane_lines, log_queue_capacity, log_queue_policy, replay_csv, risk_per_trade, "
-                                 "saturate, seed, signal_capacity, signal_policy, start_price, start_timestamp, "
-                                 "status_history_limit, status_policy, symbol, transaction_policy, "
-                                 "transaction_ring_capacity"));
+              at_field("colour",
+                       "unknown field; expected one of analysis_period, archive_keep, "
+                       "archive_path, archive_threshold, candle_interval, capital, chart_height, "
+                       "chart_indicators, chart_policy, chart_width, gui_drain_rate, inject, "
+                       "log_pane_lines, log_queue_capacity, log_queue_policy, replay_csv, risk_per_trade, "
+                       "saturate, seed, signal_capacity, signal_policy, start_price, start_timestamp, "
+                       "status_history_limit, status_policy, symbol, transaction_policy, "
+                       "transaction_ring_capacity"));
 }
 
 TEST(EngineConfig, RefusesStringsThatAreEmptyOrNotStrings) {
@@ -143,7 +142,8 @@ TEST(EngineConfig, RefusesCountsBelowTheirMinimum) {
               expected("transaction_ring_capacity", "an integer >= 1", "2.5"));
     EXPECT_EQ(config_error(R"({"archive_threshold": 0})"), expected("archive_threshold", "an integer >= 1", "0"));
     EXPECT_EQ(config_error(R"({"archive_keep": -1})"), expected("archive_keep", "an integer >= 0", "-1"));
-    EXPECT_EQ(config_error(R"({"log_queue_capacity": "5"})"), expected("log_queue_capacity", "an integer >= 1", "\"5\""));
+    EXPECT_EQ(config_error(R"({"log_queue_capacity": "5"})"),
+              expected("log_queue_capacity", "an integer >= 1", "\"5\""));
     EXPECT_EQ(config_error(R"({"log_pane_lines": 0})"), expected("log_pane_lines", "an integer >= 1", "0"));
     EXPECT_EQ(config_error(R"({"signal_capacity": 0})"), expected("signal_capacity", "an integer >= 1", "0"));
 }
@@ -169,20 +169,25 @@ TEST(EngineConfig, RefusesUnknownIndicators) {
 TEST(EngineConfig, RefusesUnknownPolicies) {
     EXPECT_EQ(config_error(R"({"status_policy": 1})"), expected("status_policy", "a policy name", "1"));
     EXPECT_EQ(config_error(R"({"status_policy": "forget"})"),
-              at_field("status_policy", "unknown status display (issue-1) policy \"forget\": expected one of "
-                                        "\"leaky\", \"drop-frame\", \"summary\", \"bounded-history\""));
+              at_field("status_policy",
+                       "unknown status display (issue-1) policy \"forget\": expected one of "
+                       "\"leaky\", \"drop-frame\", \"summary\", \"bounded-history\""));
     EXPECT_EQ(config_error(R"({"chart_policy": "x"})"),
-              at_field("chart_policy", "unknown chart (issue-2) policy \"x\": expected one of \"leaky\", "
-                                       "\"close-before-redraw\""));
+              at_field("chart_policy",
+                       "unknown chart (issue-2) policy \"x\": expected one of \"leaky\", "
+                       "\"close-before-redraw\""));
     EXPECT_EQ(config_error(R"({"transaction_policy": "x"})"),
-              at_field("transaction_policy", "unknown transaction history (issue-3) policy \"x\": expected one of "
-                                             "\"leaky\", \"ring-buffer\", \"archive\""));
+              at_field("transaction_policy",
+                       "unknown transaction history (issue-3) policy \"x\": expected one of "
+                       "\"leaky\", \"ring-buffer\", \"archive\""));
     EXPECT_EQ(config_error(R"({"log_queue_policy": "x"})"),
-              at_field("log_queue_policy", "unknown log queue (issue-4) policy \"x\": expected one of \"leaky\", "
-                                           "\"bounded\""));
+              at_field("log_queue_policy",
+                       "unknown log queue (issue-4) policy \"x\": expected one of \"leaky\", "
+                       "\"bounded\""));
     EXPECT_EQ(config_error(R"({"signal_policy": "x"})"),
-              at_field("signal_policy", "unknown signal history (issue-5) policy \"x\": expected one of \"leaky\", "
-                                        "\"capped\""));
+              at_field("signal_policy",
+                       "unknown signal history (issue-5) policy \"x\": expected one of \"leaky\", "
+                       "\"capped\""));
 }
 
 TEST(EngineConfig, RefusesOtherTypes) {

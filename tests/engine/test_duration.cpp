@@ -53,15 +53,15 @@ TEST(ParseDuration, SumsPartsAndAcceptsSpacesFractionsAndZero) {
 }
 
 TEST(ParseDuration, ReadsUpToTenThousandYears) {
-    EXPECT_EQ(parse_duration("3703703d"), 3703703 * 24h);  // 3.1999994e17 us
+    EXPECT_EQ(parse_duration("3703703d"), 3703703 * 24h);        // 3.1999994e17 us
     EXPECT_EQ(duration_error("3703704d"), refused("3703704d"));  // 3.2000003e17 us: beyond the limit
     EXPECT_EQ(duration_error("1e18s"), refused("1e18s"));
     EXPECT_EQ(duration_error("inf h"), refused("inf h"));
 }
 
 TEST(ParseDuration, RefusesWhatIsNotADuration) {
-    for (const std::string_view text : {"", "   ", "15", "h", "15x", "1hour", "1mm", "1h30", "-1h", "+1h", "nan s",
-                                        "1 KiB", "1h,30m", "ms5"}) {
+    for (const std::string_view text :
+         {"", "   ", "15", "h", "15x", "1hour", "1mm", "1h30", "-1h", "+1h", "nan s", "1 KiB", "1h,30m", "ms5"}) {
         EXPECT_EQ(duration_error(text), refused(text)) << "\"" << text << "\"";
     }
 }

@@ -241,15 +241,19 @@ TEST(Indicators, RollingStddevIsTheSampleDeviation) {
 TEST(Indicators, RejectBadArguments) {
     const std::vector<double> values{1, 2, 3, 4};
     std::vector<double> short_out(3), out(4);
-    expect_error<Error>([&] { sma(values, 2, short_out); }, "sma: expected an output of 4 values (one per input row), got 3");
+    expect_error<Error>([&] { sma(values, 2, short_out); },
+                        "sma: expected an output of 4 values (one per input row), got 3");
     expect_error<Error>([&] { ema(values, 0, out); }, "ema: expected a period >= 1, got 0");
     expect_error<Error>([&] { rolling_stddev(values, 1, out); }, "rolling_stddev: expected a period >= 2, got 1");
-    expect_error<Error>([&] { atr(values, std::vector<double>{1, 2, 3}, values, 2, out); },
-                 "atr: expected a low column of 4 values (one per input row), got 3");
+    expect_error<Error>(
+        [&] {
+            atr(values, std::vector<double>{1, 2, 3}, values, 2, out);
+        },
+        "atr: expected a low column of 4 values (one per input row), got 3");
     expect_error<Error>([&] { macd(values, out, out, short_out); },
-                 "macd: expected a histogram output of 4 values (one per input row), got 3");
+                        "macd: expected a histogram output of 4 values (one per input row), got 3");
     expect_error<Error>([&] { obv(values, std::vector<double>{1}, out); },
-                 "obv: expected a volume column of 4 values (one per input row), got 1");
+                        "obv: expected a volume column of 4 values (one per input row), got 1");
 }
 
 // A frame of `rows` rising candles: close = 100 + row, opening at the previous close, high at the close.
@@ -273,11 +277,11 @@ TEST(Indicators, ComputeIndicatorsAddsTheDocumentedColumnsWithTheirWarmUps) {
 
     // Rows of NaN before each column's first value.
     const std::vector<std::pair<std::string_view, std::size_t>> warm_ups{
-        {"sma_20", 19},     {"sma_50", 49},      {"sma_200", 199},      {"ema_12", 11},   {"ema_26", 25},
-        {"ema_50", 49},     {"macd", 25},        {"macd_signal", 33},   {"macd_hist", 33}, {"rsi_14", 14},
-        {"bb_upper", 19},   {"bb_middle", 19},   {"bb_lower", 19},      {"atr_14", 13},   {"stoch_k", 13},
-        {"stoch_d", 15},    {"williams_r_14", 13}, {"cci_20", 19},      {"momentum_10", 10}, {"roc_10", 10},
-        {"obv", 0},         {"vwap", 0},         {"returns", 1},        {"volatility_20", 20}};
+        {"sma_20", 19},   {"sma_50", 49},        {"sma_200", 199},    {"ema_12", 11},       {"ema_26", 25},
+        {"ema_50", 49},   {"macd", 25},          {"macd_signal", 33}, {"macd_hist", 33},    {"rsi_14", 14},
+        {"bb_upper", 19}, {"bb_middle", 19},     {"bb_lower", 19},    {"atr_14", 13},       {"stoch_k", 13},
+        {"stoch_d", 15},  {"williams_r_14", 13}, {"cci_20", 19},      {"momentum_10", 10},  {"roc_10", 10},
+        {"obv", 0},       {"vwap", 0},           {"returns", 1},      {"volatility_20", 20}};
     ASSERT_EQ(kIndicatorColumns.size(), warm_ups.size());
     for (const auto& [name, warm_up] : warm_ups) {
         const std::span<const double> column = std::as_const(frame).column(name);

@@ -141,10 +141,9 @@ void drive(Application& app, int minutes) {
 
 TEST(ApplicationInjection, EveryActionTriggersItsLeakAndTheFootprintDoesNotSeeIt) {
     Config injected = small_config();
-    for (InjectionTrigger trigger :
-         {InjectionTrigger::tick, InjectionTrigger::analyze, InjectionTrigger::refresh_chart,
-          InjectionTrigger::toggle_indicator, InjectionTrigger::trade, InjectionTrigger::log,
-          InjectionTrigger::gui_pump}) {
+    for (InjectionTrigger trigger : {InjectionTrigger::tick, InjectionTrigger::analyze, InjectionTrigger::refresh_chart,
+                                     InjectionTrigger::toggle_indicator, InjectionTrigger::trade, InjectionTrigger::log,
+                                     InjectionTrigger::gui_pump}) {
         injected.injected_leaks.push_back(leak(trigger, LeakShape::per_call, 64 * 1024));
     }
     Application with_leaks(injected);
@@ -188,11 +187,12 @@ TEST(ApplicationInjection, JsonErrorsNameThePathAndWhatWasExpected) {
               "s.json: $.engine.inject[0].capacity: missing; expected an integer >= 1 (required by shape \"bounded\")");
     EXPECT_EQ(error_of(R"([{"action": "log", "shape": "mmap"}])"),
               "s.json: $.engine.inject[0].bytes: missing; expected an integer >= 1");
-    EXPECT_EQ(error_of(R"([{"action": "log", "shape": "per_call", "bytes": 1, "until": "soon"}])").rfind(
-                  "s.json: $.engine.inject[0].until: ", 0),
+    EXPECT_EQ(error_of(R"([{"action": "log", "shape": "per_call", "bytes": 1, "until": "soon"}])")
+                  .rfind("s.json: $.engine.inject[0].until: ", 0),
               0u);
-    EXPECT_EQ(error_of(R"([{"action": "log", "shape": "per_call", "bytes": 1, "colour": 1}])"),
-              "s.json: $.engine.inject[0].colour: unknown field; expected one of action, shape, bytes, capacity, until");
+    EXPECT_EQ(
+        error_of(R"([{"action": "log", "shape": "per_call", "bytes": 1, "colour": 1}])"),
+        "s.json: $.engine.inject[0].colour: unknown field; expected one of action, shape, bytes, capacity, until");
     EXPECT_EQ(error_of(R"({"action": "log"})"),
               R"(s.json: $.engine.inject: expected an array of injected leaks, got {"action":"log"})");
 }

@@ -1,5 +1,5 @@
-#include <atomic>
 #include <gtest/gtest.h>
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,8 +13,8 @@ namespace {
 
 // A message of the study's ~200 bytes; its buffer is exactly 201 bytes on the heap (capacity + terminator).
 std::string study_sized_message(std::size_t i) {
-    std::string text = "order book refreshed: 20 levels, best bid/ask updated, spread within limits, sequence " +
-                       std::to_string(i);
+    std::string text =
+        "order book refreshed: 20 levels, best bid/ask updated, spread within limits, sequence " + std::to_string(i);
     text.resize(200, '.');
     return text;
 }
@@ -181,10 +181,10 @@ TEST_F(LogPaneTest, ShowsFormattedLines) {
 TEST_F(LogPaneTest, DrainsAtItsRateCarryingTheFraction) {
     LogPane pane(queue_, 2.5);
     log_numbered(100);
-    EXPECT_EQ(pane.pump(1.0), 2u);  // 2.5: two shown, half carried
-    EXPECT_EQ(pane.pump(1.0), 3u);  // 0.5 + 2.5
-    EXPECT_EQ(pane.pump(0.2), 0u);  // 0.5
-    EXPECT_EQ(pane.pump(0.2), 1u);  // 0.5 + 0.5
+    EXPECT_EQ(pane.pump(1.0), 2u);          // 2.5: two shown, half carried
+    EXPECT_EQ(pane.pump(1.0), 3u);          // 0.5 + 2.5
+    EXPECT_EQ(pane.pump(0.2), 0u);          // 0.5
+    EXPECT_EQ(pane.pump(0.2), 1u);          // 0.5 + 0.5
     EXPECT_EQ(pane.pump(40.0), 100u - 6u);  // 100 allowed, 94 waiting
     EXPECT_EQ(pane.lines_shown(), 100u);
     EXPECT_EQ(pane.line(0), "2021-01-01 00:00:00 INFO    market_data: message 0");

@@ -17,8 +17,8 @@ namespace memsoak::engine {
 namespace {
 
 using testing::btc_candles_csv;
-using testing::source_file;
 using testing::expect_error;
+using testing::source_file;
 using testing::TempDir;
 
 const std::filesystem::path kDataDir = source_file("tests/data");
@@ -140,8 +140,9 @@ TEST(SyntheticFeed, CandleInvariantsAndMarketShapeOver100kCandles) {
 
 TEST(SyntheticFeed, RejectsANonPositiveIntervalOrPrice) {
     expect_error<Error>([] { SyntheticFeed(1, 0, 100.0, 0); },
-                 "synthetic feed: expected a positive candle interval in seconds, got 0");
-    expect_error<Error>([] { SyntheticFeed(1, 60, -1.0, 0); }, "synthetic feed: expected a positive start price, got -1");
+                        "synthetic feed: expected a positive candle interval in seconds, got 0");
+    expect_error<Error>([] { SyntheticFeed(1, 60, -1.0, 0); },
+                        "synthetic feed: expected a positive start price, got -1");
 }
 
 // --- read_candles_csv --------------------------------------------------------------------------------------------
@@ -209,13 +210,17 @@ TEST_F(ReadCandlesCsvFile, EveryMalformedKindHasItsExactMessage) {
         {good_row,
          ":1: expected the header 'timestamp,open,high,low,close,volume', got '2021-01-01 00:00:00,1,2,0.5,1.5,10'"},
         {header + "2021-02-30 00:00:00,1,2,0.5,1.5,10\n",
-         ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix seconds, from 1970 to 2199, got '2021-02-30 00:00:00'"},
+         ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix seconds, from 1970 to 2199, got "
+         "'2021-02-30 00:00:00'"},
         {header + "2021-01-01T00:00:00,1,2,0.5,1.5,10\n",
-         ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix seconds, from 1970 to 2199, got '2021-01-01T00:00:00'"},
+         ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix seconds, from 1970 to 2199, got "
+         "'2021-01-01T00:00:00'"},
         {header + "2021-01-01 24:00:00,1,2,0.5,1.5,10\n",
-         ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix seconds, from 1970 to 2199, got '2021-01-01 24:00:00'"},
+         ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix seconds, from 1970 to 2199, got "
+         "'2021-01-01 24:00:00'"},
         {header + "yesterday,1,2,0.5,1.5,10\n",
-         ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix seconds, from 1970 to 2199, got 'yesterday'"},
+         ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix seconds, from 1970 to 2199, got "
+         "'yesterday'"},
         // Line numbers count blank lines too: the repeated time is on line 4.
         {header + good_row + "\n" + good_row,
          ":4: column 'timestamp': expected a time after the previous row's '2021-01-01 00:00:00', "
@@ -242,8 +247,9 @@ TEST_F(ReadCandlesCsvFile, EveryMalformedKindHasItsExactMessage) {
 
 TEST_F(ReadCandlesCsvFile, FilesThatCannotBeReadNameThePathAsGivenAndTheSystemError) {
     expect_error<Error>([] { read_candles_csv("no/such/file.csv"); },
-                 "no/such/file.csv: cannot open file: No such file or directory");
-    expect_error<Error>([&] { read_candles_csv(directory_.path()); }, directory_.path().string() + ": expected a regular file, got a folder");
+                        "no/such/file.csv: cannot open file: No such file or directory");
+    expect_error<Error>([&] { read_candles_csv(directory_.path()); },
+                        directory_.path().string() + ": expected a regular file, got a folder");
 }
 
 // --- ReplayFeed --------------------------------------------------------------------------------------------------
@@ -278,9 +284,16 @@ TEST(ReplayFeed, FirstPassIsTheRecordingThenTimeAndPriceContinue) {
 }
 
 TEST(ReplayFeed, RejectsTooFewOrUnorderedCandles) {
-    expect_error<Error>([] { ReplayFeed({Candle{100, 1, 1, 1, 1, 1}}); }, "replay feed: expected at least 2 candles, got 1");
-    expect_error<Error>([] { ReplayFeed({Candle{100, 1, 1, 1, 1, 1}, Candle{100, 1, 1, 1, 1, 1}}); },
-                 "replay feed: candle 1: expected a timestamp after 100, got 100");
+    expect_error<Error>(
+        [] {
+            ReplayFeed({Candle{100, 1, 1, 1, 1, 1}});
+        },
+        "replay feed: expected at least 2 candles, got 1");
+    expect_error<Error>(
+        [] {
+            ReplayFeed({Candle{100, 1, 1, 1, 1, 1}, Candle{100, 1, 1, 1, 1, 1}});
+        },
+        "replay feed: candle 1: expected a timestamp after 100, got 100");
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
-#include <cstring>
 #include <gtest/gtest.h>
-#include <memory>
 #include <unistd.h>
+#include <cstring>
+#include <memory>
 
 #include "memsoak/engine/memory_readout.hpp"
 

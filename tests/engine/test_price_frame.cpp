@@ -53,9 +53,9 @@ TEST(PriceFrame, NamesAreCheckedWithExactMessages) {
     expect_error<Error>([&] { frame.add_column("close"); }, "price frame: column 'close' already exists");
     expect_error<Error>([&] { frame.add_column(""); }, "price frame: expected a non-empty column name");
     expect_error<Error>([&] { frame.column("sma_20"); },
-                 "price frame: no column 'sma_20'; columns are: open, high, low, close, volume");
+                        "price frame: no column 'sma_20'; columns are: open, high, low, close, volume");
     expect_error<Error>([&] { std::as_const(frame).column("rsi"); },
-                 "price frame: no column 'rsi'; columns are: open, high, low, close, volume");
+                        "price frame: no column 'rsi'; columns are: open, high, low, close, volume");
 }
 
 TEST(PriceFrame, ColumnStorageSurvivesMoreColumnsAndMoves) {

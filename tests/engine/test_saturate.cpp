@@ -124,9 +124,8 @@ TEST(SaturatedStart, ReadFromJsonAndWrittenBack) {
     EXPECT_TRUE(config.saturate);
     EXPECT_TRUE(config_from_json(to_json(config), "again").saturate);
     EXPECT_FALSE(Config{}.saturate);
-    testing::expect_error<Error>(
-        [&] { config_from_json(nlohmann::json::parse(R"({"saturate": "yes"})"), "s.json"); },
-        R"(s.json: $.engine.saturate: expected true or false, got "yes")");
+    testing::expect_error<Error>([&] { config_from_json(nlohmann::json::parse(R"({"saturate": "yes"})"), "s.json"); },
+                                 R"(s.json: $.engine.saturate: expected true or false, got "yes")");
 }
 
 }  // namespace

@@ -19,9 +19,9 @@ SignalRecord make_signal(int i) {
     analysis.confidence = 0.71;
     analysis.last_price = 29123.45 + i;
     analysis.signals.reasons = {fmt::format("RSI {:.1f} < 30: oversold", 28.1), "MACD crossed above signal"};
-    for (const char* name : {"close", "sma_20", "sma_50", "sma_200", "ema_12", "ema_26", "macd", "macd_signal",
-                             "macd_hist", "rsi_14", "bb_upper", "bb_middle", "bb_lower", "stoch_k", "stoch_d", "atr_14",
-                             "volatility_20", "vwap"}) {
+    for (const char* name :
+         {"close", "sma_20", "sma_50", "sma_200", "ema_12", "ema_26", "macd", "macd_signal", "macd_hist", "rsi_14",
+          "bb_upper", "bb_middle", "bb_lower", "stoch_k", "stoch_d", "atr_14", "volatility_20", "vwap"}) {
         analysis.signals.readings.emplace_back(name, 29000.0 + i);
     }
     return make_signal_record(analysis);
@@ -72,10 +72,12 @@ TEST(SignalHistory, DisplaysTheNewestRowsFirst) {
     SignalHistory history(SignalPolicy::capped, 500, 50);
     history.add(make_signal(0));
     ASSERT_EQ(history.visible_row_count(), 1u);
-    EXPECT_EQ(history.row(0), "2021-01-01 00:00  sell  0.71    29123.45  RSI 28.1 < 30: oversold; MACD crossed above signal");
+    EXPECT_EQ(history.row(0),
+              "2021-01-01 00:00  sell  0.71    29123.45  RSI 28.1 < 30: oversold; MACD crossed above signal");
     for (int i = 1; i < 120; ++i) history.add(make_signal(i));
     ASSERT_EQ(history.visible_row_count(), 50u);
-    EXPECT_EQ(history.row(0), "2021-01-02 05:45  buy   0.71    29242.45  RSI 28.1 < 30: oversold; MACD crossed above signal");
+    EXPECT_EQ(history.row(0),
+              "2021-01-02 05:45  buy   0.71    29242.45  RSI 28.1 < 30: oversold; MACD crossed above signal");
     EXPECT_EQ(history.row(49).substr(0, 16), "2021-01-01 17:30");  // signal 70
 }
 

@@ -28,17 +28,17 @@ std::shared_ptr<const PriceFrame> make_frame(double base_price) {
 }
 
 // 18 readings whose names fit the small-string buffer, and three reasons of 24, 25 and 33 characters.
-constexpr std::uint64_t kSignalsHeapBytes = 18 * sizeof(std::pair<std::string, double>) + 3 * sizeof(std::string) +
-                                            (24 + 1) + (25 + 1) + (33 + 1);
+constexpr std::uint64_t kSignalsHeapBytes =
+    18 * sizeof(std::pair<std::string, double>) + 3 * sizeof(std::string) + (24 + 1) + (25 + 1) + (33 + 1);
 
 Analysis make_analysis(int i, std::shared_ptr<const PriceFrame> frame) {
     Analysis a;
     a.action = i % 2 ? TradeAction::sell : TradeAction::buy;
     a.confidence = 0.5 + i / 100.0;
     a.price_data = std::move(frame);
-    for (const char* name : {"close", "sma_20", "sma_50", "sma_200", "ema_12", "ema_26", "macd", "macd_signal",
-                             "macd_hist", "rsi_14", "bb_upper", "bb_middle", "bb_lower", "stoch_k", "stoch_d", "atr_14",
-                             "volatility_20", "vwap"}) {
+    for (const char* name :
+         {"close", "sma_20", "sma_50", "sma_200", "ema_12", "ema_26", "macd", "macd_signal", "macd_hist", "rsi_14",
+          "bb_upper", "bb_middle", "bb_lower", "stoch_k", "stoch_d", "atr_14", "volatility_20", "vwap"}) {
         a.signals.readings.emplace_back(name, 100.0 + i);
     }
     a.signals.reasons = {"RSI 28.1 < 30: oversold", "MACD crossed above signal", "Stochastic %K 12.0 < 20: oversold"};
@@ -85,8 +85,8 @@ TEST(StatusDisplay, EveryFixReleasesTheFrames) {
     };
     StatusDisplay leaky(StatusPolicy::leaky);
     std::uint64_t leaky_bytes = show_analyses(leaky, 20).footprint.bytes;
-    for (Case c : {Case{StatusPolicy::drop_frame, 1}, Case{StatusPolicy::summary, 1},
-                   Case{StatusPolicy::bounded_history, 10}}) {
+    for (Case c :
+         {Case{StatusPolicy::drop_frame, 1}, Case{StatusPolicy::summary, 1}, Case{StatusPolicy::bounded_history, 10}}) {
         StatusDisplay display(c.policy, 10);
         Shown shown = show_analyses(display, 20);
         for (const auto& frame : shown.frames) EXPECT_EQ(frame.use_count(), 1) << to_string(c.policy);

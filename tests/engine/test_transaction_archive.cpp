@@ -1,7 +1,7 @@
+#include <gtest/gtest.h>
 #include <bit>
 #include <cmath>
 #include <filesystem>
-#include <gtest/gtest.h>
 #include <iterator>
 #include <limits>
 #include <string>
@@ -29,11 +29,21 @@ const std::string kHeader =
 // The record whose line is spelled out in WritesTheDocumentedFormat; its CRC-32 was computed with Python's
 // zlib.crc32 over the fields.
 Transaction documented_record() {
-    return Transaction{7,     1609459200, "BTCUSDT", TradeAction::buy, 0.25, 28712.4, 7.1781, -12.5, "ORD-7",
-                       "rsi_macd", "RSI oversold\tMACD cross\nline2 \\ end"};
+    return Transaction{7,
+                       1609459200,
+                       "BTCUSDT",
+                       TradeAction::buy,
+                       0.25,
+                       28712.4,
+                       7.1781,
+                       -12.5,
+                       "ORD-7",
+                       "rsi_macd",
+                       "RSI oversold\tMACD cross\nline2 \\ end"};
 }
 const std::string kDocumentedFields =
-    "7\t1609459200\tBTCUSDT\tbuy\t0.25\t28712.4\t7.1781\t-12.5\tORD-7\trsi_macd\tRSI oversold\\tMACD cross\\nline2 \\\\ end";
+    "7\t1609459200\tBTCUSDT\tbuy\t0.25\t28712.4\t7.1781\t-12.5\tORD-7\trsi_macd\tRSI oversold\\tMACD cross\\nline2 "
+    "\\\\ end";
 const std::string kDocumentedLine = "8dfd9cba " + kDocumentedFields + "\n";
 
 Transaction numbered_record(std::uint64_t i) {
@@ -152,8 +162,7 @@ TEST_F(TransactionArchiveTest, ReportsAChecksumMismatchOnTheLastLineAsTorn) {
     ArchiveContents read = TransactionArchive::read_all(path_);
     EXPECT_TRUE(read.records.empty());
     ASSERT_TRUE(read.torn_tail);
-    EXPECT_EQ(*read.torn_tail,
-              (TornTail{kHeader.size(), 2, "checksum mismatch: stored 8dfd9cba, computed 3670305f"}));
+    EXPECT_EQ(*read.torn_tail, (TornTail{kHeader.size(), 2, "checksum mismatch: stored 8dfd9cba, computed 3670305f"}));
 }
 
 TEST_F(TransactionArchiveTest, CorruptionBeforeTheLastLineThrows) {
@@ -164,8 +173,9 @@ TEST_F(TransactionArchiveTest, CorruptionBeforeTheLastLineThrows) {
         TransactionArchive::read_all(path_);
         FAIL() << "expected engine::Error";
     } catch (const Error& e) {
-        EXPECT_EQ(std::string(e.what()), path_.string() + ":2: checksum mismatch: stored 8dfd9cba, computed 3670305f; "
-                                                           "the archive is corrupt before its last record");
+        EXPECT_EQ(std::string(e.what()), path_.string() +
+                                             ":2: checksum mismatch: stored 8dfd9cba, computed 3670305f; "
+                                             "the archive is corrupt before its last record");
     }
     // Opening for append refuses too: nothing is written after a corrupt record.
     TransactionArchive archive;

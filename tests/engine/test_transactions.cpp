@@ -1,6 +1,6 @@
-#include <filesystem>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -32,11 +32,12 @@ Transaction realistic_trade(std::uint64_t i) {
     t.pnl = buy ? 0.0 : (static_cast<double>(i % 7) - 3.0) * 12.5;
     t.order_id = fmt::format("BN-{:010}-{}", 3400000000 + i, buy ? 'B' : 'S');
     t.strategy = "rsi_macd_confluence_v2";
-    t.note = fmt::format("{} signal: RSI(14) {:.1f} {}; MACD hist {:+.2f}; close {:.2f} vs SMA20 {:.2f}; "
-                         "stop {:.2f}; take profit {:.2f}; conf {:.2f}; sized for 1.0% risk of 100000.00 capital",
-                         buy ? "BUY" : "SELL", rsi, buy ? "oversold" : "overbought", buy ? 14.2 : -9.8, price,
-                         price * 1.004, buy ? price * 0.975 : price * 1.025, buy ? price * 1.05 : price * 0.95,
-                         0.57 + static_cast<double>(i % 4) / 10.0);
+    t.note = fmt::format(
+        "{} signal: RSI(14) {:.1f} {}; MACD hist {:+.2f}; close {:.2f} vs SMA20 {:.2f}; "
+        "stop {:.2f}; take profit {:.2f}; conf {:.2f}; sized for 1.0% risk of 100000.00 capital",
+        buy ? "BUY" : "SELL", rsi, buy ? "oversold" : "overbought", buy ? 14.2 : -9.8, price, price * 1.004,
+        buy ? price * 0.975 : price * 1.025, buy ? price * 1.05 : price * 0.95,
+        0.57 + static_cast<double>(i % 4) / 10.0);
     return t;
 }
 
@@ -45,7 +46,6 @@ TransactionHistoryOptions ring_of(std::size_t capacity) {
     options.ring_capacity = capacity;
     return options;
 }
-
 
 TEST(Transactions, ARecordRetainsAboutHalfAKilobyte) {
     for (std::uint64_t i : {0u, 1u, 4999u}) {
@@ -155,7 +155,8 @@ TEST(TransactionHistory, RejectsInvalidOptions) {
     };
     EXPECT_EQ(message_for(TransactionPolicy::ring_buffer, ring_of(0)),
               "transaction history: ring_capacity must be at least 1, got 0");
-    EXPECT_EQ(message_for(TransactionPolicy::archive, {}), "transaction history: the archive policy needs an archive_path");
+    EXPECT_EQ(message_for(TransactionPolicy::archive, {}),
+              "transaction history: the archive policy needs an archive_path");
     EXPECT_EQ(message_for(TransactionPolicy::archive,
                           {.archive_threshold = 100, .archive_keep = 100, .archive_path = "unused.archive"}),
               "transaction history: archive_keep (100) must be less than archive_threshold (100)");

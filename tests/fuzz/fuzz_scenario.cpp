@@ -7,9 +7,9 @@
 #include <cstdint>
 
 #include "fuzz_input_file.hpp"
-#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/inputs/scenario.hpp"
+#include "memsoak/harness/soak/engine_target.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     namespace harness = memsoak::harness;

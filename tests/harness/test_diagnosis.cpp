@@ -64,8 +64,9 @@ TEST(DiagnoseGrowth, LiveGrowthTheEngineExplainsIsRetention) {
 
     EXPECT_EQ(d.kind, GrowthClass::retention);
     EXPECT_NEAR(d.engine_share, 0.9, 1e-9);
-    EXPECT_EQ(d.explanation, "retention: live bytes grow 1.0 MiB/h and the engine's components account for 90% of "
-                             "it (largest: status_display, issue-1)");
+    EXPECT_EQ(d.explanation,
+              "retention: live bytes grow 1.0 MiB/h and the engine's components account for 90% of "
+              "it (largest: status_display, issue-1)");
     ASSERT_EQ(d.layers.size(), 4u);
     EXPECT_EQ(d.layers[0].metric, "os.rss_bytes");
     EXPECT_EQ(d.layers[3].metric, "engine.total_bytes");
@@ -87,8 +88,9 @@ TEST(DiagnoseGrowth, LiveGrowthTheEngineDoesNotExplainIsALeakOutsideItsBookkeepi
 
     EXPECT_EQ(d.kind, GrowthClass::untracked_leak);
     EXPECT_NEAR(d.engine_share, 0.2, 1e-9);
-    EXPECT_EQ(d.explanation, "leak outside the engine's bookkeeping: live bytes grow 1.0 MiB/h but the engine's "
-                             "components account for 20% of it");
+    EXPECT_EQ(d.explanation,
+              "leak outside the engine's bookkeeping: live bytes grow 1.0 MiB/h but the engine's "
+              "components account for 20% of it");
 }
 
 TEST(DiagnoseGrowth, LiveGrowthWithoutTheEngineLayerCannotBeAttributed) {
@@ -100,8 +102,9 @@ TEST(DiagnoseGrowth, LiveGrowthWithoutTheEngineLayerCannotBeAttributed) {
     EXPECT_EQ(d.kind, GrowthClass::heap_growth);
     EXPECT_TRUE(std::isnan(d.engine_share));
     EXPECT_FALSE(layer(d, "engine.total_bytes").growth.has_value());
-    EXPECT_EQ(d.explanation, "live bytes grow 2.0 MiB/h; the engine layer was not measured, so retention cannot be "
-                             "told from a leak outside the engine's bookkeeping");
+    EXPECT_EQ(d.explanation,
+              "live bytes grow 2.0 MiB/h; the engine layer was not measured, so retention cannot be "
+              "told from a leak outside the engine's bookkeeping");
 }
 
 TEST(DiagnoseGrowth, CommittedGrowthWithFlatLiveBytesIsAllocatorCaching) {
@@ -112,8 +115,9 @@ TEST(DiagnoseGrowth, CommittedGrowthWithFlatLiveBytesIsAllocatorCaching) {
     const LayerDiagnosis d = diagnose(series);
 
     EXPECT_EQ(d.kind, GrowthClass::allocator_caching);
-    EXPECT_EQ(d.explanation, "fragmentation or allocator caching: committed bytes grow 2.0 MiB/h at the purged "
-                             "checkpoints while live bytes do not (0 B/h)");
+    EXPECT_EQ(d.explanation,
+              "fragmentation or allocator caching: committed bytes grow 2.0 MiB/h at the purged "
+              "checkpoints while live bytes do not (0 B/h)");
 }
 
 TEST(DiagnoseGrowth, RssGrowthWithAFlatAllocatorIsOsLevel) {
@@ -124,10 +128,11 @@ TEST(DiagnoseGrowth, RssGrowthWithAFlatAllocatorIsOsLevel) {
     const LayerDiagnosis d = diagnose(series);
 
     EXPECT_EQ(d.kind, GrowthClass::os_level);
-    EXPECT_EQ(d.explanation, "OS-level growth: the resident set grows 512.0 KiB/h at the purged checkpoints while "
-                             "the allocator does not (committed 0 B/h at the purged checkpoints, live 0 B/h): memory "
-                             "the allocator never sees (mappings, stacks), or pages it keeps that a purge does not "
-                             "return");
+    EXPECT_EQ(d.explanation,
+              "OS-level growth: the resident set grows 512.0 KiB/h at the purged checkpoints while "
+              "the allocator does not (committed 0 B/h at the purged checkpoints, live 0 B/h): memory "
+              "the allocator never sees (mappings, stacks), or pages it keeps that a purge does not "
+              "return");
 }
 
 // mimalloc commits a 32 MiB segment at once: pages become resident as it touches them, and committed bytes stay.
@@ -140,9 +145,10 @@ TEST(DiagnoseGrowth, RssGrowthInsideTheCommittedSegmentIsAllocatorCaching) {
     const LayerDiagnosis d = diagnose(series);
 
     EXPECT_EQ(d.kind, GrowthClass::allocator_caching);
-    EXPECT_EQ(d.explanation, "fragmentation or allocator caching: the resident set grows 512.0 KiB/h at the purged "
-                             "checkpoints inside memory the allocator has committed (15.0 MiB resident of 32.0 MiB) "
-                             "while live bytes do not (0 B/h)");
+    EXPECT_EQ(d.explanation,
+              "fragmentation or allocator caching: the resident set grows 512.0 KiB/h at the purged "
+              "checkpoints inside memory the allocator has committed (15.0 MiB resident of 32.0 MiB) "
+              "while live bytes do not (0 B/h)");
 }
 
 TEST(DiagnoseGrowth, RssGrowthWithoutTheAllocatorLayerIsUndetermined) {
@@ -174,8 +180,9 @@ TEST(DiagnoseGrowth, ASignificantTrendBelowTheFloorIsStable) {
 
     EXPECT_EQ(d.kind, GrowthClass::stable);
     EXPECT_TRUE(layer(d, "allocator.live_bytes").growth->significant);
-    EXPECT_EQ(d.explanation, "stable: no layer grows faster than its limit (allocator.live_bytes 4.0 KiB/h, "
-                             "engine.total_bytes 4.0 KiB/h)");
+    EXPECT_EQ(d.explanation,
+              "stable: no layer grows faster than its limit (allocator.live_bytes 4.0 KiB/h, "
+              "engine.total_bytes 4.0 KiB/h)");
 
     // A scenario built for slow leaks lowers the floor, and the same growth is retention.
     DiagnosisOptions fine;
@@ -230,10 +237,12 @@ TEST(RateFloorFor, TheSmallestByteGrowthLimitOfTheJudgedBudgetsCappedAtTheDefaul
     Ledger ledger;
     ledger.budgets = {
         {"issue-1", "", {{"engine.status_display.bytes", LimitKind::growth, 64 * kKiB, ""}}},
-        {"process", "", {{"os.rss_bytes", LimitKind::peak, 50 * kMiB, ""},
-                         {"allocator.live_bytes", LimitKind::growth, 1 * kMiB, ""}}},
-        {"slow", "", {{"allocator.live_bytes", LimitKind::growth, 512, ""},
-                      {"engine.signals.items", LimitKind::growth, 2, ""}}},
+        {"process",
+         "",
+         {{"os.rss_bytes", LimitKind::peak, 50 * kMiB, ""}, {"allocator.live_bytes", LimitKind::growth, 1 * kMiB, ""}}},
+        {"slow",
+         "",
+         {{"allocator.live_bytes", LimitKind::growth, 512, ""}, {"engine.signals.items", LimitKind::growth, 2, ""}}},
     };
     EXPECT_EQ(rate_floor_for(ledger, {"process"}), kDefaultRateFloorBytesPerHour);
     EXPECT_EQ(rate_floor_for(ledger, {"issue-1", "process"}), 64 * kKiB);

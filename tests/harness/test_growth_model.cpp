@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "memsoak/harness/analysis/calibration.hpp"
-#include "memsoak/harness/error.hpp"
 #include "memsoak/harness/analysis/judge.hpp"
-#include "memsoak/harness/soak/runner.hpp"
 #include "memsoak/harness/analysis/statistics.hpp"
+#include "memsoak/harness/error.hpp"
+#include "memsoak/harness/soak/runner.hpp"
 
 namespace memsoak::harness {
 namespace {
@@ -103,7 +103,7 @@ TEST(LevelShape, ALevelSpanningTheWorkloadCycleAveragesAPeriodicSwing) {
         x.push_back(h);
         y.push_back(8 * kMiB + (std::fmod(h + 1.5, 6.0) < 3 ? 80 * kKiB : 0));
     }
-    EXPECT_GT(std::fabs(level_shape(x, y).mean_rate), 1 * kKiB);  // a tenth of the window picks a phase
+    EXPECT_GT(std::fabs(level_shape(x, y).mean_rate), 1 * kKiB);     // a tenth of the window picks a phase
     EXPECT_LT(std::fabs(level_shape(x, y, 6).mean_rate), 1 * kKiB);  // whole cycles average out
 }
 
@@ -136,8 +136,7 @@ TEST(CalibrateLimit, PredictionBoundAboveTheNullDistribution) {
 }
 
 TEST(CalibrateLimit, ADeterministicNullGetsTheMinimumMarginAndANoisyTailTheTailTerm) {
-    const CalibratedLimit flat =
-        calibrate_limit("allocator.live_bytes", {{100, 0}, {100, 0}, {100, 0}}, 0.001, 1024);
+    const CalibratedLimit flat = calibrate_limit("allocator.live_bytes", {{100, 0}, {100, 0}, {100, 0}}, 0.001, 1024);
     EXPECT_DOUBLE_EQ(flat.limit, 100 + 1024.0);
     EXPECT_EQ(flat.decided_by, "margin");
     // A tail of up to 900 B/h must stay under half the heap limit so that a fill on top still reads as a plateau.
@@ -148,8 +147,8 @@ TEST(CalibrateLimit, ADeterministicNullGetsTheMinimumMarginAndANoisyTailTheTailT
 }
 
 Scenario scenario_named(const std::string& name, const std::string& duration = "24h") {
-    return parse_scenario(nlohmann::json::parse(R"({"schema_version": 1, "name": ")" + name +
-                                                R"(", "duration": ")" + duration + R"(", "seed": 1,
+    return parse_scenario(nlohmann::json::parse(R"({"schema_version": 1, "name": ")" + name + R"(", "duration": ")" +
+                                                duration + R"(", "seed": 1,
         "sample_interval": "1m", "warmup": "1h", "workload": [{"action": "tick", "every": "1m"}],
         "budgets": ["process"]})"),
                           "s.json");
@@ -187,9 +186,10 @@ TEST(ResolveCalibratedLimits, SetsTheLimitAndSaysWhereItCameFrom) {
         resolve_calibrated_limits(other, scenario, "tcmalloc", file);
         FAIL() << "expected an error";
     } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "dir/budgets.json: $.budgets.process.limits[0]: calibrated limit on allocator.live_bytes: "
-                               "dir/calibration.json has no calibration for scenario \"day\" under the tcmalloc "
-                               "allocator; run `memsoak calibrate s.json` with the build of that allocator");
+        EXPECT_STREQ(e.what(),
+                     "dir/budgets.json: $.budgets.process.limits[0]: calibrated limit on allocator.live_bytes: "
+                     "dir/calibration.json has no calibration for scenario \"day\" under the tcmalloc "
+                     "allocator; run `memsoak calibrate s.json` with the build of that allocator");
     }
     const Scenario longer = scenario_named("day", "48h");
     EXPECT_NE(longer.fingerprint, scenario.fingerprint);
@@ -222,8 +222,9 @@ TEST(CalibrationFile, RoundTripsAndNamesABadField) {
         parse_calibration(bad, "c.json");
         FAIL() << "expected an error";
     } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "c.json: $.scenarios[0].limits[\"os.rss_bytes\"].limit: expected a positive number, "
-                               "got -1");
+        EXPECT_STREQ(e.what(),
+                     "c.json: $.scenarios[0].limits[\"os.rss_bytes\"].limit: expected a positive number, "
+                     "got -1");
     }
 }
 
@@ -239,10 +240,12 @@ TEST(ScenarioWarnings, NameABlindScenarioAndAnActionThatStopsEarly) {
                                        "b.json");
     const std::vector<std::string> warnings = scenario_warnings(scenario, ledger);
     ASSERT_EQ(warnings.size(), 2u);
-    EXPECT_EQ(warnings[0], "t.json: $.budgets: no growth limit on the whole process (an \"os.\" or \"allocator.\" "
-                           "metric): a leak outside the engine's components goes unseen");
-    EXPECT_EQ(warnings[1], "t.json: $.workload[1] (toggle_indicator) stops at 31m, before the run ends at 2h: a leak "
-                           "it triggers stops with it and reads as a bounded fill");
+    EXPECT_EQ(warnings[0],
+              "t.json: $.budgets: no growth limit on the whole process (an \"os.\" or \"allocator.\" "
+              "metric): a leak outside the engine's components goes unseen");
+    EXPECT_EQ(warnings[1],
+              "t.json: $.workload[1] (toggle_indicator) stops at 31m, before the run ends at 2h: a leak "
+              "it triggers stops with it and reads as a bounded fill");
     EXPECT_EQ(workload_cycle(scenario), 1min);  // the toggles stop, so only the tick's period counts
 }
 
@@ -253,9 +256,9 @@ TEST(FillingComponents, ABoundedComponentFillingIsListedAndAFluctuatingOneIsNot)
     for (int minute = 0; minute <= 600; minute += 10) {
         series.times.push_back(engine::virtual_epoch + std::chrono::minutes(minute));
         series.purged.push_back(false);
-        series.values[0].push_back(100 + minute / 10);     // 100 .. 160 of 500
+        series.values[0].push_back(100 + minute / 10);          // 100 .. 160 of 500
         series.values[1].push_back(minute % 20 == 0 ? 3 : 12);  // a queue drained by the GUI
-        series.values[2].push_back(40 + minute / 10);      // unbounded: a leak, not a fill
+        series.values[2].push_back(40 + minute / 10);           // unbounded: a leak, not a fill
     }
     const engine::Footprint footprint{{"signals", "issue-5", 0, 160, 500},
                                       {"log_queue", "issue-4", 0, 12, 1000},

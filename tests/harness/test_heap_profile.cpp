@@ -61,9 +61,10 @@ TEST(FrameFunction, KeepsOperatorsAnonymousNamespacesAndDropsAbiTags) {
 }
 
 TEST(IsLibraryFunction, TheStandardLibraryFmtTheAllocatorAndLibcAreLibraries) {
-    for (const char* library : {"std::vector::push_back", "__gnu_cxx::new_allocator::allocate",
-                                "__libc_start_call_main", "_M_invoke", "fmt::v9::vformat", "operator new", "operator delete[]",
-                                "malloc", "tc_newarray", "tcmalloc::ThreadCache::Allocate", "_start"}) {
+    for (const char* library :
+         {"std::vector::push_back", "__gnu_cxx::new_allocator::allocate", "__libc_start_call_main", "_M_invoke",
+          "fmt::v9::vformat", "operator new", "operator delete[]", "malloc", "tc_newarray",
+          "tcmalloc::ThreadCache::Allocate", "_start"}) {
         EXPECT_TRUE(is_library_function(library)) << library;
     }
     for (const char* application :
@@ -122,8 +123,9 @@ TEST(ParsePprofCollapsed, ALineWithoutAByteCountIsAnErrorNamingTheLine) {
         parse_pprof_collapsed("main;f 12\nmain;g twelve\n", 10, total);
         FAIL() << "expected harness::Error";
     } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "google-pprof --collapsed output, line 2: expected \"frame;frame;... BYTES\", got "
-                               "\"main;g twelve\"");
+        EXPECT_STREQ(e.what(),
+                     "google-pprof --collapsed output, line 2: expected \"frame;frame;... BYTES\", got "
+                     "\"main;g twelve\"");
     }
 }
 
@@ -131,8 +133,9 @@ TEST(CompareHeapProfiles, FewerThanTwoProfilesIsReportedNotThrown) {
     HeapProfileRequest request;
     request.directory = "/tmp/nowhere";
     const HeapProfileFindings findings = compare_heap_profiles(request, {"memsoak.0001.heap"}, "/bin/true");
-    EXPECT_EQ(findings.error, "1 heap profile taken; a comparison needs two (is the run shorter than its warm-up "
-                              "plus one interval?)");
+    EXPECT_EQ(findings.error,
+              "1 heap profile taken; a comparison needs two (is the run shorter than its warm-up "
+              "plus one interval?)");
     EXPECT_TRUE(findings.sites.empty());
     EXPECT_TRUE(std::isnan(findings.total_growth_bytes));
     EXPECT_EQ(findings.directory, "/tmp/nowhere");
@@ -159,7 +162,8 @@ TEST(HeapProfiler, WithoutTcmallocItIsNotAvailableAndSaysWhich) {
     } catch (const Error& e) {
         EXPECT_EQ(std::string(e.what()),
                   "heap profiles need tcmalloc's heap profiler (the memsoak-tcmalloc build); this memsoak's "
-                  "allocator is " + std::string(allocator_name()));
+                  "allocator is " +
+                      std::string(allocator_name()));
     }
 }
 

@@ -53,7 +53,7 @@ TEST(ParseAddr2line, UnknownFramesKeepNoFileAndOtherShapesAreRejectedWithTheLine
     } catch (const Error& e) {
         EXPECT_EQ(std::string(e.what()), "addr2line output, line 3: expected FILE:LINE, got \"no colon here\"");
     }
-    EXPECT_THROW(parse_addr2line("f()\n"), Error);      // no address first
+    EXPECT_THROW(parse_addr2line("f()\n"), Error);        // no address first
     EXPECT_THROW(parse_addr2line("0x10\nf()\n"), Error);  // a function without its place
 }
 
@@ -67,14 +67,19 @@ TEST(UnsampledBytes, ScalesSmallObjectsByTheirSamplingProbability) {
     EXPECT_EQ(unsampled_bytes(1, 100, 0), 100);  // not sampling: as read
 }
 
-SourceFrame frame(std::string function, std::string file, int line) { return {std::move(function), std::move(file), line}; }
-SourceFrame library_frame(std::string function, std::string library) { return {std::move(function), std::move(library), 0, true}; }
+SourceFrame frame(std::string function, std::string file, int line) {
+    return {std::move(function), std::move(file), line};
+}
+SourceFrame library_frame(std::string function, std::string library) {
+    return {std::move(function), std::move(library), 0, true};
+}
 
 // A leak at leak_per_call, seen through two stacks (analyze and tick), plus a library-only stack and a stack of
 // the sampler's own snapshot.
 std::vector<GrowthStack> leak_stacks() {
     return {
-        {{library_frame("tc_new", "libtcmalloc.so.4"), frame("std::make_unique_for_overwrite", "/usr/include/c++/12/bits/unique_ptr.h", 1092),
+        {{library_frame("tc_new", "libtcmalloc.so.4"),
+          frame("std::make_unique_for_overwrite", "/usr/include/c++/12/bits/unique_ptr.h", 1092),
           frame("memsoak::engine::LeakInjector::leak_per_call", "engine/src/leak_injector.cpp", 129),
           frame("memsoak::engine::LeakInjector::on_action", "engine/src/leak_injector.cpp", 119),
           frame("memsoak::engine::Application::run_analysis", "engine/src/application.cpp", 88)},
@@ -85,9 +90,11 @@ std::vector<GrowthStack> leak_stacks() {
           frame("memsoak::engine::LeakInjector::on_action", "engine/src/leak_injector.cpp", 119),
           frame("memsoak::engine::Application::tick", "engine/src/application.cpp", 61)},
          1.0 * 1024 * 1024},
-        {{library_frame("tc_new", "libtcmalloc.so.4"), frame("memsoak::engine::Chart::render", "engine/src/chart.cpp", 40)},
+        {{library_frame("tc_new", "libtcmalloc.so.4"),
+          frame("memsoak::engine::Chart::render", "engine/src/chart.cpp", 40)},
          -512.0 * 1024},
-        {{library_frame("tc_new", "libtcmalloc.so.4"), frame("memsoak::engine::Chart::render", "engine/src/chart.cpp", 40)},
+        {{library_frame("tc_new", "libtcmalloc.so.4"),
+          frame("memsoak::engine::Chart::render", "engine/src/chart.cpp", 40)},
          256.0 * 1024},
     };
 }
@@ -102,7 +109,7 @@ TEST(SitesOf, ChargesTheFirstApplicationFrameWithItsFileLineRateAndTheBiggestSta
     EXPECT_DOUBLE_EQ(top.bytes, 4.0 * 1024 * 1024);
     EXPECT_DOUBLE_EQ(top.rate_bytes_per_hour, 1.0 * 1024 * 1024);
     EXPECT_EQ(top.callers, (std::vector<std::string>{"memsoak::engine::LeakInjector::on_action",
-                                                    "memsoak::engine::Application::run_analysis"}));
+                                                     "memsoak::engine::Application::run_analysis"}));
     EXPECT_EQ(top.caller_locations,
               (std::vector<std::string>{"engine/src/leak_injector.cpp:119", "engine/src/application.cpp:88"}));
     EXPECT_EQ(top.signature, leak_signature(top));
@@ -154,9 +161,11 @@ TEST(CollapsedStacks, WritesRootFirstFramesWithPlacesAndLeavesOutWhatShrank) {
 }
 
 TEST(SamplerMachinery, StacksThroughTheSamplerAreRecognised) {
-    EXPECT_TRUE(is_sampler_machinery({frame("std::vector::_M_realloc_insert", "", 0),
-                                      frame("memsoak::harness::read_heap_sample", "harness/src/soak/heap_sample.cpp", 210)}));
-    EXPECT_TRUE(is_sampler_machinery({frame("memsoak::harness::HeapSampler::checkpoint", "harness/src/soak/heap_sample.cpp", 380)}));
+    EXPECT_TRUE(
+        is_sampler_machinery({frame("std::vector::_M_realloc_insert", "", 0),
+                              frame("memsoak::harness::read_heap_sample", "harness/src/soak/heap_sample.cpp", 210)}));
+    EXPECT_TRUE(is_sampler_machinery(
+        {frame("memsoak::harness::HeapSampler::checkpoint", "harness/src/soak/heap_sample.cpp", 380)}));
     EXPECT_FALSE(is_sampler_machinery(leak_stacks()[0].frames));
 }
 
@@ -178,7 +187,8 @@ TEST(GrowthSiteSummary, NamesTheTopSiteOrWhyThereIsNone) {
     findings.sites = sites_of(leak_stacks(), 10, 4.0);
     EXPECT_EQ(growth_site_summary(findings),
               "grows at memsoak::engine::LeakInjector::leak_per_call (engine/src/leak_injector.cpp:129), 1.0 MiB/h "
-              "(4.0 MiB sampled), signature " + findings.sites[0].signature);
+              "(4.0 MiB sampled), signature " +
+                  findings.sites[0].signature);
     findings.error = "no growth sites: memsoak-tcmalloc was not found beside /x/memsoak";
     EXPECT_EQ(growth_site_summary(findings), findings.error);
     findings.mode = "full";

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
+#include "memsoak/harness/soak/engine_target.hpp"
 
 namespace memsoak::harness {
 namespace {
@@ -31,8 +31,9 @@ TEST(Injection, TheCanonicalFormReadsBackToTheSameLeak) {
 }
 
 TEST(Injection, RejectsWhatIsNotAWholePositiveSizeOrAKnownName) {
-    for (const char* bad : {"", "log", "log:per_call", "log:per_call:1:2:3", "log:per_call:0.5", "log:per_call:-1",
-                            "log:per_call:1 mb", "log:bounded:1KiB:1", "log:per_call:1@0s", "trade:mmap:1@", "x:mmap:1"}) {
+    for (const char* bad :
+         {"", "log", "log:per_call", "log:per_call:1:2:3", "log:per_call:0.5", "log:per_call:-1", "log:per_call:1 mb",
+          "log:bounded:1KiB:1", "log:per_call:1@0s", "trade:mmap:1@", "x:mmap:1"}) {
         EXPECT_THROW(parse_injection(bad), Error) << bad;
     }
 }

@@ -7,8 +7,8 @@
 
 #include <gtest/gtest.h>
 
-#include "memsoak/harness/error.hpp"
 #include "memsoak/harness/analysis/judge.hpp"
+#include "memsoak/harness/error.hpp"
 
 namespace memsoak::harness {
 namespace {
@@ -55,11 +55,14 @@ protected:
         add_metric(series, "engine.chart.bytes", [&](double) { return 2 * kMiB + noise(random); });
         add_metric(series, "engine.chart.items", [](double) { return 1; });
         ledger = ledger_of({
-            {"issue-1", "status display", {limit("engine.status_display.bytes", LimitKind::peak, 1 * kMiB),
-                                           limit("engine.status_display.bytes", LimitKind::growth, 64 * kKiB)}},
-            {"issue-2", "chart", {limit("engine.chart.items", LimitKind::items, 1),
-                                  limit("engine.chart.bytes", LimitKind::peak, 4 * kMiB),
-                                  limit("engine.chart.bytes", LimitKind::growth, 64 * kKiB)}},
+            {"issue-1",
+             "status display",
+             {limit("engine.status_display.bytes", LimitKind::peak, 1 * kMiB),
+              limit("engine.status_display.bytes", LimitKind::growth, 64 * kKiB)}},
+            {"issue-2",
+             "chart",
+             {limit("engine.chart.items", LimitKind::items, 1), limit("engine.chart.bytes", LimitKind::peak, 4 * kMiB),
+              limit("engine.chart.bytes", LimitKind::growth, 64 * kKiB)}},
         });
     }
 
@@ -130,9 +133,10 @@ TEST(AttributeGrowth, SortsByGrowthAndSharesTheComponentsTotalWithoutAProcessMet
 TEST(JudgeBudgets, PeakBelowTheLimitProjectsWhenAGrowthLimitOnItsMetricFailed) {
     SampleSeries series = series_over(8h, 5min);
     add_metric(series, "os.rss_bytes", [](double h) { return 10 * kMiB + 1 * kMiB * h; });
-    const Ledger ledger = ledger_of({{"process", "whole process",
-                                      {limit("os.rss_bytes", LimitKind::peak, 50 * kMiB),
-                                       limit("os.rss_bytes", LimitKind::growth, 64 * kKiB)}}});
+    const Ledger ledger = ledger_of(
+        {{"process",
+          "whole process",
+          {limit("os.rss_bytes", LimitKind::peak, 50 * kMiB), limit("os.rss_bytes", LimitKind::growth, 64 * kKiB)}}});
     const std::vector<LimitResult> limits = judge_budgets(series, ledger, {"process"}, 0s, {})[0].limits;
     EXPECT_EQ(limits[1].verdict, Verdict::fail);
     const LimitResult& result = limits[0];
@@ -211,11 +215,15 @@ TEST(JudgeBudgets, MissingMetricsAndSamplesAreNotMeasured) {
     add_metric(series, "allocator.live_bytes", [](double h) { return 10 * kMiB + kMiB * h; });
     add_metric(series, "engine.chart.bytes", [](double h) { return h < 1 ? 2 * kMiB : kNaN; });
     const Ledger ledger = ledger_of({
-        {"process", "whole process", {limit("os.rss_bytes", LimitKind::peak, 50 * kMiB),
-                                      limit("allocator.unmapped_bytes", LimitKind::peak, 50 * kMiB),
-                                      limit("allocator.live_bytes", LimitKind::growth, 1 * kMiB)}},
-        {"issue-2", "chart", {limit("engine.chart.bytes", LimitKind::peak, 4 * kMiB),
-                              limit("allocator.live_bytes", LimitKind::peak, 50 * kMiB)}},
+        {"process",
+         "whole process",
+         {limit("os.rss_bytes", LimitKind::peak, 50 * kMiB),
+          limit("allocator.unmapped_bytes", LimitKind::peak, 50 * kMiB),
+          limit("allocator.live_bytes", LimitKind::growth, 1 * kMiB)}},
+        {"issue-2",
+         "chart",
+         {limit("engine.chart.bytes", LimitKind::peak, 4 * kMiB),
+          limit("allocator.live_bytes", LimitKind::peak, 50 * kMiB)}},
     });
     const std::vector<BudgetResult> results = judge_budgets(series, ledger, {"process", "issue-2"}, 1h, {});
 

@@ -85,8 +85,9 @@ TEST(LedgerErrors, InvalidJsonNamesLineAndColumn) {
         load_ledger(file);
         FAIL() << "no error";
     } catch (const Error& e) {
-        EXPECT_EQ(std::string(e.what()), file + ":2:25: invalid JSON: syntax error while parsing value - unexpected "
-                                                "']'; expected '[', '{', or a literal");
+        EXPECT_EQ(std::string(e.what()), file +
+                                             ":2:25: invalid JSON: syntax error while parsing value - unexpected "
+                                             "']'; expected '[', '{', or a literal");
     }
 }
 

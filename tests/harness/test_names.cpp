@@ -5,8 +5,8 @@
 
 #include "memsoak/engine/config.hpp"
 #include "memsoak/engine/policies.hpp"
-#include "memsoak/harness/result.hpp"
 #include "memsoak/harness/orchestration/suite.hpp"
+#include "memsoak/harness/result.hpp"
 
 namespace memsoak::harness {
 namespace {
@@ -39,7 +39,8 @@ TEST(Names, AMetricsLayerComesFromItsName) {
 }
 
 TEST(Names, EachStudyIssueSwitchesItsOwnComponentBackToLeaky) {
-    ASSERT_EQ(engine::study_issues(), (std::vector<std::string>{"issue-1", "issue-2", "issue-3", "issue-4", "issue-5"}));
+    ASSERT_EQ(engine::study_issues(),
+              (std::vector<std::string>{"issue-1", "issue-2", "issue-3", "issue-4", "issue-5"}));
     for (const std::string& id : engine::study_issues()) {
         const auto issue = engine::parse_study_issue(id);
         ASSERT_TRUE(issue) << id;

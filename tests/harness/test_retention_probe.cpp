@@ -9,9 +9,9 @@
 #include <map>
 #include <memory>
 
-#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/inputs/ledger.hpp"
+#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/harness/soak/retention_probe.hpp"
 #include "memsoak/harness/soak/runner.hpp"
 #include "memsoak/harness/soak/samplers.hpp"
@@ -86,9 +86,12 @@ Scenario fake_scenario() {
     s.file = "fake.json";
     s.name = "fake";
     s.duration = 24h;
-    s.workload = {item(ActionKind::analyze, 15min), item(ActionKind::refresh_chart, 15min),
-                  item(ActionKind::toggle_indicator, 3h, "rsi"), rate_item(ActionKind::toggle_indicator, 5, "macd"),
-                  rate_item(ActionKind::log, 36000), item(ActionKind::gui_freeze, 1h),
+    s.workload = {item(ActionKind::analyze, 15min),
+                  item(ActionKind::refresh_chart, 15min),
+                  item(ActionKind::toggle_indicator, 3h, "rsi"),
+                  rate_item(ActionKind::toggle_indicator, 5, "macd"),
+                  rate_item(ActionKind::log, 36000),
+                  item(ActionKind::gui_freeze, 1h),
                   item(ActionKind::toggle_indicator, 1h, "rsi")};
     return s;
 }
@@ -104,9 +107,11 @@ TEST(RetentionProbe, RepeatsEachDistinctActionAnHoursWorthPerRoundAtItsPeriod) {
     std::vector<std::pair<std::string, std::size_t>> calls;
     for (const ActionRetention& r : retention) calls.emplace_back(r.action, r.calls_per_round);
     // rsi: 1/3h + 1/h, rounded and clamped to 4; macd: 5/h made even; log: 36000/h clamped; no gui_freeze.
-    const std::vector<std::pair<std::string, std::size_t>> expected{
-        {"analyze", 4}, {"refresh_chart", 4}, {"toggle_indicator(rsi)", 4}, {"toggle_indicator(macd)", 6},
-        {"log", 2000}};
+    const std::vector<std::pair<std::string, std::size_t>> expected{{"analyze", 4},
+                                                                    {"refresh_chart", 4},
+                                                                    {"toggle_indicator(rsi)", 4},
+                                                                    {"toggle_indicator(macd)", 6},
+                                                                    {"log", 2000}};
     EXPECT_EQ(calls, expected);
     for (const ActionRetention& r : retention) EXPECT_EQ(r.rounds, 3u);
 
@@ -146,8 +151,7 @@ TEST(RetentionProbe, MeasuresWhatEachCallKeepsAndNotWhatItFrees) {
     EXPECT_FALSE(frees.significant);
     EXPECT_LT(std::fabs(frees.live_bytes_per_call), 1024.0);
     EXPECT_FALSE(retains_more_than(frees, 0));
-    EXPECT_EQ(retention_summary(retention).rfind("analyze retains 64.", 0), 0u)
-        << retention_summary(retention);
+    EXPECT_EQ(retention_summary(retention).rfind("analyze retains 64.", 0), 0u) << retention_summary(retention);
 }
 
 TEST(RetentionProbe, LeavesLiveBytesNaNWhenTheAllocatorIsNotReadAndJudgesByTheResidentSet) {
@@ -180,8 +184,7 @@ TEST(RetentionProbe, SummaryNamesTheLargestSignificantActionOrSaysNoneIsSignific
     const ActionRetention small{"trade", 4, 8, 700, 150, 1250, 0, 0, 0, true};
     const ActionRetention large{"refresh_chart", 4, 8, 3 * kMiB, 2.9 * kMiB, 3.1 * kMiB, 0, 0, 0, true};
     const ActionRetention noisy{"analyze", 4, 8, 5 * kMiB, -1 * kMiB, 11 * kMiB, 0, 0, 0, false};
-    EXPECT_EQ(retention_summary({small, noisy, large}),
-              "refresh_chart retains 3.0 MiB per call (95% CI 2.9..3.1 MiB)");
+    EXPECT_EQ(retention_summary({small, noisy, large}), "refresh_chart retains 3.0 MiB per call (95% CI 2.9..3.1 MiB)");
     EXPECT_EQ(retention_summary({noisy}),
               "no action retains memory significantly (largest: analyze 5.0 MiB per call (95% CI -1.0..11.0 MiB))");
     const ActionRetention frees{"analyze", 4, 8, -58, -101, -15, 0, 0, 0, true};
@@ -202,8 +205,8 @@ EngineRun run_production_day(const std::vector<std::string>& leaks) {
     EngineRun run;
     run.scenario = load_scenario(MEMSOAK_SOURCE_DIR "/scenarios/production-day.json");
     const Ledger ledger = load_ledger(MEMSOAK_SOURCE_DIR "/scenarios/budgets.json");
-    run.target = make_engine_target(engine_config_for_run(run.scenario.engine, "production-day", MEMSOAK_SOURCE_DIR
-                                                          "/scenarios", run.scenario.seed, leaks));
+    run.target = make_engine_target(engine_config_for_run(run.scenario.engine, "production-day",
+                                                          MEMSOAK_SOURCE_DIR "/scenarios", run.scenario.seed, leaks));
     RunOptions options;
     options.leaks = leaks;
     run.result = run_scenario(run.scenario, ledger, *run.target, options);
@@ -211,8 +214,8 @@ EngineRun run_production_day(const std::vector<std::string>& leaks) {
 }
 
 const ActionRetention& find(const std::vector<ActionRetention>& retention, const std::string& action) {
-    const auto it = std::find_if(retention.begin(), retention.end(),
-                                 [&](const ActionRetention& r) { return r.action == action; });
+    const auto it =
+        std::find_if(retention.begin(), retention.end(), [&](const ActionRetention& r) { return r.action == action; });
     if (it == retention.end()) throw std::runtime_error("no action " + action);
     return *it;
 }
@@ -246,8 +249,8 @@ TEST(RetentionProbeOnTheEngine, FixedEngineIsNotProbedAfterPassingAndRetainsNoKi
         probe_retention(*run.target, run.scenario, engine::virtual_epoch + run.scenario.duration, ProbeOptions{});
     ASSERT_EQ(retention.size(), 7u);
     for (const ActionRetention& r : retention) {
-        EXPECT_FALSE(retains_more_than(r, 1 * kKiB)) << r.action << " retains " << r.live_bytes_per_call
-                                                     << " [" << r.live_ci_low << ", " << r.live_ci_high << "]";
+        EXPECT_FALSE(retains_more_than(r, 1 * kKiB)) << r.action << " retains " << r.live_bytes_per_call << " ["
+                                                     << r.live_ci_low << ", " << r.live_ci_high << "]";
     }
 }
 

@@ -64,8 +64,9 @@ Scenario two_hour_scenario() {
 Ledger growth_ledger() {
     Ledger ledger;
     ledger.file = "budgets.json";
-    ledger.budgets.push_back(
-        BudgetSpec{"issue-1", "status display", {LimitSpec{"engine.status_display.bytes", LimitKind::growth, 1024, ""}}});
+    ledger.budgets.push_back(BudgetSpec{"issue-1",
+                                        "status display",
+                                        {LimitSpec{"engine.status_display.bytes", LimitKind::growth, 1024, ""}}});
     return ledger;
 }
 
@@ -81,8 +82,8 @@ TEST(Runner, SamplesFromZeroToTheEndInclusive) {
     ASSERT_EQ(result.samples.size(), 121u);
     EXPECT_EQ(result.samples.times.front(), at(0min));
     EXPECT_EQ(result.samples.times.back(), at(2h));
-    EXPECT_EQ(result.samples.metrics, (std::vector<std::string>{"engine.status_display.bytes",
-                                                                 "engine.status_display.items"}));
+    EXPECT_EQ(result.samples.metrics,
+              (std::vector<std::string>{"engine.status_display.bytes", "engine.status_display.items"}));
     EXPECT_EQ(result.info.virtual_elapsed, 2h);
     EXPECT_EQ(result.info.layers, std::vector<std::string>{"engine"});
     EXPECT_FALSE(result.info.interrupted);

@@ -58,7 +58,7 @@ TEST(OsSampler, SeesSixtyFourTouchedMebibytes) {
     EXPECT_GE(value_of(*sampler, after, "os.rss_anon_bytes") - value_of(*sampler, before, "os.rss_anon_bytes"),
               60 * kMiB);
     EXPECT_EQ(value_of(*sampler, after, "os.rss_anon_bytes") + value_of(*sampler, after, "os.rss_file_bytes"), rss);
-    EXPECT_GT(value_of(*sampler, after, "os.rss_file_bytes"), 0);  // the executable's own pages at least
+    EXPECT_GT(value_of(*sampler, after, "os.rss_file_bytes"), 0);    // the executable's own pages at least
     EXPECT_GE(value_of(*sampler, after, "os.rss_peak_bytes"), rss);  // the peak includes every sample
 }
 
@@ -104,11 +104,11 @@ TEST(AllocatorSampler, ListsTheMetricsOfTheDetectedAllocator) {
         EXPECT_EQ(sampler->metrics(), (std::vector<std::string>{"allocator.live_bytes", "allocator.committed_bytes"}));
     } else if (name == "tcmalloc") {
         EXPECT_EQ(sampler->metrics(), (std::vector<std::string>{"allocator.live_bytes", "allocator.committed_bytes",
-                                                                 "allocator.free_bytes", "allocator.unmapped_bytes"}));
+                                                                "allocator.free_bytes", "allocator.unmapped_bytes"}));
     } else {
         EXPECT_EQ(name, "glibc");
         EXPECT_EQ(sampler->metrics(), (std::vector<std::string>{"allocator.live_bytes", "allocator.committed_bytes",
-                                                                 "allocator.free_bytes"}));
+                                                                "allocator.free_bytes"}));
     }
 }
 
@@ -232,7 +232,8 @@ TEST(EngineSampler, ExposesBytesAndItemsOfEveryComponentByName) {
     EXPECT_EQ(take_sample(*sampler), (std::vector<double>{4096, 1, 2'000'000, 3}));
 
     // A different order is matched by name; a new component is not sampled (the metric list is fixed).
-    target.components = {{"signals", "issue-5", 777, 7}, {"chart", "issue-2", 3'000'000, 4},
+    target.components = {{"signals", "issue-5", 777, 7},
+                         {"chart", "issue-2", 3'000'000, 4},
                          {"status_display", "issue-1", 8192, 2}};
     EXPECT_EQ(take_sample(*sampler), (std::vector<double>{8192, 2, 3'000'000, 4}));
 

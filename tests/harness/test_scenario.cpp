@@ -1,7 +1,7 @@
 #include "memsoak/harness/inputs/scenario.hpp"
 
-#include <filesystem>
 #include <gtest/gtest.h>
+#include <filesystem>
 #include <string>
 
 #include "memsoak/harness/error.hpp"
@@ -129,7 +129,8 @@ TEST(ScenarioErrors, SeedAndWarmupAreRequiredAsDocumented) {
     Json without_warmup = minimal();
     without_warmup.erase("warmup");
     EXPECT_EQ(error_of(without_warmup),
-              std::string(kFile) + ": $.warmup: missing; expected a duration such as \"1h\" (\"0s\" judges every sample)");
+              std::string(kFile) +
+                  ": $.warmup: missing; expected a duration such as \"1h\" (\"0s\" judges every sample)");
 }
 
 TEST(ScenarioErrors, InvalidJsonNamesLineAndColumn) {
@@ -178,7 +179,8 @@ TEST(ScenarioErrors, AFieldGivenTwiceIsNamedByItsPath) {
         return std::string("no error");
     };
     EXPECT_EQ(error(R"({"name": "a", "name": "b"})"), "s.json: $.name: a field given twice; expected each field once");
-    EXPECT_EQ(error(R"({"workload": [{"every": "1h"}, [1, {"x": 1}], {"action": "log", "every": "1m", "every": "2m"}]})"),
+    EXPECT_EQ(error(
+                  R"({"workload": [{"every": "1h"}, [1, {"x": 1}], {"action": "log", "every": "1m", "every": "2m"}]})"),
               "s.json: $.workload[2].every: a field given twice; expected each field once");
     EXPECT_EQ(error(R"({"a": {"x": 1}, "b": {"x": 1}, "c": [{"x": 1}, {"x": 2}]})"), "no error");
 }
@@ -251,8 +253,7 @@ TEST(ScenarioErrors, DurationsMustBePositiveAndFitTheRun) {
 TEST(ScenarioErrors, EngineSettingsAreValidatedOnLoading) {
     Json document = minimal();
     document["engine"] = Json::parse(R"({"chart_width": "wide"})");
-    EXPECT_EQ(error_of(document),
-              "scenarios/x.json: $.engine.chart_width: expected an integer >= 100, got \"wide\"");
+    EXPECT_EQ(error_of(document), "scenarios/x.json: $.engine.chart_width: expected an integer >= 100, got \"wide\"");
 }
 
 TEST(ScenarioErrors, WorkloadMustBeANonEmptyArrayOfItems) {

@@ -73,8 +73,7 @@ TEST(Scheduler, EndIsInclusiveAndLaterEventsWaitForTheNextRun) {
     scheduler.run_until(at_seconds(120), {});
     EXPECT_EQ(trace.events, (std::vector<std::string>{"sample@0", "sample@60", "sample@120"}));
     scheduler.run_until(at_seconds(200), {});
-    EXPECT_EQ(trace.events,
-              (std::vector<std::string>{"sample@0", "sample@60", "sample@120", "sample@180"}));
+    EXPECT_EQ(trace.events, (std::vector<std::string>{"sample@0", "sample@60", "sample@120", "sample@180"}));
     EXPECT_EQ(scheduler.now(), at_seconds(200));
 }
 
@@ -104,9 +103,9 @@ TEST(Scheduler, CallbacksScheduleNewEvents) {
     scheduler.every(10s, virtual_epoch, std::nullopt, 5, trace.record("tick"));
     scheduler.run_until(at_seconds(60), {});
     // At 30 s and 40 s the tick, registered second, runs before streams its first callback registered.
-    EXPECT_EQ(trace.events, (std::vector<std::string>{"tick@0", "freeze@10", "tick@10", "same-time@10", "poll@15",
-                                                      "tick@20", "tick@30", "poll@30", "tick@40", "thaw@40",
-                                                      "poll@45"}));
+    EXPECT_EQ(trace.events,
+              (std::vector<std::string>{"tick@0", "freeze@10", "tick@10", "same-time@10", "poll@15", "tick@20",
+                                        "tick@30", "poll@30", "tick@40", "thaw@40", "poll@45"}));
 }
 
 TEST(Scheduler, StopPredicateStopsBetweenEventsAndTheRunCanContinue) {

@@ -55,9 +55,9 @@ SymbolIndexContents small_index() {
     c.ranges = {{0x1000, 0, 0}, {0x1010, 1, 0}, {0x1020, 0, 0}, {0x1100, symbol_index::kNone, 0},
                 {0x2000, 2, 1}, {0x2010, 3, 1}, {0x2020, 2, 1}, {0x2100, symbol_index::kNone, symbol_index::kNone}};
     c.lines = {{0x1000, "/w/engine/src/outer.cpp", 5}, {0x1010, "/w/engine/include/inner.hpp", 20},
-               {0x1020, "/w/engine/src/outer.cpp", 8},  {0x1100, "", 0},
-               {0x2000, "/w/engine/src/anon.cpp", 30},  {0x2010, "/w/engine/src/anon.cpp", 32},
-               {0x2020, "/w/engine/src/anon.cpp", 33},  {0x2100, "", 0}};
+               {0x1020, "/w/engine/src/outer.cpp", 8}, {0x1100, "", 0},
+               {0x2000, "/w/engine/src/anon.cpp", 30}, {0x2010, "/w/engine/src/anon.cpp", 32},
+               {0x2020, "/w/engine/src/anon.cpp", 33}, {0x2100, "", 0}};
     return c;
 }
 
@@ -149,8 +149,8 @@ TEST(SymbolIndex, SerializingRefusesTablesOutOfOrder) {
 std::vector<std::uint64_t> addresses_of_this_binary() {
     std::vector<std::uint64_t> out;
     const std::uintptr_t bias = executable_load_bias();
-    for (const auto start : {reinterpret_cast<std::uintptr_t>(&sites_of),
-                             reinterpret_cast<std::uintptr_t>(&collapsed_stacks)}) {
+    for (const auto start :
+         {reinterpret_cast<std::uintptr_t>(&sites_of), reinterpret_cast<std::uintptr_t>(&collapsed_stacks)}) {
         for (std::uintptr_t offset = 0; offset < 1500; offset += 10) out.push_back(start + offset - bias);
     }
     std::sort(out.begin(), out.end());
@@ -171,7 +171,8 @@ TEST(SymbolIndex, WithoutAnIndexAddr2lineNamesTheFrames) {
 // Leak signatures hash the names: the index must name every frame as addr2line does.
 TEST(SymbolIndex, TheToolsIndexOfThisBinaryNamesEveryFrameAsAddr2lineDoes) {
     TempFile file;
-    const std::string command = fmt::format("{} /proc/{}/exe {}", MEMSOAK_SYMBOL_INDEX_TOOL, ::getpid(), file.path().string());
+    const std::string command =
+        fmt::format("{} /proc/{}/exe {}", MEMSOAK_SYMBOL_INDEX_TOOL, ::getpid(), file.path().string());
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
     std::string why_not;
     auto index = SymbolIndex::from_file(file.path(), executable_build_id(), why_not);

@@ -1,7 +1,7 @@
 #include "memsoak/harness/units.hpp"
 
-#include <cmath>
 #include <gtest/gtest.h>
+#include <cmath>
 #include <string>
 
 #include "memsoak/harness/error.hpp"
@@ -36,7 +36,9 @@ TEST(ParseSize, ReadsEveryUnit) {
 }
 
 TEST(ParseSize, RejectsWhatIsNotASize) {
-    const std::string expected = "expected a size with its unit such as \"50 MiB\", \"512KiB\" or \"4096 B\" (units B, KB, MB, GB, KiB, MiB, GiB)";
+    const std::string expected =
+        "expected a size with its unit such as \"50 MiB\", \"512KiB\" or \"4096 B\" (units B, KB, MB, GB, KiB, MiB, "
+        "GiB)";
     EXPECT_EQ(size_error("fast"), expected + ", got \"fast\"");
     EXPECT_EQ(size_error(""), expected + ", got \"\"");
     EXPECT_EQ(size_error("MiB"), expected + ", got \"MiB\"");

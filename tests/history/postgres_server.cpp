@@ -1,11 +1,11 @@
 #include "postgres_server.hpp"
 
-#include <cstdlib>
-#include <filesystem>
 #include <glob.h>
 #include <pwd.h>
-#include <stdexcept>
 #include <unistd.h>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
@@ -58,8 +58,9 @@ PostgresServer::PostgresServer() {
             return;
         }
     }
-    const std::string init = run_as_server_user(fmt::format(
-        "{}/initdb -D {}/data -U postgres -A trust --no-sync -E UTF8 > {}/initdb.log 2>&1", bin_, folder_, folder_));
+    const std::string init = run_as_server_user(
+        fmt::format("{}/initdb -D {}/data -U postgres -A trust --no-sync -E UTF8 > {}/initdb.log 2>&1", bin_, folder_,
+                    folder_));
     if (std::system(init.c_str()) != 0) {
         problem_ = fmt::format("initdb failed (see {}/initdb.log)", folder_);
         return;

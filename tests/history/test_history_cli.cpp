@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sqlite3.h>
+#include <nlohmann/json.hpp>
 
 #include "postgres_server.hpp"
 #include "support/files.hpp"
@@ -65,13 +65,13 @@ TEST(HistoryCli, RecordCheckAckCompareAndShowAnInBudgetRegression) {
     EXPECT_EQ(found["changes"][0]["first_bad"]["commit"], "commit07");
     const std::string id = found["changes"][0]["id"];
 
-    const ProcessResult judge_bad =
-        run_memsoak({"history", "bisect", "--judge", bad, "--budget", "issue-2", "--kind", "peak", "--metric",
-                     "engine.chart.bytes", "--threshold", fmt::format("{}", found["changes"][0]["before"].get<double>() * 1.15)});
+    const ProcessResult judge_bad = run_memsoak(
+        {"history", "bisect", "--judge", bad, "--budget", "issue-2", "--kind", "peak", "--metric", "engine.chart.bytes",
+         "--threshold", fmt::format("{}", found["changes"][0]["before"].get<double>() * 1.15)});
     EXPECT_EQ(judge_bad.exit_code, 1) << judge_bad.output;
-    const ProcessResult judge_good =
-        run_memsoak({"history", "bisect", "--judge", good, "--budget", "issue-2", "--kind", "peak", "--metric",
-                     "engine.chart.bytes", "--threshold", fmt::format("{}", found["changes"][0]["before"].get<double>() * 1.15)});
+    const ProcessResult judge_good = run_memsoak(
+        {"history", "bisect", "--judge", good, "--budget", "issue-2", "--kind", "peak", "--metric",
+         "engine.chart.bytes", "--threshold", fmt::format("{}", found["changes"][0]["before"].get<double>() * 1.15)});
     EXPECT_EQ(judge_good.exit_code, 0) << judge_good.output;
     const ProcessResult recipe = run_memsoak({"history", "bisect", db, id});
     EXPECT_EQ(recipe.exit_code, 0) << recipe.output;
@@ -87,7 +87,8 @@ TEST(HistoryCli, RecordCheckAckCompareAndShowAnInBudgetRegression) {
                                                "v1.4.0", "--json", dir.file("compare.json"), "--markdown",
                                                dir.file("compare.md"), "--html", dir.file("compare.html")});
     EXPECT_EQ(compare.exit_code, 1) << compare.output;
-    EXPECT_NE(compare.output.find("production-day [mimalloc]: issue-2 peak engine.chart.bytes +30.0% (+811.7 KiB), REGRESSED"),
+    EXPECT_NE(compare.output.find(
+                  "production-day [mimalloc]: issue-2 peak engine.chart.bytes +30.0% (+811.7 KiB), REGRESSED"),
               std::string::npos)
         << compare.output;
     const auto json = nlohmann::json::parse(read_text(dir.file("compare.json")));
@@ -112,7 +113,12 @@ TEST(HistoryCli, GeneratedNightsFindASwitchedOnLeakAtItsNightWithItsCommits) {
     const std::string db = dir.file("history.sqlite");
     const std::string scenario = std::string(MEMSOAK_SOURCE_DIR) + "/scenarios/gui-hour.json";
     for (int night = 0; night < 9; ++night) {
-        std::vector<std::string> run{"run", scenario, "--seed", std::to_string(100 + night), "--quiet", "--out",
+        std::vector<std::string> run{"run",
+                                     scenario,
+                                     "--seed",
+                                     std::to_string(100 + night),
+                                     "--quiet",
+                                     "--out",
                                      dir.file(fmt::format("night{}.json", night))};
         if (night >= 6) run.insert(run.end(), {"--leak", "issue-2"});
         const ProcessResult soak = run_memsoak(run);
@@ -180,8 +186,8 @@ TEST(HistoryCli, ANewerLockedOrReadOnlyDatabaseIsRefusedByName) {
     sqlite3* holder = nullptr;
     ASSERT_EQ(sqlite3_open(db.c_str(), &holder), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(holder, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
-    const ProcessResult locked = run_memsoak(
-        {"history", "record", db, kBaseline, "--commit", "other", "--time", "2026-10-02", "--wait", "0"});
+    const ProcessResult locked =
+        run_memsoak({"history", "record", db, kBaseline, "--commit", "other", "--time", "2026-10-02", "--wait", "0"});
     EXPECT_EQ(locked.exit_code, 2) << locked.output;
     EXPECT_NE(locked.output.find(db + ": the history database is locked"), std::string::npos) << locked.output;
     sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -199,8 +205,7 @@ TEST(HistoryCli, ANewerLockedOrReadOnlyDatabaseIsRefusedByName) {
     sqlite3_close(holder);
     const ProcessResult newer = run_memsoak({"history", "check", db});
     EXPECT_EQ(newer.exit_code, 2) << newer.output;
-    EXPECT_NE(newer.output.find(db + ": the history database has schema version 7"), std::string::npos)
-        << newer.output;
+    EXPECT_NE(newer.output.find(db + ": the history database has schema version 7"), std::string::npos) << newer.output;
 
     const ProcessResult nights = run_memsoak({"history", "show", "file:" + db + "?mode=ro"});
     EXPECT_EQ(nights.exit_code, 2) << nights.output;

@@ -26,10 +26,21 @@ protected:
             for (std::uint64_t seed = 1; seed <= 3; ++seed) {
                 const double chart = (i <= 3 ? 16.0 : 40.0) * 1048576 + static_cast<double>(seed * 1000 + i * 300);
                 n.figures.push_back({{"production-day", "mimalloc", "issue-2", "engine.chart.bytes", "peak"},
-                                     seed, 50.0 * 1048576, chart, std::nan(""), std::nan(""), std::nan(""), "pass"});
-                n.figures.push_back({{"gui-hour", "mimalloc", "process", "allocator.live_bytes", "peak"}, seed,
-                                     64.0 * 1048576, 8.0 * 1048576 + static_cast<double>(seed * 5000 + i * 700),
-                                     std::nan(""), std::nan(""), std::nan(""), "pass"});
+                                     seed,
+                                     50.0 * 1048576,
+                                     chart,
+                                     std::nan(""),
+                                     std::nan(""),
+                                     std::nan(""),
+                                     "pass"});
+                n.figures.push_back({{"gui-hour", "mimalloc", "process", "allocator.live_bytes", "peak"},
+                                     seed,
+                                     64.0 * 1048576,
+                                     8.0 * 1048576 + static_cast<double>(seed * 5000 + i * 700),
+                                     std::nan(""),
+                                     std::nan(""),
+                                     std::nan(""),
+                                     "pass"});
             }
             store->record(n);
         }
@@ -56,13 +67,14 @@ TEST_F(ReleaseTest, AnInBudgetRegressionIsStatedInPercentWithItsInterval) {
     EXPECT_EQ(c.regressions(), 1u);
     ASSERT_EQ(c.scenarios.size(), 2u);
     const auto& rollup = c.scenarios[0].scenario == "production-day" ? c.scenarios[0] : c.scenarios[1];
-    EXPECT_EQ(rollup_line(c, rollup), "production-day [mimalloc]: issue-2 peak engine.chart.bytes +150% (+24.0 MiB), REGRESSED");
+    EXPECT_EQ(rollup_line(c, rollup),
+              "production-day [mimalloc]: issue-2 peak engine.chart.bytes +150% (+24.0 MiB), REGRESSED");
 }
 
 TEST_F(ReleaseTest, EveryRenderingCarriesTheRollupAndThePercent) {
     const auto c = compare_releases(history_, "v1.3.0", "v1.4.0", {});
-    for (const std::string& text : {render_release_text(history_, c), render_release_markdown(history_, c),
-                                    render_release_html(history_, c)}) {
+    for (const std::string& text :
+         {render_release_text(history_, c), render_release_markdown(history_, c), render_release_html(history_, c)}) {
         EXPECT_NE(text.find("+150% (+24.0 MiB), REGRESSED"), std::string::npos) << text;
     }
     const auto json = release_to_json(history_, c);

@@ -40,7 +40,8 @@ Figure figure(const std::string& scenario, std::uint64_t seed, double measured, 
 }
 
 Night night(int index, std::vector<Figure> figures, const std::string& label = "") {
-    return {{fmt::format("c{:04d}", index), "main", fmt::format("2026-01-01T{:02d}:{:02d}:00Z", index / 60, index % 60), label},
+    return {{fmt::format("c{:04d}", index), "main", fmt::format("2026-01-01T{:02d}:{:02d}:00Z", index / 60, index % 60),
+             label},
             std::move(figures)};
 }
 

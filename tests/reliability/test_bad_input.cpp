@@ -9,13 +9,13 @@
 
 #include <gtest/gtest.h>
 
-#include "support/files.hpp"
-#include "support/processes.hpp"
-#include "support/temp_dir.hpp"
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/orchestration/suite.hpp"
 #include "memsoak/reports/error.hpp"
 #include "memsoak/reports/json_report.hpp"
+#include "support/files.hpp"
+#include "support/processes.hpp"
+#include "support/temp_dir.hpp"
 
 namespace memsoak::reliability {
 namespace {
@@ -42,8 +42,10 @@ protected:
     // A two-hour scenario whose engine object is `engine`, with the shipped ledger beside it.
     fs::path scenario_with_engine(const std::string& engine) const {
         write_text(dir_ / "budgets.json", read_text(kShippedLedger));
-        write_text(dir_ / "s.json", R"({"schema_version": 1, "name": "s", "duration": "2h", "seed": 1, "sample_interval": "1m",
-            "warmup": "0s", "engine": )" + engine + R"(, "workload": [{"action": "tick", "every": "1h"}], "budgets": ["process"]})");
+        write_text(dir_ / "s.json",
+                   R"({"schema_version": 1, "name": "s", "duration": "2h", "seed": 1, "sample_interval": "1m",
+            "warmup": "0s", "engine": )" +
+                       engine + R"(, "workload": [{"action": "tick", "every": "1h"}], "budgets": ["process"]})");
         return dir_ / "s.json";
     }
 
@@ -57,20 +59,22 @@ protected:
 
 TEST_F(BadInput, EngineSettingOfTheWrongType) {
     const fs::path s = scenario_with_engine(R"({"chart_width": "wide"})");
-    expect_run_refused({s.string()},
-                       "memsoak: error: " + s.string() + ":2:55: $.engine.chart_width: expected an integer >= 100, got "
-                       "\"wide\"\n");
+    expect_run_refused({s.string()}, "memsoak: error: " + s.string() +
+                                         ":2:55: $.engine.chart_width: expected an integer >= 100, got "
+                                         "\"wide\"\n");
 }
 
 TEST_F(BadInput, UnknownEngineSettingListsTheKnownOnes) {
     const fs::path s = scenario_with_engine(R"({"chart_widht": 900})");
-    expect_run_refused({s.string()},
-                       "memsoak: error: " + s.string() + ":2:55: $.engine.chart_widht: unknown field; expected one of "
-                       "analysis_period, archive_keep, archive_path, archive_threshold, candle_interval, capital, "
-                       "chart_height, chart_indicators, chart_policy, chart_width, gui_drain_rate, inject, log_pane_lines, "
-                       "log_queue_capacity, log_queue_policy, replay_csv, risk_per_trade, saturate, seed, signal_capacity, "
-                       "signal_policy, start_price, start_timestamp, status_history_limit, status_policy, symbol, "
-                       "transaction_policy, transaction_ring_capacity\n");
+    expect_run_refused(
+        {s.string()},
+        "memsoak: error: " + s.string() +
+            ":2:55: $.engine.chart_widht: unknown field; expected one of "
+            "analysis_period, archive_keep, archive_path, archive_threshold, candle_interval, capital, "
+            "chart_height, chart_indicators, chart_policy, chart_width, gui_drain_rate, inject, log_pane_lines, "
+            "log_queue_capacity, log_queue_policy, replay_csv, risk_per_trade, saturate, seed, signal_capacity, "
+            "signal_policy, start_price, start_timestamp, status_history_limit, status_policy, symbol, "
+            "transaction_policy, transaction_ring_capacity\n");
 }
 
 TEST_F(BadInput, UnknownPolicyNameListsTheSitesPolicies) {
@@ -113,7 +117,8 @@ TEST_F(BadInput, AnalysisFrameOfMoreThanAMillionCandles) {
 
 TEST_F(BadInput, MoreThanAMillionSampleIntervals) {
     write_text(dir_ / "budgets.json", read_text(kShippedLedger));
-    write_text(dir_ / "s.json", R"({"schema_version": 1, "name": "s", "duration": "24h", "seed": 1, "sample_interval": "1us",
+    write_text(dir_ / "s.json",
+               R"({"schema_version": 1, "name": "s", "duration": "24h", "seed": 1, "sample_interval": "1us",
         "warmup": "0s",
         "workload": [{"action": "tick", "every": "1h"}], "budgets": ["process"]})");
     expect_run_refused({path("s.json")}, "memsoak: error: " + path("s.json") +
@@ -124,9 +129,10 @@ TEST_F(BadInput, MoreThanAMillionSampleIntervals) {
 TEST_F(BadInput, StartTimestampBeyondTheEnginesCalendar) {
     // The synthetic feed adds each candle's interval to it: near 2^63 that would overflow (undefined behaviour).
     const fs::path s = scenario_with_engine(R"({"start_timestamp": 9223372036854775000})");
-    expect_run_refused({s.string()}, "memsoak: error: " + s.string() +
-                                         ":2:59: $.engine.start_timestamp: expected Unix seconds within the years 1970 to "
-                                         "2199, got 9223372036854775000\n");
+    expect_run_refused({s.string()},
+                       "memsoak: error: " + s.string() +
+                           ":2:59: $.engine.start_timestamp: expected Unix seconds within the years 1970 to "
+                           "2199, got 9223372036854775000\n");
 }
 
 TEST_F(BadInput, NotANumberIsNotADuration) {
@@ -140,8 +146,9 @@ TEST_F(BadInput, NotANumberIsNotADuration) {
 // --- Replay CSV files: read when the run starts, named by file and line ---
 
 TEST_F(BadInput, ReplayCsvWithOneCandleNamesTheFile) {
-    write_text(dir_ / "prices.csv", "timestamp,open,high,low,close,volume\n"
-                                    "2021-01-01 00:00:00,1,2,0.5,1.5,10\n");
+    write_text(dir_ / "prices.csv",
+               "timestamp,open,high,low,close,volume\n"
+               "2021-01-01 00:00:00,1,2,0.5,1.5,10\n");
     const fs::path s = scenario_with_engine(R"({"replay_csv": "prices.csv", "candle_interval": "1h",
                                                 "analysis_period": "2h"})");
     expect_run_refused({s.string()}, "memsoak: error: " + path("prices.csv") +
@@ -160,9 +167,10 @@ TEST_F(BadInput, ControlBytesInAReplayCsvAreShownEscaped) {
 }
 
 TEST_F(BadInput, MalformedReplayCsvRowNamesItsLineAndColumn) {
-    write_text(dir_ / "prices.csv", "timestamp,open,high,low,close,volume\n"
-                                    "2021-01-01 00:00:00,1,2,0.5,1.5,10\n"
-                                    "2021-01-01 01:00:00,1.5,2,1,abc,10\n");
+    write_text(dir_ / "prices.csv",
+               "timestamp,open,high,low,close,volume\n"
+               "2021-01-01 00:00:00,1,2,0.5,1.5,10\n"
+               "2021-01-01 01:00:00,1.5,2,1,abc,10\n");
     const fs::path s = scenario_with_engine(R"({"replay_csv": "prices.csv", "candle_interval": "1h",
                                                 "analysis_period": "2h"})");
     expect_run_refused({s.string()},
@@ -171,9 +179,10 @@ TEST_F(BadInput, MalformedReplayCsvRowNamesItsLineAndColumn) {
 
 TEST_F(BadInput, ReplayCsvTimestampsBeyondTheEnginesCalendar) {
     // Replaying shifts times by the recording's span: 9e18 - -9e18 overflowed (UBSan, fuzz_csv).
-    write_text(dir_ / "prices.csv", "timestamp,open,high,low,close,volume\n"
-                                    "-9000000000000000000,1,2,0.5,1.5,10\n"
-                                    "9000000000000000000,1,2,0.5,1.5,10\n");
+    write_text(dir_ / "prices.csv",
+               "timestamp,open,high,low,close,volume\n"
+               "-9000000000000000000,1,2,0.5,1.5,10\n"
+               "9000000000000000000,1,2,0.5,1.5,10\n");
     const fs::path s = scenario_with_engine(R"({"replay_csv": "prices.csv"})");
     expect_run_refused({s.string()}, "memsoak: error: " + path("prices.csv") +
                                          ":2: column 'timestamp': expected 'YYYY-MM-DD HH:MM:SS' (UTC) or Unix "
@@ -215,15 +224,18 @@ TEST_F(BadInput, SeedMustBeANonNegativeInteger) {
     const fs::path s = scenario_with_engine("{}");
     // "-1" in particular: read as an unsigned option by boost, it would silently become 2^64 - 1.
     for (const std::string seed : {"-1", "12x", "18446744073709551616"}) {
-        expect_run_refused({s.string(), "--seed", seed}, "memsoak run: --seed: expected a whole number from 0 to "
-                                                         "2^64 - 1, got \"" + seed + "\"\n(see memsoak run --help)\n");
+        expect_run_refused({s.string(), "--seed", seed},
+                           "memsoak run: --seed: expected a whole number from 0 to "
+                           "2^64 - 1, got \"" +
+                               seed + "\"\n(see memsoak run --help)\n");
     }
 }
 
 TEST_F(BadInput, MaxRssMustBeAPositiveSize) {
     const fs::path s = scenario_with_engine("{}");
     expect_run_refused({s.string(), "--max-rss", "lots"},
-                       "memsoak run: --max-rss: expected a size with its unit such as \"50 MiB\", \"512KiB\" or \"4096 B\" (units B, KB, MB, "
+                       "memsoak run: --max-rss: expected a size with its unit such as \"50 MiB\", \"512KiB\" or \"4096 "
+                       "B\" (units B, KB, MB, "
                        "GB, KiB, MiB, GiB), got \"lots\"\n(see memsoak run --help)\n");
     // A limit below memsoak's own size would stop every run at its first sample.
     expect_run_refused({s.string(), "--max-rss", "0 B"},
@@ -234,8 +246,7 @@ TEST_F(BadInput, MaxRssMustBeAPositiveSize) {
 TEST_F(BadInput, ReportFolderIsCheckedBeforeTheRunNotAfterIt) {
     const fs::path s = scenario_with_engine("{}");
     write_text(dir_ / "plain", "x");
-    const ProcessResult under_a_file =
-        run_memsoak({"run", s.string(), "--out", path("plain/report.json"), "--quiet"});
+    const ProcessResult under_a_file = run_memsoak({"run", s.string(), "--out", path("plain/report.json"), "--quiet"});
     EXPECT_EQ(under_a_file.exit_code, 2);
     EXPECT_EQ(under_a_file.output, "memsoak run: --out " + path("plain/report.json") + ": " + path("plain") +
                                        " is a file, not a folder\n(see memsoak run --help)\n");
@@ -267,10 +278,12 @@ TEST_F(BadInput, SuiteOptionsAreCheckedBeforeAnyRunOrOutput) {
     const std::string suite = std::string(MEMSOAK_SOURCE_DIR) + "/scenarios/nightly.json";
     const std::vector<std::pair<std::string, std::string>> cases{
         {"--max-rss=12 parsecs",
-         "memsoak suite: --max-rss: expected a size with its unit such as \"50 MiB\", \"512KiB\" or \"4096 B\" (units B, KB, MB, GB, KiB, MiB, "
+         "memsoak suite: --max-rss: expected a size with its unit such as \"50 MiB\", \"512KiB\" or \"4096 B\" (units "
+         "B, KB, MB, GB, KiB, MiB, "
          "GiB), got \"12 parsecs\"\n(see memsoak suite --help)\n"},
-        {"--max-rss=0", "memsoak suite: --max-rss: expected a size with its unit such as \"50 MiB\", \"512KiB\" or "
-                        "\"4096 B\" (units B, KB, MB, GB, KiB, MiB, GiB), got \"0\"\n(see memsoak suite --help)\n"},
+        {"--max-rss=0",
+         "memsoak suite: --max-rss: expected a size with its unit such as \"50 MiB\", \"512KiB\" or "
+         "\"4096 B\" (units B, KB, MB, GB, KiB, MiB, GiB), got \"0\"\n(see memsoak suite --help)\n"},
         {"--max-rss=0.1 B",
          "memsoak suite: --max-rss: expected at least 1 MiB (memsoak itself takes more), got \"0.1 B\"\n"
          "(see memsoak suite --help)\n"},
@@ -292,10 +305,11 @@ TEST_F(BadInput, SuiteOptionsAreCheckedBeforeAnyRunOrOutput) {
 
 TEST_F(BadInput, SuiteSeedsMustBeDistinct) {
     const ProcessResult result = run_memsoak({"suite", std::string(MEMSOAK_SOURCE_DIR) + "/scenarios/nightly.json",
-                                          "--out-dir", path("out"), "--seeds", "1,2,1"});
+                                              "--out-dir", path("out"), "--seeds", "1,2,1"});
     EXPECT_EQ(result.exit_code, 2);
-    EXPECT_EQ(result.output, "memsoak suite: --seeds: expected distinct seeds, got 1 twice in \"1,2,1\"\n"
-                             "(see memsoak suite --help)\n");
+    EXPECT_EQ(result.output,
+              "memsoak suite: --seeds: expected distinct seeds, got 1 twice in \"1,2,1\"\n"
+              "(see memsoak suite --help)\n");
     EXPECT_FALSE(fs::exists(dir_ / "out"));
 }
 
@@ -324,8 +338,9 @@ protected:
 
 TEST_F(BadSuiteFile, InvalidJsonNamesLineAndColumn) {
     EXPECT_EQ(error_for("{\"schema_version\": 1,\n  \"name\": }"),
-              suite() + ":2:11: invalid JSON: syntax error while parsing value - unexpected '}'; expected '[', '{', "
-                        "or a literal");
+              suite() +
+                  ":2:11: invalid JSON: syntax error while parsing value - unexpected '}'; expected '[', '{', "
+                  "or a literal");
 }
 
 TEST_F(BadSuiteFile, NotAnObject) {
@@ -334,8 +349,9 @@ TEST_F(BadSuiteFile, NotAnObject) {
 
 TEST_F(BadSuiteFile, UnknownField) {
     EXPECT_EQ(error_for(R"({"schema_version": 1, "name": "n", "scenario": ["a.json"]})"),
-              suite() + ":1:48: $.scenario: unknown field; expected one of description, name, scenarios, "
-                        "schema_version");
+              suite() +
+                  ":1:48: $.scenario: unknown field; expected one of description, name, scenarios, "
+                  "schema_version");
 }
 
 TEST_F(BadSuiteFile, SchemaVersion) {
@@ -364,15 +380,17 @@ TEST_F(BadSuiteFile, AScenarioListedTwice) {
 
 TEST_F(BadInput, UnknownChartIndicatorIsRefusedWhenTheScenarioLoads) {
     const fs::path s = scenario_with_engine(R"({"chart_indicators": ["sma_20", "bogus"]})");
-    expect_run_refused({s.string()},
-                       "memsoak: error: " + s.string() + ":2:71: $.engine.chart_indicators[1]: expected an indicator name: "
-                       "one of sma_20, sma_50, sma_200, ema, bollinger, vwap, rsi, macd, stochastic, got \"bogus\"\n");
+    expect_run_refused(
+        {s.string()},
+        "memsoak: error: " + s.string() +
+            ":2:71: $.engine.chart_indicators[1]: expected an indicator name: "
+            "one of sma_20, sma_50, sma_200, ema, bollinger, vwap, rsi, macd, stochastic, got \"bogus\"\n");
 }
 
 TEST_F(BadInput, AFolderWhereAJsonFileIsExpected) {
     fs::create_directory(dir_ / "folder.json");
-    expect_run_refused({path("folder.json")}, "memsoak: error: " + path("folder.json") +
-                                                  ": expected a regular file, got a folder\n");
+    expect_run_refused({path("folder.json")},
+                       "memsoak: error: " + path("folder.json") + ": expected a regular file, got a folder\n");
     const fs::path s = scenario_with_engine("{}");
     expect_run_refused({s.string(), "--ledger", path("folder.json")},
                        "memsoak: error: " + path("folder.json") + ": expected a regular file, got a folder\n");
@@ -390,9 +408,9 @@ TEST_F(BadInput, EveryOutputFileIsCheckedBeforeTheRun) {
     expect_run_refused({s.string(), "--html", path("plain/page.html")},
                        "memsoak run: --html " + path("plain/page.html") + ": " + path("plain") +
                            " is a file, not a folder\n(see memsoak run --help)\n");
-    expect_run_refused({s.string(), "--junit", path("folder")},
-                       "memsoak run: --junit " + path("folder") + ": expected a file name, got a folder\n"
-                       "(see memsoak run --help)\n");
+    expect_run_refused({s.string(), "--junit", path("folder")}, "memsoak run: --junit " + path("folder") +
+                                                                    ": expected a file name, got a folder\n"
+                                                                    "(see memsoak run --help)\n");
     const ProcessResult selftest = run_memsoak({"selftest", "--out", path("plain/matrix.json")});
     EXPECT_EQ(selftest.exit_code, 2);
     EXPECT_EQ(selftest.output, "memsoak selftest: --out " + path("plain/matrix.json") + ": " + path("plain") +
@@ -402,7 +420,8 @@ TEST_F(BadInput, EveryOutputFileIsCheckedBeforeTheRun) {
 TEST_F(BadInput, FixcheckWorkDirThatCannotBeAFolder) {
     const fs::path s = scenario_with_engine("{}");
     write_text(dir_ / "a-file", "x");
-    const ProcessResult result = run_memsoak({"fixcheck", s.string(), "--leak", "issue-1", "--work-dir", path("a-file")});
+    const ProcessResult result =
+        run_memsoak({"fixcheck", s.string(), "--leak", "issue-1", "--work-dir", path("a-file")});
     EXPECT_EQ(result.exit_code, 2);
     EXPECT_EQ(result.output, "memsoak fixcheck: --work-dir " + path("a-file") +
                                  ": expected a folder that exists or can be created: Not a directory\n"
@@ -421,7 +440,8 @@ TEST_F(BadInput, ListNamesABrokenFileInsteadOfLeavingItOut) {
 
 TEST_F(BadInput, ValidateReportsAScenarioWithAMisspeltWorkloadAsAScenario) {
     write_text(dir_ / "budgets.json", read_text(kShippedLedger));
-    write_text(dir_ / "s.json", R"({"schema_version": 1, "name": "s", "duration": "2h", "seed": 1, "sample_interval": "1m",
+    write_text(dir_ / "s.json",
+               R"({"schema_version": 1, "name": "s", "duration": "2h", "seed": 1, "sample_interval": "1m",
         "warmup": "0s", "wrokload": [{"action": "tick", "every": "1h"}], "budgets": ["process"]})");
     const ProcessResult result = run_memsoak({"validate", path("s.json")});
     EXPECT_EQ(result.exit_code, 2);
@@ -470,9 +490,10 @@ TEST_F(BadInput, AReportCutShortIsRefusedWithItsPosition) {
         reports::load_report(dir_ / "cut.json");
         FAIL() << "a truncated report was read";
     } catch (const reports::Error& e) {
-        EXPECT_EQ(std::string(e.what()), path("cut.json") + ":4:21: invalid JSON: syntax error while parsing value "
-                                                            "- invalid number; expected digit after '.'; last read: "
-                                                            "'1.'");
+        EXPECT_EQ(std::string(e.what()), path("cut.json") +
+                                             ":4:21: invalid JSON: syntax error while parsing value "
+                                             "- invalid number; expected digit after '.'; last read: "
+                                             "'1.'");
     }
 }
 

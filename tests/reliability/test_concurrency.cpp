@@ -46,13 +46,13 @@ constexpr bool kLiveBytesMeasured = true;
 std::string message_for(std::size_t sequence) { return fmt::format("{:0>{}}", sequence, kMessageBytes); }
 
 struct Observed {
-    LogQueue::Counters counters;         // after the consumer has drained everything
-    std::uint64_t received = 0;          // records the consumer drained
-    bool in_order = true;                // each producer's records arrived in the order it pushed them
-    bool counters_added_up = true;       // in every snapshot the observer took while the threads ran
+    LogQueue::Counters counters;    // after the consumer has drained everything
+    std::uint64_t received = 0;     // records the consumer drained
+    bool in_order = true;           // each producer's records arrived in the order it pushed them
+    bool counters_added_up = true;  // in every snapshot the observer took while the threads ran
     std::uint64_t snapshots = 0;
-    std::uint64_t largest_bytes = 0;     // the largest footprint the observer saw
-    double largest_live_growth = 0;      // the most the allocator's live bytes rose above where they started
+    std::uint64_t largest_bytes = 0;  // the largest footprint the observer saw
+    double largest_live_growth = 0;   // the most the allocator's live bytes rose above where they started
 };
 
 // The allocator's live bytes, as the harness samples them: the queue's own footprint is what it says it holds,

@@ -19,11 +19,11 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "helpers/numbered_transaction.hpp"
+#include "memsoak/engine/transaction_archive.hpp"
 #include "support/files.hpp"
 #include "support/processes.hpp"
 #include "support/temp_dir.hpp"
-#include "helpers/numbered_transaction.hpp"
-#include "memsoak/engine/transaction_archive.hpp"
 
 namespace memsoak::reliability {
 namespace {

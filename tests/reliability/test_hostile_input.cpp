@@ -49,7 +49,8 @@ protected:
                       const std::string& name = "s") const {
         const fs::path file = dir_ / (name + ".json");
         write_text(file, R"({"schema_version": 1, "name": ")" + name + R"(", "duration": "2h", "seed": 1,
-            "sample_interval": "1m", "warmup": "0s", )" + extra_fields + R"(
+            "sample_interval": "1m", "warmup": "0s", )" +
+                             extra_fields + R"(
             "workload": [{"action": "tick", "every": "1h"}, {"action": "analyze", "every": "15m"})" +
                              extra_items + R"(], "budgets": ["process"]})");
         return file;
@@ -128,7 +129,8 @@ TEST_F(HostileInput, TwoOutputsNamingOneFileAreRefused) {
 TEST_F(HostileInput, AnEmptyOutputPathIsAUsageErrorBeforeTheRun) {
     // What $GITHUB_STEP_SUMMARY gives where it is unset.
     const auto start = std::chrono::steady_clock::now();
-    expect_refused({"run", scenario().string(), "--markdown", ""}, "--markdown: expected a file name, got an empty path");
+    expect_refused({"run", scenario().string(), "--markdown", ""},
+                   "--markdown: expected a file name, got an empty path");
     expect_refused({"suite", path("none.json"), "--junit", ""}, "--junit: expected a file name, got an empty path");
     expect_refused({"compare", path("a"), path("b"), "--html", ""}, "--html: expected a file name, got an empty path");
     expect_refused({"merge", path("m"), path("a"), "--markdown", ""}, "--markdown: expected a file name");
@@ -137,14 +139,14 @@ TEST_F(HostileInput, AnEmptyOutputPathIsAUsageErrorBeforeTheRun) {
 
 TEST_F(HostileInput, AnOutputUnderAFileNamesTheFileNotAMissingFolder) {
     write_text(dir_ / "plain", "x");
-    const ProcessResult result =
-        expect_refused({"run", scenario().string(), "--out", path("plain/r.json")}, path("plain") + " is a file, not a folder");
+    const ProcessResult result = expect_refused({"run", scenario().string(), "--out", path("plain/r.json")},
+                                                path("plain") + " is a file, not a folder");
     EXPECT_EQ(read_text(dir_ / "plain"), "x");
 }
 
 TEST_F(HostileInput, OutputsMayLieInFoldersTheCommandCreates) {
-    const ProcessResult result = run_memsoak({"run", scenario().string(), "--out", path("new/deeper/r.json"), "--html",
-                                          path("new/page/r.html"), "--quiet"});
+    const ProcessResult result = run_memsoak(
+        {"run", scenario().string(), "--out", path("new/deeper/r.json"), "--html", path("new/page/r.html"), "--quiet"});
     // Judged either way (under a sanitizer the RSS peak fails): what matters here is where the outputs went.
     EXPECT_TRUE(result.exit_code == 0 || result.exit_code == 1) << result.output;
     EXPECT_TRUE(fs::is_regular_file(dir_ / "new/deeper/r.json"));
@@ -155,7 +157,7 @@ TEST_F(HostileInput, SuiteOutputsInsideItsOutDirAndAnOutDirThatWouldReplaceItsSc
     scenario();
     write_text(dir_ / "suite.json", R"({"schema_version": 1, "name": "t", "scenarios": ["s.json"]})");
     const ProcessResult ok = run_memsoak({"suite", path("suite.json"), "--out-dir", path("out"), "--html",
-                                      path("out/index.html"), "--junit", path("out/ci/junit.xml"), "--quiet"});
+                                          path("out/index.html"), "--junit", path("out/ci/junit.xml"), "--quiet"});
     EXPECT_TRUE(ok.exit_code == 0 || ok.exit_code == 1) << ok.output;  // judged either way, as above
     EXPECT_TRUE(fs::is_regular_file(dir_ / "out/index.html"));
     EXPECT_TRUE(fs::is_regular_file(dir_ / "out/ci/junit.xml"));
@@ -203,13 +205,14 @@ TEST_F(HostileInput, SpecialFilesAsInputsAreRefusedByTypeWithoutReading) {
 
 TEST_F(HostileInput, HugeInputsAreRefusedBySizeBeforeTheyAreRead) {
     // Sparse files: their size is what the check reads; nothing of them is on disk.
-    for (const auto& [name, size] : {std::pair<std::string, std::uintmax_t>{"big.json", 17u << 20},
-                                     {"big-report.json", 513u << 20}}) {
+    for (const auto& [name, size] :
+         {std::pair<std::string, std::uintmax_t>{"big.json", 17u << 20}, {"big-report.json", 513u << 20}}) {
         std::ofstream(dir_ / name).put('{');
         fs::resize_file(dir_ / name, size);
     }
     expect_refused({"validate", path("big.json")}, "expected a file of at most 16.0 MiB");
-    expect_refused({"compare", path("big-report.json"), path("big-report.json")}, "expected a file of at most 512.0 MiB");
+    expect_refused({"compare", path("big-report.json"), path("big-report.json")},
+                   "expected a file of at most 512.0 MiB");
     std::ofstream(dir_ / "big.csv").put('t');
     fs::resize_file(dir_ / "big.csv", 257u << 20);
     const fs::path s = scenario("", R"("engine": {"replay_csv": "big.csv"},)");
@@ -246,8 +249,8 @@ TEST_F(HostileInput, SizesNeedAUnitAndStayFinite) {
 }
 
 TEST_F(HostileInput, ToleranceThatNothingCanExceedIsRefused) {
-    for (const std::string option : {"--relative-tolerance=inf", "--relative-tolerance=5000%",
-                                      "--count-tolerance=inf", "--peak-tolerance=inf B"}) {
+    for (const std::string option : {"--relative-tolerance=inf", "--relative-tolerance=5000%", "--count-tolerance=inf",
+                                     "--peak-tolerance=inf B"}) {
         expect_refused({"compare", path("a.json"), path("b.json"), option}, option.substr(0, option.find('=')));
     }
 }
@@ -255,8 +258,9 @@ TEST_F(HostileInput, ToleranceThatNothingCanExceedIsRefused) {
 TEST_F(HostileInput, TimestampsStayWithinTheEnginesCalendar) {
     expect_refused({"validate", scenario("", R"("engine": {"start_timestamp": 9000000000},)").string()},
                    "$.engine.start_timestamp: expected Unix seconds within the years 1970 to 2199");
-    write_text(dir_ / "late.csv", "timestamp,open,high,low,close,volume\n2261-01-01 00:00:00,1,1,1,1,1\n"
-                                  "2261-01-01 01:00:00,1,1,1,1,1\n");
+    write_text(dir_ / "late.csv",
+               "timestamp,open,high,low,close,volume\n2261-01-01 00:00:00,1,1,1,1,1\n"
+               "2261-01-01 01:00:00,1,1,1,1,1\n");
     expect_refused({"validate", scenario("", R"("engine": {"replay_csv": "late.csv"},)").string()},
                    "late.csv:2: column 'timestamp'");
     const fs::path long_run = dir_ / "long.json";
@@ -278,7 +282,9 @@ TEST_F(HostileInput, WorkThatWouldTakeHoursIsRefusedByValidateAndRun) {
 
 TEST_F(HostileInput, OverlappingFreezesAcrossItemsAndRandomFreezesAreRefused) {
     expect_refused({"validate", scenario(R"(, {"action": "gui_freeze", "at": ["1h"], "for": "10m"},
-        {"action": "gui_freeze", "at": ["1h5m"], "for": "10m"})").string()}, "$.workload[3]: expected one gui_freeze item");
+        {"action": "gui_freeze", "at": ["1h5m"], "for": "10m"})")
+                                    .string()},
+                   "$.workload[3]: expected one gui_freeze item");
     expect_refused({"validate", scenario(R"(, {"action": "gui_freeze", "rate": "1/h", "for": "10m"})").string()},
                    "$.workload[2].rate: expected \"every\" or \"at\" for gui_freeze");
 }

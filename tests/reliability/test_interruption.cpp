@@ -13,11 +13,11 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "memsoak/reports/json_report.hpp"
+#include "memsoak/reports/suite_report.hpp"
 #include "support/files.hpp"
 #include "support/processes.hpp"
 #include "support/temp_dir.hpp"
-#include "memsoak/reports/json_report.hpp"
-#include "memsoak/reports/suite_report.hpp"
 
 namespace memsoak::reliability {
 namespace {
@@ -158,10 +158,9 @@ std::size_t entries_in(const fs::path& folder) {
 
 // Temporaries of the atomic writer, left behind by a kill between their creation and the rename.
 std::size_t temporaries_in(const fs::path& folder) {
-    return static_cast<std::size_t>(std::count_if(fs::directory_iterator(folder), fs::directory_iterator(),
-                                                  [](const fs::directory_entry& e) {
-                                                      return e.path().extension() == ".tmp";
-                                                  }));
+    return static_cast<std::size_t>(
+        std::count_if(fs::directory_iterator(folder), fs::directory_iterator(),
+                      [](const fs::directory_entry& e) { return e.path().extension() == ".tmp"; }));
 }
 
 TEST(KillNine, AtRandomPointsNeverLeavesATruncatedReport) {
@@ -171,8 +170,8 @@ TEST(KillNine, AtRandomPointsNeverLeavesATruncatedReport) {
     write_text(dir / "budgets.json", read_text(uncalibrated_ledger()));
     fs::create_directory(dir / "out");
     const fs::path report = dir / "out/report.json";
-    const std::vector<std::string> command{MEMSOAK_BINARY, "run", (dir / "big-report.json").string(), "--out",
-                                           report.string(), "--quiet"};
+    const std::vector<std::string> command{MEMSOAK_BINARY, "run",           (dir / "big-report.json").string(),
+                                           "--out",        report.string(), "--quiet"};
 
     // One run to completion: how long a run takes, and a valid report to start from.
     const auto start = std::chrono::steady_clock::now();
@@ -199,9 +198,11 @@ TEST(KillNine, AtRandomPointsNeverLeavesATruncatedReport) {
         } else {
             // While the report is being written: as soon as anything in the folder changes, plus up to 1 ms (the
             // megabytes are written in about that; the fsync after them takes longer).
-            wait_until([&] { return state_of(report) != before || entries_in(dir / "out") != entries_before ||
-                                    run.try_wait(); },
-                       kSafetyLimit, std::chrono::microseconds(100));
+            wait_until(
+                [&] {
+                    return state_of(report) != before || entries_in(dir / "out") != entries_before || run.try_wait();
+                },
+                kSafetyLimit, std::chrono::microseconds(100));
             std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 1000)(random)));
         }
         run.send(SIGKILL);
@@ -215,8 +216,7 @@ TEST(KillNine, AtRandomPointsNeverLeavesATruncatedReport) {
         // What a kill can leave besides: hidden temporaries (".report.json.<pid>.<n>.tmp"), never a visible file.
         for (const auto& entry : fs::directory_iterator(dir / "out")) {
             const std::string name = entry.path().filename().string();
-            EXPECT_TRUE(name == "report.json" || (name.starts_with(".report.json.") && name.ends_with(".tmp")))
-                << name;
+            EXPECT_TRUE(name == "report.json" || (name.starts_with(".report.json.") && name.ends_with(".tmp"))) << name;
         }
     }
     RecordProperty("killed_while_writing", killed_while_writing);

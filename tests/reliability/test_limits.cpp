@@ -7,11 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include "memsoak/harness/orchestration/suite.hpp"
+#include "memsoak/reports/json_report.hpp"
 #include "support/files.hpp"
 #include "support/processes.hpp"
 #include "support/temp_dir.hpp"
-#include "memsoak/harness/orchestration/suite.hpp"
-#include "memsoak/reports/json_report.hpp"
 
 namespace memsoak::reliability {
 namespace {

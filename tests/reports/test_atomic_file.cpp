@@ -1,9 +1,9 @@
 #include "memsoak/reports/atomic_file.hpp"
 
-#include <filesystem>
-#include <set>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <filesystem>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -97,8 +97,8 @@ TEST_F(AtomicFile, FailsInAnUnwritableFolderAndLeavesTheOldFile) {
     write_text(target, "old");
     fs::permissions(folder_.path(), fs::perms::owner_read | fs::perms::owner_exec);
     if (::access(folder_.path().c_str(), W_OK) == 0) GTEST_SKIP() << "running with privileges that ignore permissions";
-    EXPECT_EQ(error_of(target, "new"),
-              target.string() + ": cannot create a temporary file in " + folder_.path().string() + ": Permission denied");
+    EXPECT_EQ(error_of(target, "new"), target.string() + ": cannot create a temporary file in " +
+                                           folder_.path().string() + ": Permission denied");
     EXPECT_EQ(read_text(target), "old");
     EXPECT_EQ(entries(), std::set<std::string>{"report.json"});
 }

@@ -7,10 +7,10 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "memsoak/harness/soak/engine_target.hpp"
 #include "memsoak/harness/inputs/ledger.hpp"
-#include "memsoak/harness/soak/runner.hpp"
 #include "memsoak/harness/inputs/scenario.hpp"
+#include "memsoak/harness/soak/engine_target.hpp"
+#include "memsoak/harness/soak/runner.hpp"
 #include "memsoak/reports/atomic_file.hpp"
 #include "memsoak/reports/error.hpp"
 #include "memsoak/reports/json_report.hpp"
@@ -111,7 +111,8 @@ TEST(Compare, AnIncompleteRunCountsAsARegression) {
     EXPECT_EQ(c.regressions(), 1u);
     Comparison comparison;
     comparison.scenarios.push_back(c);
-    EXPECT_NE(render_comparison_junit(comparison).find(R"(<failure type="incomplete" message="incomplete: the candidate stopped)"),
+    EXPECT_NE(render_comparison_junit(comparison)
+                  .find(R"(<failure type="incomplete" message="incomplete: the candidate stopped)"),
               std::string::npos);
     // A baseline stopped by --max-rss is no baseline either.
     harness::RunResult baseline = fixed_run();
@@ -309,8 +310,8 @@ TEST(Compare, SeedsBesideAnExactPairAreComparedWithTheSameBaseline) {
     const harness::Growth flat = slope(0, 0);
     save(dir / "base/day.json", run_with(10 * kMiB, flat), "day", 1);
     for (const std::uint64_t seed : {1U, 2U, 3U}) {
-        save(dir / fmt::format("cand/day-seed{}.json", seed), run_with(seed == 2 ? 40 * kMiB : 10 * kMiB, flat),
-             "day", seed);
+        save(dir / fmt::format("cand/day-seed{}.json", seed), run_with(seed == 2 ? 40 * kMiB : 10 * kMiB, flat), "day",
+             seed);
     }
     const Comparison c = compare_paths(dir / "base", dir / "cand", CompareOptions{});
     ASSERT_EQ(c.scenarios.size(), 3u);

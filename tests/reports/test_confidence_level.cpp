@@ -50,9 +50,8 @@ TEST(ConfidenceLevel, CompareNamesTheConfiguredLevel) {
     comparison.scenarios.push_back(compare_runs(run_at_level(0.9, 4), run_at_level(0.9, 40), CompareOptions{}));
     const ScenarioComparison& s = comparison.scenarios.front();
     ASSERT_FALSE(s.limits.empty());
-    const auto growth_row = std::find_if(s.limits.begin(), s.limits.end(), [](const LimitComparison& l) {
-        return l.kind == harness::LimitKind::growth;
-    });
+    const auto growth_row = std::find_if(s.limits.begin(), s.limits.end(),
+                                         [](const LimitComparison& l) { return l.kind == harness::LimitKind::growth; });
     ASSERT_NE(growth_row, s.limits.end());
     EXPECT_NE(growth_row->reason.find("growth 4.0 MiB/h -> 40.0 MiB/h, 90% intervals 3.9 MiB/h..4.1 MiB/h and "
                                       "39.9 MiB/h..40.1 MiB/h apart by more than"),

@@ -34,9 +34,11 @@ harness::HeapProfileFindings sampled_findings() {
     site.bytes = 92 * kMiB;
     site.rate_bytes_per_hour = 4 * kMiB;
     site.signature = "e5e76c20ff08d85c";
-    h.stacks.push_back({{"main (memsoak_main.cpp:102)", "memsoak::engine::LeakInjector::leak_per_call (leak_injector.cpp:129)"},
-                        90 * kMiB});
-    h.stacks.push_back({{"main (memsoak_main.cpp:102)", "memsoak::engine::Chart <draw> & \"x\" (chart.cpp:40)"}, 2 * kMiB});
+    h.stacks.push_back(
+        {{"main (memsoak_main.cpp:102)", "memsoak::engine::LeakInjector::leak_per_call (leak_injector.cpp:129)"},
+         90 * kMiB});
+    h.stacks.push_back(
+        {{"main (memsoak_main.cpp:102)", "memsoak::engine::Chart <draw> & \"x\" (chart.cpp:40)"}, 2 * kMiB});
     return h;
 }
 
@@ -103,8 +105,9 @@ TEST(GrowthSites, TheJunitFailureOfAWholeProcessLimitNamesTheTopSite) {
 
 TEST(GrowthSites, TheHtmlHasTheSitesAndAFlameGraphWithEscapedFrames) {
     const std::string page = render_run_html(failing_run());
-    EXPECT_NE(page.find("<strong>Growth sites</strong> (heap sampled every 512.0 KiB, 93 reads over 23h): 92.0 MiB "
-                        "in all. Re-run of the same scenario and seed under <code>/opt/memsoak/memsoak-tcmalloc</code>"),
+    EXPECT_NE(page.find(
+                  "<strong>Growth sites</strong> (heap sampled every 512.0 KiB, 93 reads over 23h): 92.0 MiB "
+                  "in all. Re-run of the same scenario and seed under <code>/opt/memsoak/memsoak-tcmalloc</code>"),
               std::string::npos);
     EXPECT_NE(page.find("<code>e5e76c20ff08d85c</code>"), std::string::npos);
     const std::size_t svg = page.find("<svg class=\"flame\"");

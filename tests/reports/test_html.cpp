@@ -102,9 +102,8 @@ TEST(Html, ShowsTheDiagnosisAndTheHeapSitesThatGrew) {
     harness::LayerDiagnosis diagnosis;
     diagnosis.kind = harness::GrowthClass::retention;
     diagnosis.explanation = "retention: live bytes grow 4.0 MiB/h";
-    diagnosis.layers.push_back({"allocator.live_bytes", false, harness::Growth{4 * kMiB, 3 * kMiB, 5 * kMiB, 0,
-                                                                               1e-9, true, 9},
-                                true});
+    diagnosis.layers.push_back(
+        {"allocator.live_bytes", false, harness::Growth{4 * kMiB, 3 * kMiB, 5 * kMiB, 0, 1e-9, true, 9}, true});
     run.diagnosis = diagnosis;
     harness::HeapProfileFindings heap;
     heap.interval = std::chrono::hours(1);

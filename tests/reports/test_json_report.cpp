@@ -69,9 +69,7 @@ harness::RunResult fabricated_run() {
     r.samples.times = {harness::VirtualTime{}, harness::VirtualTime{std::chrono::microseconds(900'000'001)},
                        harness::VirtualTime{std::chrono::hours(3) + std::chrono::microseconds(1)}};
     r.samples.purged = {false, true, false};
-    r.samples.values = {{1.5 * kMiB, kNaN, 2.25 * kMiB},
-                        {0, 3145728, 6291456},
-                        {40 * kMiB + 0.1, 41 * kMiB, 1e300}};
+    r.samples.values = {{1.5 * kMiB, kNaN, 2.25 * kMiB}, {0, 3145728, 6291456}, {40 * kMiB + 0.1, 41 * kMiB, 1e300}};
 
     harness::BudgetResult issue1;
     issue1.budget = "issue-1";
@@ -245,7 +243,9 @@ TEST(JsonReport, NamesTheMissingField) {
 }
 
 TEST(JsonReport, NamesTheMistypedField) {
-    EXPECT_EQ(message_of<Error>([] { run_result_from_json(Json::array({1, 2}), "day.json"); }),
+    EXPECT_EQ(message_of<Error>([] {
+                  run_result_from_json(Json::array({1, 2}), "day.json");
+              }),
               "day.json: $: expected an object, got [1,2]");
     EXPECT_EQ(message_of<Error>([] { read_with("/tool/name"_json_pointer, "valgrind"); }),
               "day.json: $.tool.name: expected \"memsoak\", got \"valgrind\"");
@@ -272,7 +272,8 @@ TEST(JsonReport, NamesTheBadSample) {
               "day.json: $.samples.t_s[1]: expected a number of seconds >= 0, got null");
     EXPECT_EQ(message_of<Error>([] { read_with("/samples/purged"_json_pointer, Json::parse("[true, false]")); }),
               "day.json: $.samples.purged: expected 3 values (one per entry of $.samples.t_s), got 2");
-    EXPECT_EQ(message_of<Error>([] { read_with("/samples/metrics/os.rss_bytes"_json_pointer, Json::parse("[1,2,3,4]")); }),
+    EXPECT_EQ(message_of<Error>(
+                  [] { read_with("/samples/metrics/os.rss_bytes"_json_pointer, Json::parse("[1,2,3,4]")); }),
               "day.json: $.samples.metrics[\"os.rss_bytes\"]: expected 3 values (one per entry of $.samples.t_s), "
               "got 4");
 }
@@ -315,12 +316,14 @@ TEST_F(ReportFile, LoadsAWrittenReport) {
 TEST_F(ReportFile, GivesLineAndColumnOfInvalidJson) {
     write("{\n  \"schema_version\": 1,\n  x}");
     EXPECT_EQ(message_of<Error>([this] { load_report(path_); }),
-              path_.string() + ":3:3: invalid JSON: syntax error while parsing object key - invalid literal; "
-                               "last read: '1,<U+000A>  x'; expected string literal");
+              path_.string() +
+                  ":3:3: invalid JSON: syntax error while parsing object key - invalid literal; "
+                  "last read: '1,<U+000A>  x'; expected string literal");
     write("");
     EXPECT_EQ(message_of<Error>([this] { load_report(path_); }),
-              path_.string() + ":1:1: invalid JSON: syntax error while parsing value - unexpected end of input; "
-                               "expected '[', '{', or a literal");
+              path_.string() +
+                  ":1:1: invalid JSON: syntax error while parsing value - unexpected end of input; "
+                  "expected '[', '{', or a literal");
 }
 
 TEST_F(ReportFile, ANumberBeyondADoubleIsInvalidJsonWithItsPosition) {
@@ -336,7 +339,8 @@ TEST_F(ReportFile, NamesTheFileInValidationErrors) {
     write(text);
     // Line and column are those of the value in the file's text.
     const std::size_t at = text.find("\"verdict\": true") + std::string("\"verdict\": ").size();
-    const std::size_t line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+    const std::size_t line =
+        1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
     const std::size_t column = at - text.rfind('\n', at);
     EXPECT_EQ(message_of<Error>([this] { load_report(path_); }),
               path_.string() + ":" + std::to_string(line) + ":" + std::to_string(column) +
@@ -370,9 +374,10 @@ TEST(JsonReport, RoundTripsTheComponentsFillingAndLeavesThemOutWhenNone) {
 
 TEST(JsonReport, RoundTripsRetentionPerActionWithNullForLayersNotRead) {
     harness::RunResult original = fabricated_run();
-    original.retention = std::vector<harness::ActionRetention>{
-        {"toggle_indicator(rsi)", 4, 8, 3051725.5, 3051000.25, 3052451, 2715648, 2700000, 2731296, true},
-        {"analyze", 4, 8, std::nan(""), std::nan(""), std::nan(""), 128, -175.5, 431.5, false}};
+    original.retention = std::vector<harness::ActionRetention>{{"toggle_indicator(rsi)", 4, 8, 3051725.5, 3051000.25,
+                                                                3052451, 2715648, 2700000, 2731296, true},
+                                                               {"analyze", 4, 8, std::nan(""), std::nan(""),
+                                                                std::nan(""), 128, -175.5, 431.5, false}};
     original.retention_trigger = "budget process failed on allocator.live_bytes";
     const Json j = to_json(original);
     ASSERT_TRUE(j["retention"].is_array());

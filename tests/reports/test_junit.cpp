@@ -156,8 +156,8 @@ private:
 Element parse(const std::string& xml) { return XmlReader(xml).document(); }
 
 TEST(Junit, TheWellFormednessCheckRejectsBrokenXml) {
-    for (const char* broken : {"<a>&</a>", "<a><b></a>", "<a x=1/>", "<a x='1' x='2'/>", "<a>&nbsp;</a>",
-                               "<a>\x01</a>", "<a/><b/>", "<a>x<y</a>", "<a"}) {
+    for (const char* broken : {"<a>&</a>", "<a><b></a>", "<a x=1/>", "<a x='1' x='2'/>", "<a>&nbsp;</a>", "<a>\x01</a>",
+                               "<a/><b/>", "<a>x<y</a>", "<a"}) {
         EXPECT_THROW(parse(broken), std::runtime_error) << broken;
     }
     EXPECT_EQ(parse("<a x=\"&lt;&#38;&#x3e;\">t&amp;t</a>").at("x"), "<&>");
@@ -225,7 +225,9 @@ TEST(Junit, HostileNamesStayWellFormedAndReadBack) {
     const Element& failed = *suite.all("testcase")[0];
     EXPECT_EQ(failed.at("classname"), "day <script>alert(1)</script> & co");
     EXPECT_EQ(failed.at("name"), "issue-1 | \"quoted\" <b>");
-    EXPECT_NE(failed.all("failure")[0]->text.find("peak > limit & \xEF\xBF\xBD" "control"), std::string::npos);
+    EXPECT_NE(failed.all("failure")[0]->text.find("peak > limit & \xEF\xBF\xBD"
+                                                  "control"),
+              std::string::npos);
 }
 
 TEST(Junit, AStoppedRunIsAnError) {
@@ -320,10 +322,8 @@ TEST(Junit, EveryElementCarriesOnlyTheAttributesJunit10Allows) {
     harness::RunResult stopped = fixtures::sample_run();
     stopped.info.stop_reason = "resident set exceeded --max-rss 104857600 bytes";
     const std::map<std::string, std::string> outputs{
-        {"run", render_run_junit(fixtures::sample_run())},
-        {"hostile run", render_run_junit(fixtures::hostile_run())},
-        {"stopped run", render_run_junit(stopped)},
-        {"suite", render_suite_junit(fixtures::sample_suite())},
+        {"run", render_run_junit(fixtures::sample_run())},   {"hostile run", render_run_junit(fixtures::hostile_run())},
+        {"stopped run", render_run_junit(stopped)},          {"suite", render_suite_junit(fixtures::sample_suite())},
         {"comparison", render_comparison_junit(comparison)},
     };
     for (const auto& [what, xml] : outputs) {
@@ -333,15 +333,15 @@ TEST(Junit, EveryElementCarriesOnlyTheAttributesJunit10Allows) {
     }
     // The check can fail: the attributes the old files carried are refused.
     EXPECT_NONFATAL_FAILURE(expect_junit10(parse(R"(<testsuites skipped="0"/>)"), "old"), "<testsuites skipped>");
-    EXPECT_NONFATAL_FAILURE(expect_junit10(parse(R"(<testcase name="a" file="f"/>)"), "annotated"),
-                            "<testcase file>");
+    EXPECT_NONFATAL_FAILURE(expect_junit10(parse(R"(<testcase name="a" file="f"/>)"), "annotated"), "<testcase file>");
 }
 
 TEST(Junit, AFailedBudgetPointsAtItsPlaceInTheScenarioFile) {
     const testing::TempDir folder;
     const auto scenario = folder / "production-day.json";
-    testing::write_text(scenario, "{\n  \"name\": \"production-day\",\n  \"description\": \"issue-2 and issue-1\",\n"
-                                  "  \"budgets\": [\n    \"issue-2\",\n    \"issue-1\"\n  ]\n}\n");
+    testing::write_text(scenario,
+                        "{\n  \"name\": \"production-day\",\n  \"description\": \"issue-2 and issue-1\",\n"
+                        "  \"budgets\": [\n    \"issue-2\",\n    \"issue-1\"\n  ]\n}\n");
     EXPECT_EQ(budget_line(scenario, "issue-1"), std::optional<std::size_t>(6));  // not the description's mention
     EXPECT_EQ(budget_line(scenario, "issue-2"), std::optional<std::size_t>(5));
     EXPECT_EQ(budget_line(scenario, "issue-9"), std::nullopt);
@@ -386,7 +386,8 @@ TEST(Junit, AFailedWholeProcessBudgetNamesTheActionThatRetainsMost) {
     harness::RunResult run = fixtures::sample_run();
     harness::BudgetResult process{"process", "The whole process", {}, harness::Verdict::fail};
     process.limits.push_back(fixtures::limit("os.rss_bytes", harness::LimitKind::peak, 50 * fixtures::kMiB,
-                                             60 * fixtures::kMiB, harness::Verdict::fail, "peak 60.0 MiB exceeds 50.0 MiB"));
+                                             60 * fixtures::kMiB, harness::Verdict::fail,
+                                             "peak 60.0 MiB exceeds 50.0 MiB"));
     run.budgets.push_back(process);
     run.retention = std::vector<harness::ActionRetention>{
         {"refresh_chart", 4, 8, 3 * fixtures::kMiB, 2.9 * fixtures::kMiB, 3.1 * fixtures::kMiB, 0, 0, 0, true}};

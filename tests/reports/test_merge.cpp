@@ -21,9 +21,9 @@ namespace {
 using testing::message_of;
 
 namespace fs = std::filesystem;
+using harness::Outcome;
 using testing::read_text;
 using testing::TempDir;
-using harness::Outcome;
 
 harness::Suite three_scenarios() {
     harness::Suite suite;
@@ -37,8 +37,8 @@ TEST(Shards, ThePlanIsEveryScenarioOncePerSeed) {
     const auto plan = harness::plan_suite(three_scenarios(), {7, 8});
     std::vector<std::string> names;
     for (const auto& job : plan) names.push_back(job.name);
-    EXPECT_EQ(names, (std::vector<std::string>{"day-seed7", "day-seed8", "night-seed7", "night-seed8",
-                                               "month-seed7", "month-seed8"}));
+    EXPECT_EQ(names, (std::vector<std::string>{"day-seed7", "day-seed8", "night-seed7", "night-seed8", "month-seed7",
+                                               "month-seed8"}));
     EXPECT_EQ(plan[3].index, 3u);
     EXPECT_EQ(plan[3].seed, 8u);
     EXPECT_EQ(plan[3].scenario, "scenarios/night.json");
@@ -209,13 +209,21 @@ TEST(Merge, RefusesShardsThatDoNotBelongTogether) {
     write_shard(dir / "c", 2, 3, {suite.runs[1]});
     write_shard(dir / "d", 2, 2, {suite.runs[0]});
     const auto a = (dir / "a").string();
-    EXPECT_EQ(message_of<Error>([&] { merge_shards({dir / "a", dir / "b"}, dir / "out"); }),
+    EXPECT_EQ(message_of<Error>([&] {
+                  merge_shards({dir / "a", dir / "b"}, dir / "out");
+              }),
               fmt::format("{} and {}: not shards of one suite run: suite nightly and weekly", a, (dir / "b").string()));
-    EXPECT_EQ(message_of<Error>([&] { merge_shards({dir / "a", dir / "c"}, dir / "out"); }),
+    EXPECT_EQ(message_of<Error>([&] {
+                  merge_shards({dir / "a", dir / "c"}, dir / "out");
+              }),
               fmt::format("{} and {}: not shards of one suite run: shard counts 2 and 3", a, (dir / "c").string()));
-    EXPECT_EQ(message_of<Error>([&] { merge_shards({dir / "a", dir / "a"}, dir / "out"); }),
+    EXPECT_EQ(message_of<Error>([&] {
+                  merge_shards({dir / "a", dir / "a"}, dir / "out");
+              }),
               fmt::format("{} and {}: both hold shard 1/2", a, a));
-    EXPECT_EQ(message_of<Error>([&] { merge_shards({dir / "a", dir / "d"}, dir / "out"); }),
+    EXPECT_EQ(message_of<Error>([&] {
+                  merge_shards({dir / "a", dir / "d"}, dir / "out");
+              }),
               fmt::format("{} and {}: both hold the run production-day; merge the shards of each allocator or build "
                           "on their own",
                           a, (dir / "d").string()));
@@ -234,11 +242,16 @@ TEST(Merge, RefusesAShardWhoseRunReportIsBrokenOrMissingAndWritesNothing) {
     write_shard(dir / "b", 2, 2, {suite.runs[1]});
     const fs::path report = dir / "b" / suite.runs[1].entry.report;
     write_file_atomically(report, "{\"x\":");
-    EXPECT_EQ(message_of<Error>([&] { merge_shards({dir / "a", dir / "b"}, dir / "out"); }),
-              report.string() + ":1:6: invalid JSON: syntax error while parsing value - unexpected end of input; "
-                                "expected '[', '{', or a literal");
+    EXPECT_EQ(message_of<Error>([&] {
+                  merge_shards({dir / "a", dir / "b"}, dir / "out");
+              }),
+              report.string() +
+                  ":1:6: invalid JSON: syntax error while parsing value - unexpected end of input; "
+                  "expected '[', '{', or a literal");
     fs::remove(report);
-    EXPECT_EQ(message_of<Error>([&] { merge_shards({dir / "a", dir / "b"}, dir / "out"); }),
+    EXPECT_EQ(message_of<Error>([&] {
+                  merge_shards({dir / "a", dir / "b"}, dir / "out");
+              }),
               report.string() + ": cannot open file: No such file or directory");
     fs::remove(dir / "a" / suite.runs[0].entry.log);
     EXPECT_EQ(message_of<Error>([&] { merge_shards({dir / "a"}, dir / "out"); }),

@@ -1,12 +1,12 @@
 #include "memsoak/reports/terminal.hpp"
 
-#include <cstdlib>
 #include <fcntl.h>
+#include <unistd.h>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -55,10 +55,11 @@ harness::RunResult failing_day() {
     r.info.acceleration = 86400 / 1.21;  // 71404.96: three significant digits show as 71,400
     r.info.leaks = {"issue-1"};
 
-    harness::BudgetResult issue1 = budget(
-        "issue-1", Verdict::fail,
-        {limit("engine.status_display.bytes", LimitKind::peak, kMiB, 0.5 * kMiB, Verdict::pass),
-         limit("engine.status_display.bytes", LimitKind::growth, 64 * 1024, 18.3 * kMiB, Verdict::fail, 18.3 * kMiB)});
+    harness::BudgetResult issue1 =
+        budget("issue-1", Verdict::fail,
+               {limit("engine.status_display.bytes", LimitKind::peak, kMiB, 0.5 * kMiB, Verdict::pass),
+                limit("engine.status_display.bytes", LimitKind::growth, 64 * 1024, 18.3 * kMiB, Verdict::fail,
+                      18.3 * kMiB)});
     issue1.limits[1].explanation = "engine.status_display.bytes grew 18.3 MiB/h, above the 64.0 KiB/h budget";
     r.budgets = {
         issue1,
@@ -96,47 +97,50 @@ void expect_lines(const std::vector<std::string>& actual, const std::vector<std:
 }
 
 TEST(TerminalSummary, PrintsAFailingRunWithoutColour) {
-    expect_lines(summary_lines(failing_day(), false), {
-        "memsoak: production-day (seed 42, scenarios/production-day.json)",
-        "24h virtual in 1.21 s: 71,400x, allocator mimalloc",
-        "leaky behaviour switched on: issue-1",
-        "",
-        "budget   verdict  deciding limit                      measured    limit       growth",
-        "issue-1  FAIL     growth engine.status_display.bytes  18.3 MiB/h  64.0 KiB/h  18.3 MiB/h",
-        "         engine.status_display.bytes grew 18.3 MiB/h, above the 64.0 KiB/h budget",
-        "issue-2  NO DATA  peak engine.chart.bytes             n/a         4.0 MiB     -",
-        "issue-3  PASS     items engine.transactions.items     1,000       1,000       0.5 items/h",
-        "process  PASS     peak os.rss_bytes                   48.5 MiB    50.0 MiB    -",
-        "",
-        "growth by component (largest 3 of 4):",
-        "  status_display  issue-1  18.0 MiB/h  98% of the growth",
-        "  log_queue       issue-4  10.0 KiB/h  1% of the growth",
-        "  signals         issue-5  2.0 KiB/h   2% of the growth",
-        "",
-        "verdict: FAIL (issue-1 failed)",
-    });
+    expect_lines(summary_lines(failing_day(), false),
+                 {
+                     "memsoak: production-day (seed 42, scenarios/production-day.json)",
+                     "24h virtual in 1.21 s: 71,400x, allocator mimalloc",
+                     "leaky behaviour switched on: issue-1",
+                     "",
+                     "budget   verdict  deciding limit                      measured    limit       growth",
+                     "issue-1  FAIL     growth engine.status_display.bytes  18.3 MiB/h  64.0 KiB/h  18.3 MiB/h",
+                     "         engine.status_display.bytes grew 18.3 MiB/h, above the 64.0 KiB/h budget",
+                     "issue-2  NO DATA  peak engine.chart.bytes             n/a         4.0 MiB     -",
+                     "issue-3  PASS     items engine.transactions.items     1,000       1,000       0.5 items/h",
+                     "process  PASS     peak os.rss_bytes                   48.5 MiB    50.0 MiB    -",
+                     "",
+                     "growth by component (largest 3 of 4):",
+                     "  status_display  issue-1  18.0 MiB/h  98% of the growth",
+                     "  log_queue       issue-4  10.0 KiB/h  1% of the growth",
+                     "  signals         issue-5  2.0 KiB/h   2% of the growth",
+                     "",
+                     "verdict: FAIL (issue-1 failed)",
+                 });
 }
 
 TEST(TerminalSummary, PaintsVerdictsWithoutShiftingColumns) {
-    expect_lines(summary_lines(failing_day(), true), {
-        "memsoak: production-day (seed 42, scenarios/production-day.json)",
-        "24h virtual in 1.21 s: 71,400x, allocator mimalloc",
-        "leaky behaviour switched on: issue-1",
-        "",
-        "budget   verdict  deciding limit                      measured    limit       growth",
-        "issue-1  \x1b[31mFAIL\x1b[0m     growth engine.status_display.bytes  18.3 MiB/h  64.0 KiB/h  18.3 MiB/h",
-        "         engine.status_display.bytes grew 18.3 MiB/h, above the 64.0 KiB/h budget",
-        "issue-2  \x1b[33mNO DATA\x1b[0m  peak engine.chart.bytes             n/a         4.0 MiB     -",
-        "issue-3  \x1b[32mPASS\x1b[0m     items engine.transactions.items     1,000       1,000       0.5 items/h",
-        "process  \x1b[32mPASS\x1b[0m     peak os.rss_bytes                   48.5 MiB    50.0 MiB    -",
-        "",
-        "growth by component (largest 3 of 4):",
-        "  status_display  issue-1  18.0 MiB/h  98% of the growth",
-        "  log_queue       issue-4  10.0 KiB/h  1% of the growth",
-        "  signals         issue-5  2.0 KiB/h   2% of the growth",
-        "",
-        "verdict: \x1b[31mFAIL\x1b[0m (issue-1 failed)",
-    });
+    expect_lines(
+        summary_lines(failing_day(), true),
+        {
+            "memsoak: production-day (seed 42, scenarios/production-day.json)",
+            "24h virtual in 1.21 s: 71,400x, allocator mimalloc",
+            "leaky behaviour switched on: issue-1",
+            "",
+            "budget   verdict  deciding limit                      measured    limit       growth",
+            "issue-1  \x1b[31mFAIL\x1b[0m     growth engine.status_display.bytes  18.3 MiB/h  64.0 KiB/h  18.3 MiB/h",
+            "         engine.status_display.bytes grew 18.3 MiB/h, above the 64.0 KiB/h budget",
+            "issue-2  \x1b[33mNO DATA\x1b[0m  peak engine.chart.bytes             n/a         4.0 MiB     -",
+            "issue-3  \x1b[32mPASS\x1b[0m     items engine.transactions.items     1,000       1,000       0.5 items/h",
+            "process  \x1b[32mPASS\x1b[0m     peak os.rss_bytes                   48.5 MiB    50.0 MiB    -",
+            "",
+            "growth by component (largest 3 of 4):",
+            "  status_display  issue-1  18.0 MiB/h  98% of the growth",
+            "  log_queue       issue-4  10.0 KiB/h  1% of the growth",
+            "  signals         issue-5  2.0 KiB/h   2% of the growth",
+            "",
+            "verdict: \x1b[31mFAIL\x1b[0m (issue-1 failed)",
+        });
 }
 
 TEST(TerminalSummary, SaysWhereAnInterruptedRunStopped) {
@@ -152,14 +156,14 @@ TEST(TerminalSummary, SaysWhereAnInterruptedRunStopped) {
     r.info.interrupted = true;
     r.info.stop_reason = "interrupted by a signal";
     expect_lines(summary_lines(r, true), {
-        "memsoak: overnight (seed 7, scenarios/overnight.json)",
-        "3h12m virtual in 220.20 s: 52.3x, allocator glibc",
-        "stopped after 3h12m of 8h: interrupted by a signal",
-        "",
-        "no budgets judged",
-        "",
-        "verdict: \x1b[33mNO DATA\x1b[0m",
-    });
+                                             "memsoak: overnight (seed 7, scenarios/overnight.json)",
+                                             "3h12m virtual in 220.20 s: 52.3x, allocator glibc",
+                                             "stopped after 3h12m of 8h: interrupted by a signal",
+                                             "",
+                                             "no budgets judged",
+                                             "",
+                                             "verdict: \x1b[33mNO DATA\x1b[0m",
+                                         });
 }
 
 TEST(TerminalSummary, ListsEveryComponentWhenThreeOrFewerGrew) {
@@ -170,12 +174,12 @@ TEST(TerminalSummary, ListsEveryComponentWhenThreeOrFewerGrew) {
     const std::vector<std::string> lines = summary_lines(r, false);
     ASSERT_EQ(lines.size(), 11u);
     expect_lines({lines.begin() + 6, lines.end()}, {
-        "growth by component:",
-        "  log_queue  issue-4  10.0 KiB/h  1% of the growth",
-        "  chart      issue-2  512 B/h     0% of the growth",
-        "",
-        "verdict: PASS",
-        });
+                                                       "growth by component:",
+                                                       "  log_queue  issue-4  10.0 KiB/h  1% of the growth",
+                                                       "  chart      issue-2  512 B/h     0% of the growth",
+                                                       "",
+                                                       "verdict: PASS",
+                                                   });
 }
 
 // Sets or clears NO_COLOR for one test and puts the caller's value back.
@@ -183,12 +187,16 @@ class NoColor {
 public:
     explicit NoColor(const char* value) {
         if (const char* old = std::getenv("NO_COLOR")) saved_ = old;
-        if (value != nullptr) ::setenv("NO_COLOR", value, 1);
-        else ::unsetenv("NO_COLOR");
+        if (value != nullptr)
+            ::setenv("NO_COLOR", value, 1);
+        else
+            ::unsetenv("NO_COLOR");
     }
     ~NoColor() {
-        if (saved_) ::setenv("NO_COLOR", saved_->c_str(), 1);
-        else ::unsetenv("NO_COLOR");
+        if (saved_)
+            ::setenv("NO_COLOR", saved_->c_str(), 1);
+        else
+            ::unsetenv("NO_COLOR");
     }
 
 private:
@@ -259,10 +267,10 @@ std::string plain_summary(const harness::RunResult& r) {
 TEST(TerminalSummary, ListsTheActionsThatRetainSignificantlyLargestFirst) {
     harness::RunResult r = failing_day();
     r.retention_trigger = "budget process failed on os.rss_bytes";
-    r.retention = std::vector<harness::ActionRetention>{
-        {"trade", 4, 8, 704, 156, 1252, 384, -100, 800, true},
-        {"log", 2000, 8, 0, 0, 0, 0, 0, 0, false},
-        {"refresh_chart", 4, 8, 3000816, 3000665, 3000967, 2712192, 2707595, 2716789, true}};
+    r.retention = std::vector<harness::ActionRetention>{{"trade", 4, 8, 704, 156, 1252, 384, -100, 800, true},
+                                                        {"log", 2000, 8, 0, 0, 0, 0, 0, 0, false},
+                                                        {"refresh_chart", 4, 8, 3000816, 3000665, 3000967, 2712192,
+                                                         2707595, 2716789, true}};
     const std::string text = plain_summary(r);
     EXPECT_NE(text.find("\nretained per action (probed: budget process failed on os.rss_bytes):\n"
                         "  refresh_chart  2.9 MiB per call  [2.9 MiB, 2.9 MiB]  live bytes  4 calls x 8 rounds\n"

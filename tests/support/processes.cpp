@@ -7,8 +7,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -25,9 +25,7 @@ ExitStatus decode(int status) {
     return result;
 }
 
-[[noreturn]] void fail_system(const std::string& what) {
-    throw std::runtime_error(what + ": " + std::strerror(errno));
-}
+[[noreturn]] void fail_system(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
 
 // A file the child writes to, created or truncated; closed on exec in every other child.
 int create_for_child(const std::filesystem::path& file) {

@@ -48,8 +48,7 @@ inline harness::RunResult sample_run() {
     info.layers = {"os", "allocator", "engine"};
     info.started_at = "2026-11-27T07:30:34Z";
 
-    r.samples.metrics = {"allocator.live_bytes", "engine.chart.items", "engine.status_display.bytes",
-                         "os.rss_bytes"};
+    r.samples.metrics = {"allocator.live_bytes", "engine.chart.items", "engine.status_display.bytes", "os.rss_bytes"};
     r.samples.values.resize(4);
     for (int i = 0; i <= 8; ++i) {
         r.samples.times.push_back(harness::VirtualTime{std::chrono::minutes(15 * i)});
@@ -74,7 +73,9 @@ inline harness::RunResult sample_run() {
     harness::BudgetResult issue2{"issue-2", "Chart widget must close old figures before redrawing", {}, Verdict::pass};
     issue2.limits.push_back(
         limit("engine.chart.items", LimitKind::items, 1, 1, Verdict::pass, "peak 1 item is within 1"));
-    harness::BudgetResult issue3{"issue-3", "Transaction history keeps at most 1000 transactions", {},
+    harness::BudgetResult issue3{"issue-3",
+                                 "Transaction history keeps at most 1000 transactions",
+                                 {},
                                  Verdict::not_measured};
     issue3.limits.push_back(limit("engine.transactions.items", LimitKind::items, 1000, std::nan(""),
                                   Verdict::not_measured, "engine.transactions.items was not sampled"));
@@ -90,7 +91,9 @@ inline harness::RunResult hostile_run() {
     r.info.scenario_name = "day <script>alert(1)</script> & co";
     r.budgets[0].budget = "issue-1 | \"quoted\" <b>";
     r.budgets[0].description = "frames & <i>more</i> 'kept'";
-    r.budgets[0].limits[0].explanation = "peak > limit & \x01" "control";
+    r.budgets[0].limits[0].explanation =
+        "peak > limit & \x01"
+        "control";
     return r;
 }
 

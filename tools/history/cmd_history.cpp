@@ -43,9 +43,12 @@ int wait_ms(const po::variables_map& vm) {
 }
 
 void add_check_options(po::options_description& options) {
+    // One option a line reads better than the packed calls clang-format makes of them.
+    // clang-format off
     options.add_options()
         ("max-p", po::value<double>()->default_value(0.001), "a change point's t-test p must be below this")
         ("min-change", po::value<double>()->default_value(5), "a change must be at least this many percent");
+    // clang-format on
 }
 
 history::CheckOptions check_options(const po::variables_map& vm) {
@@ -59,6 +62,8 @@ history::CheckOptions check_options(const po::variables_map& vm) {
 
 int record(const std::vector<std::string>& args) {
     po::options_description options("memsoak history record DB REPORT|SUITE_DIR... [options]");
+    // One option a line reads better than the packed calls clang-format makes of them.
+    // clang-format off
     options.add_options()
         ("help,h", "show this help")
         ("db", po::value<std::string>(), "the history: a SQLite file (created when missing) or a postgresql:// URL")
@@ -71,11 +76,13 @@ int record(const std::vector<std::string>& args) {
         ("label", po::value<std::string>()->default_value(""), "a release label for the night, e.g. v1.4.0")
         ("wait", po::value<std::string>()->default_value("30"), "seconds to wait for another writer before giving up")
         ("quiet,q", "print nothing but errors");
+    // clang-format on
     po::positional_options_description positional;
     positional.add("db", 1).add("reports", -1);
     if (wants_help(args)) {
-        std::cout << options << "\nRecords every judged limit of the reports as one night, in one transaction: all or\n"
-                                "nothing. Recording the same run again adds nothing.\n";
+        std::cout << options
+                  << "\nRecords every judged limit of the reports as one night, in one transaction: all or\n"
+                     "nothing. Recording the same run again adds nothing.\n";
         return kExitPass;
     }
     const po::variables_map vm = parse(args, options, positional);
@@ -92,8 +99,8 @@ int record(const std::vector<std::string>& args) {
     const history::RecordOutcome outcome = store->record(night);
     for (const std::string& w : warnings) std::cerr << "memsoak history record: warning: " << w << "\n";
     if (!vm.count("quiet")) {
-        std::cout << fmt::format("{}: night {} {} ({}){}: {} figures recorded{}\n", store->location(),
-                                 night.info.time, night.info.commit, night.info.branch,
+        std::cout << fmt::format("{}: night {} {} ({}){}: {} figures recorded{}\n", store->location(), night.info.time,
+                                 night.info.commit, night.info.branch,
                                  night.info.label.empty() ? "" : " " + night.info.label, outcome.added,
                                  outcome.already ? fmt::format(", {} already there", outcome.already) : "");
     }
@@ -123,19 +130,23 @@ nlohmann::json change_to_json(const history::History& h, const history::Change& 
 
 int check(const std::vector<std::string>& args) {
     po::options_description options("memsoak history check DB [options]");
+    // One option a line reads better than the packed calls clang-format makes of them.
+    // clang-format off
     options.add_options()
         ("help,h", "show this help")
         ("db", po::value<std::string>(), "the history: a SQLite file or a postgresql:// URL")
         ("json", po::value<std::string>(), "also write every change found as JSON here")
         ("markdown", po::value<std::string>(), "also write the regressions as a Markdown summary here")
         ("quiet,q", "print nothing but errors");
+    // clang-format on
     add_check_options(options);
     po::positional_options_description positional;
     positional.add("db", 1);
     if (wants_help(args)) {
-        std::cout << options << "\nFinds change points in every series across nights (E-Divisive with means, a pooled\n"
-                                "t-test and a minimum magnitude; docs/history.md). Exit 1 when a regression is not\n"
-                                "acknowledged (memsoak history ack), 0 otherwise.\n";
+        std::cout << options
+                  << "\nFinds change points in every series across nights (E-Divisive with means, a pooled\n"
+                     "t-test and a minimum magnitude; docs/history.md). Exit 1 when a regression is not\n"
+                     "acknowledged (memsoak history ack), 0 otherwise.\n";
         return kExitPass;
     }
     const po::variables_map vm = parse(args, options, positional);
@@ -144,7 +155,9 @@ int check(const std::vector<std::string>& args) {
     const history::History h = history::load_history(*store);
     const auto changes = history::find_changes(h, opts);
     std::size_t open = 0;
-    nlohmann::json json = {{"schema_version", history::kCheckSchemaVersion}, {"nights", h.nights.size()}, {"series", h.series.size()}};
+    nlohmann::json json = {{"schema_version", history::kCheckSchemaVersion},
+                           {"nights", h.nights.size()},
+                           {"series", h.series.size()}};
     json["changes"] = nlohmann::json::array();
     std::string markdown = "## memsoak history check\n\n";
     std::vector<std::vector<std::string>> rows{
@@ -157,17 +170,18 @@ int check(const std::vector<std::string>& args) {
         const std::string range =
             fmt::format("{}..{}", h.nights[c.last_good].info.commit, h.nights[c.first_bad].info.commit);
         rows.push_back({status, c.id, fmt::format("{} [{}]", c.series.scenario, c.series.allocator), c.series.budget,
-                        c.series.kind, c.series.metric, range,
-                        history::format_value(c.series.kind, c.before), history::format_value(c.series.kind, c.after),
+                        c.series.kind, c.series.metric, range, history::format_value(c.series.kind, c.before),
+                        history::format_value(c.series.kind, c.after),
                         fmt::format("{} ({})", history::format_value(c.series.kind, c.absolute),
                                     reports::format_percent_change(c.percent)),
                         fmt::format("{:.1e}", c.p_value)});
         if (counts) {
-            markdown += fmt::format("- **{}** {} `{}` {}: {} -> {} ({}), commits {}, first bad night {} (change {})\n",
-                                    c.series.scenario, c.series.budget, c.series.metric, c.series.kind,
-                                    history::format_value(c.series.kind, c.before),
-                                    history::format_value(c.series.kind, c.after),
-                                    reports::format_percent_change(c.percent), range, h.nights[c.first_bad].info.time, c.id);
+            markdown +=
+                fmt::format("- **{}** {} `{}` {}: {} -> {} ({}), commits {}, first bad night {} (change {})\n",
+                            c.series.scenario, c.series.budget, c.series.metric, c.series.kind,
+                            history::format_value(c.series.kind, c.before),
+                            history::format_value(c.series.kind, c.after), reports::format_percent_change(c.percent),
+                            range, h.nights[c.first_bad].info.time, c.id);
         }
     }
     json["unacknowledged_regressions"] = open;
@@ -187,18 +201,22 @@ int check(const std::vector<std::string>& args) {
 
 int ack(const std::vector<std::string>& args) {
     po::options_description options("memsoak history ack DB CHANGE_ID --note TEXT");
+    // One option a line reads better than the packed calls clang-format makes of them.
+    // clang-format off
     options.add_options()
         ("help,h", "show this help")
         ("db", po::value<std::string>(), "the history: a SQLite file or a postgresql:// URL")
         ("id", po::value<std::string>(), "the change's id, as history check prints it")
         ("note", po::value<std::string>(), "why the change is accepted (required)")
         ("wait", po::value<std::string>()->default_value("30"), "seconds to wait for another writer");
+    // clang-format on
     add_check_options(options);
     po::positional_options_description positional;
     positional.add("db", 1).add("id", 1);
     if (wants_help(args)) {
-        std::cout << options << "\nAcknowledges a change found by history check, so that it no longer fails the check.\n"
-                                "It stays acknowledged when later nights move its change point by one night.\n";
+        std::cout << options
+                  << "\nAcknowledges a change found by history check, so that it no longer fails the check.\n"
+                     "It stays acknowledged when later nights move its change point by one night.\n";
         return kExitPass;
     }
     const po::variables_map vm = parse(args, options, positional);
@@ -214,12 +232,14 @@ int ack(const std::vector<std::string>& args) {
                                  h.nights[c.first_bad].info.time, reports::format_percent_change(c.percent));
         return kExitPass;
     }
-    throw history::Error(fmt::format("{}: no change {} among the change points history check finds now",
-                                     store->location(), id));
+    throw history::Error(
+        fmt::format("{}: no change {} among the change points history check finds now", store->location(), id));
 }
 
 int compare(const std::vector<std::string>& args) {
     po::options_description options("memsoak history compare DB --baseline SEL --candidate SEL [options]");
+    // One option a line reads better than the packed calls clang-format makes of them.
+    // clang-format off
     options.add_options()
         ("help,h", "show this help")
         ("db", po::value<std::string>(), "the history: a SQLite file or a postgresql:// URL")
@@ -229,12 +249,14 @@ int compare(const std::vector<std::string>& args) {
         ("markdown", po::value<std::string>(), "also write it as Markdown here")
         ("json", po::value<std::string>(), "also write it as JSON here")
         ("quiet,q", "print nothing but errors");
+    // clang-format on
     add_check_options(options);
     po::positional_options_description positional;
     positional.add("db", 1);
     if (wants_help(args)) {
-        std::cout << options << "\nEvery limit's change in percent between two sets of nights, with its 95% interval,\n"
-                                "and a line per scenario. Exit 1 when a limit regressed.\n";
+        std::cout << options
+                  << "\nEvery limit's change in percent between two sets of nights, with its 95% interval,\n"
+                     "and a line per scenario. Exit 1 when a limit regressed.\n";
         return kExitPass;
     }
     const po::variables_map vm = parse(args, options, positional);
@@ -253,7 +275,8 @@ int compare(const std::vector<std::string>& args) {
         reports::write_file_atomically(vm["html"].as<std::string>(), history::render_release_html(h, comparison));
     }
     if (vm.count("markdown")) {
-        reports::write_file_atomically(vm["markdown"].as<std::string>(), history::render_release_markdown(h, comparison));
+        reports::write_file_atomically(vm["markdown"].as<std::string>(),
+                                       history::render_release_markdown(h, comparison));
     }
     if (vm.count("json")) {
         reports::write_file_atomically(vm["json"].as<std::string>(),
@@ -265,6 +288,8 @@ int compare(const std::vector<std::string>& args) {
 
 int show(const std::vector<std::string>& args) {
     po::options_description options("memsoak history show DB [options]");
+    // One option a line reads better than the packed calls clang-format makes of them.
+    // clang-format off
     options.add_options()
         ("help,h", "show this help")
         ("db", po::value<std::string>(), "the history: a SQLite file or a postgresql:// URL")
@@ -272,12 +297,14 @@ int show(const std::vector<std::string>& args) {
         ("scenario", po::value<std::string>()->default_value(""), "only this scenario")
         ("budget", po::value<std::string>()->default_value(""), "only this budget")
         ("quiet,q", "print nothing but errors");
+    // clang-format on
     add_check_options(options);
     po::positional_options_description positional;
     positional.add("db", 1);
     if (wants_help(args)) {
-        std::cout << options << "\nPer scenario and limit: the series across nights with each night's interval, the\n"
-                                "budget line, change points with their commit range, and the failing nights.\n";
+        std::cout << options
+                  << "\nPer scenario and limit: the series across nights with each night's interval, the\n"
+                     "budget line, change points with their commit range, and the failing nights.\n";
         return kExitPass;
     }
     const po::variables_map vm = parse(args, options, positional);
@@ -325,6 +352,8 @@ int judge(const po::variables_map& vm) {
 
 int bisect(const std::vector<std::string>& args) {
     po::options_description options("memsoak history bisect DB CHANGE_ID | --judge REPORT ... [options]");
+    // One option a line reads better than the packed calls clang-format makes of them.
+    // clang-format off
     options.add_options()
         ("help,h", "show this help")
         ("db", po::value<std::string>(), "the history: a SQLite file or a postgresql:// URL")
@@ -335,13 +364,15 @@ int bisect(const std::vector<std::string>& args) {
         ("kind", po::value<std::string>(), "--judge: peak, growth or items")
         ("metric", po::value<std::string>(), "--judge: the metric")
         ("threshold", po::value<double>(), "--judge: above this is bad");
+    // clang-format on
     add_check_options(options);
     po::positional_options_description positional;
     positional.add("db", 1).add("id", 1);
     if (wants_help(args)) {
-        std::cout << options << "\nPrints the git bisect recipe that finds a change point's first bad commit: each\n"
-                                "step builds memsoak, runs the scenario in virtual time and judges the figure with\n"
-                                "--judge against the midpoint of the levels before and after the change.\n";
+        std::cout << options
+                  << "\nPrints the git bisect recipe that finds a change point's first bad commit: each\n"
+                     "step builds memsoak, runs the scenario in virtual time and judges the figure with\n"
+                     "--judge against the midpoint of the levels before and after the change.\n";
         return kExitPass;
     }
     const po::variables_map vm = parse(args, options, positional);
@@ -370,8 +401,8 @@ int bisect(const std::vector<std::string>& args) {
             c.series.scenario, seed, c.series.budget, c.series.kind, c.series.metric, threshold);
         return kExitPass;
     }
-    throw history::Error(fmt::format("{}: no change {} among the change points history check finds now",
-                                     store->location(), id));
+    throw history::Error(
+        fmt::format("{}: no change {} among the change points history check finds now", store->location(), id));
 }
 
 }  // namespace
@@ -390,9 +421,10 @@ int history_command(const std::vector<std::string>& args) {
     if (args[0] == "compare") return compare(rest);
     if (args[0] == "show") return show(rest);
     if (args[0] == "bisect") return bisect(rest);
-    throw UsageError(fmt::format("unknown history subcommand \"{}\"; expected record, check, ack, compare, show or "
-                                 "bisect",
-                                 args[0]));
+    throw UsageError(
+        fmt::format("unknown history subcommand \"{}\"; expected record, check, ack, compare, show or "
+                    "bisect",
+                    args[0]));
 }
 
 }  // namespace memsoak::cli

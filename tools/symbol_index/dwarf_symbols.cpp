@@ -144,7 +144,8 @@ private:
             function.caller = function_index(enclosing, at - 1);
             Dwarf_Attribute attribute;
             Dwarf_Word value = 0;
-            if (files_ != nullptr && dwarf_formudata(dwarf_attr(&pending.die, DW_AT_call_file, &attribute), &value) == 0) {
+            if (files_ != nullptr &&
+                dwarf_formudata(dwarf_attr(&pending.die, DW_AT_call_file, &attribute), &value) == 0) {
                 if (const char* file = dwarf_filesrc(files_, value, nullptr, nullptr); file != nullptr) {
                     function.call_file = file;
                 }
@@ -173,7 +174,8 @@ private:
             Dwarf_Addr base = 0, low = 0, high = 0;
             while ((offset = dwarf_ranges(&child, offset, &base, &low, &high)) > 0) {
                 if (high <= low || !in_code(low)) continue;
-                ranges_.push_back(FunctionRange{low, high, ++range_order_, function_index(enclosing, enclosing.size() - 1)});
+                ranges_.push_back(
+                    FunctionRange{low, high, ++range_order_, function_index(enclosing, enclosing.size() - 1)});
             }
             walk_children(&enclosing.back().die, enclosing);
             enclosing.pop_back();
@@ -220,9 +222,9 @@ SymbolIndexContents Walker::finish() && {
         std::uint32_t first = 0;
         for (const CodeSection& section : sections_) {
             if (at >= section.start && at < section.end) {
-                const auto after = std::upper_bound(
-                    section.symbols.begin(), section.symbols.end(), at,
-                    [](Dwarf_Addr a, const SymbolIndexContents::Symbol& s) { return a < s.value; });
+                const auto after =
+                    std::upper_bound(section.symbols.begin(), section.symbols.end(), at,
+                                     [](Dwarf_Addr a, const SymbolIndexContents::Symbol& s) { return a < s.value; });
                 if (after == section.symbols.begin()) return kNone;
                 return first + static_cast<std::uint32_t>(after - section.symbols.begin() - 1);
             }
@@ -330,7 +332,8 @@ ElfFacts elf_facts(Elf* elf) {
         Elf_Data* data = elf_getdata(section, nullptr);
         GElf_Nhdr note;
         std::size_t name_at = 0, description_at = 0;
-        for (std::size_t at = 0; data != nullptr && (at = gelf_getnote(data, at, &note, &name_at, &description_at)) > 0;) {
+        for (std::size_t at = 0;
+             data != nullptr && (at = gelf_getnote(data, at, &note, &name_at, &description_at)) > 0;) {
             if (note.n_type == NT_GNU_BUILD_ID && note.n_namesz == 4 &&
                 std::string_view(static_cast<const char*>(data->d_buf) + name_at, 3) == "GNU") {
                 facts.build_id.assign(static_cast<const char*>(data->d_buf) + description_at, note.n_descsz);
@@ -357,8 +360,8 @@ harness::SymbolIndexContents read_dwarf_symbols(const std::filesystem::path& exe
     };
     if (dwarf == nullptr) {
         close_all();
-        throw Error(fmt::format("{}: no debug information (build it with -g): {}", executable.string(),
-                                dwarf_errmsg(-1)));
+        throw Error(
+            fmt::format("{}: no debug information (build it with -g): {}", executable.string(), dwarf_errmsg(-1)));
     }
     ElfFacts facts = elf_facts(elf);
     if (facts.build_id.empty() || facts.code_end == 0) {

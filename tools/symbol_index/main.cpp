@@ -30,9 +30,7 @@ using memsoak::harness::SourceFrame;
 using memsoak::harness::SymbolIndexContents;
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 int write_index(const fs::path& executable, const fs::path& output) {
     const auto start = Clock::now();
@@ -85,8 +83,9 @@ int check_index(const fs::path& executable, std::size_t count) {
     const auto started = Clock::now();
     std::string input;
     for (const std::uint64_t address : addresses) input += fmt::format("{:#x}\n", address);
-    const auto by_addr2line = memsoak::harness::parse_addr2line(memsoak::harness::run_program(
-        {"addr2line", "-a", "-f", "-C", "-i", "-e", executable.string()}, input, "binutils", "addr2line"));
+    const auto by_addr2line = memsoak::harness::parse_addr2line(
+        memsoak::harness::run_program({"addr2line", "-a", "-f", "-C", "-i", "-e", executable.string()}, input,
+                                      "binutils", "addr2line"));
     const double addr2line_seconds = seconds_since(started);
     std::size_t differ = 0, inlined = 0;
     for (std::size_t i = 0; i < addresses.size(); ++i) {
@@ -98,10 +97,11 @@ int check_index(const fs::path& executable, std::size_t count) {
                         i < by_addr2line.size() ? describe(by_addr2line[i]).c_str() : "(no answer)");
         }
     }
-    std::printf("%zu addresses (%zu with inlined frames): %zu named differently from addr2line; "
-                "index %.2f ms (%.1f us an address), addr2line %.0f ms\n",
-                addresses.size(), inlined, differ, index_seconds * 1e3, index_seconds * 1e6 / static_cast<double>(addresses.size()),
-                addr2line_seconds * 1e3);
+    std::printf(
+        "%zu addresses (%zu with inlined frames): %zu named differently from addr2line; "
+        "index %.2f ms (%.1f us an address), addr2line %.0f ms\n",
+        addresses.size(), inlined, differ, index_seconds * 1e3,
+        index_seconds * 1e6 / static_cast<double>(addresses.size()), addr2line_seconds * 1e3);
     return differ == 0 ? 0 : 1;
 }
 
@@ -124,8 +124,9 @@ int main(int argc, char** argv) {
             }
             return check_index(args[1], count);
         }
-        std::fprintf(stderr, "usage: memsoak-symbol-index EXECUTABLE OUTPUT\n"
-                             "       memsoak-symbol-index --check EXECUTABLE [ADDRESSES]\n");
+        std::fprintf(stderr,
+                     "usage: memsoak-symbol-index EXECUTABLE OUTPUT\n"
+                     "       memsoak-symbol-index --check EXECUTABLE [ADDRESSES]\n");
         return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "memsoak-symbol-index: %s\n", e.what());

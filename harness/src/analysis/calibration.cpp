@@ -4,12 +4,12 @@
 #include <cmath>
 #include <numeric>
 
-#include <boost/math/distributions/students_t.hpp>
 #include <fmt/format.h>
+#include <boost/math/distributions/students_t.hpp>
 #include <nlohmann/json.hpp>
 
-#include "memsoak/harness/error.hpp"
 #include "memsoak/harness/analysis/judge.hpp"
+#include "memsoak/harness/error.hpp"
 #include "memsoak/harness/units.hpp"
 
 namespace memsoak::harness {
@@ -72,7 +72,8 @@ CalibratedLimit read_limit(const std::string& metric, const Json& value, const s
     limit.tail_sd = read_number(value, "tail_sd", file, path);
     limit.tail_floor = read_number(value, "tail_floor", file, path);
     limit.limit = read_number(value, "limit", file, path);
-    if (!(limit.limit > 0) || !std::isfinite(limit.limit)) fail(file, path + ".limit", "a positive number", value.at("limit"));
+    if (!(limit.limit > 0) || !std::isfinite(limit.limit))
+        fail(file, path + ".limit", "a positive number", value.at("limit"));
     limit.decided_by = read_string(value, "decided_by", file, path);
     return limit;
 }
@@ -163,9 +164,15 @@ Json to_json(const CalibrationFile& calibration) {
     for (const ScenarioCalibration& entry : calibration.scenarios) {
         Json limits = Json::object();
         for (const CalibratedLimit& l : entry.limits) {
-            limits[l.metric] = {{"runs", l.runs},           {"mean", l.mean},         {"sd", l.sd},
-                                {"floor", l.floor},         {"tail_mean", l.tail_mean}, {"tail_sd", l.tail_sd},
-                                {"tail_floor", l.tail_floor}, {"limit", l.limit},     {"decided_by", l.decided_by}};
+            limits[l.metric] = {{"runs", l.runs},
+                                {"mean", l.mean},
+                                {"sd", l.sd},
+                                {"floor", l.floor},
+                                {"tail_mean", l.tail_mean},
+                                {"tail_sd", l.tail_sd},
+                                {"tail_floor", l.tail_floor},
+                                {"limit", l.limit},
+                                {"decided_by", l.decided_by}};
         }
         scenarios.push_back({{"scenario", entry.scenario},
                              {"allocator", entry.allocator},
@@ -200,8 +207,8 @@ std::optional<NullSample> null_sample(const SampleSeries& series, VirtualDuratio
 
 CalibratedLimit calibrate_limit(std::string metric, const std::vector<NullSample>& samples, double false_alarm_rate,
                                 double min_margin) {
-    if (samples.size() < 2) throw Error(fmt::format("{}: a calibration needs at least 2 runs, got {}", metric,
-                                                    samples.size()));
+    if (samples.size() < 2)
+        throw Error(fmt::format("{}: a calibration needs at least 2 runs, got {}", metric, samples.size()));
     std::vector<double> rates, tails;
     for (const NullSample& s : samples) {
         rates.push_back(s.rate);
@@ -251,15 +258,17 @@ void resolve_calibrated_limits(Ledger& ledger, const Scenario& scenario, std::st
             if (!limit.calibrated) continue;
             const ScenarioCalibration* entry = calibration.find(scenario.name, allocator);
             if (entry == nullptr) {
-                throw Error(fmt::format("{}: calibrated limit on {}: {} has no calibration for scenario \"{}\" under "
-                                        "the {} allocator; {}",
-                                        limit.source, limit.metric, calibration.file, scenario.name, allocator, fix));
+                throw Error(
+                    fmt::format("{}: calibrated limit on {}: {} has no calibration for scenario \"{}\" under "
+                                "the {} allocator; {}",
+                                limit.source, limit.metric, calibration.file, scenario.name, allocator, fix));
             }
             if (entry->fingerprint != scenario.fingerprint) {
-                throw Error(fmt::format("{}: calibrated limit on {}: the calibration of \"{}\" in {} was made on a "
-                                        "different scenario (fingerprint {}, this file {}); {}",
-                                        limit.source, limit.metric, scenario.name, calibration.file,
-                                        entry->fingerprint, scenario.fingerprint, fix));
+                throw Error(
+                    fmt::format("{}: calibrated limit on {}: the calibration of \"{}\" in {} was made on a "
+                                "different scenario (fingerprint {}, this file {}); {}",
+                                limit.source, limit.metric, scenario.name, calibration.file, entry->fingerprint,
+                                scenario.fingerprint, fix));
             }
             const CalibratedLimit* found = entry->find(limit.metric);
             if (found == nullptr) {
@@ -268,8 +277,12 @@ void resolve_calibrated_limits(Ledger& ledger, const Scenario& scenario, std::st
                                         fix));
             }
             limit.limit = found->limit;
-            limit.calibration = Calibration{calibration.file,         found->runs, found->floor,
-                                            found->mean,              found->sd,   calibration.false_alarm_rate,
+            limit.calibration = Calibration{calibration.file,
+                                            found->runs,
+                                            found->floor,
+                                            found->mean,
+                                            found->sd,
+                                            calibration.false_alarm_rate,
                                             found->limit - found->floor};
         }
     }

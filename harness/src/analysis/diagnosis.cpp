@@ -64,14 +64,15 @@ LayerLimit limit_for(std::string_view metric, const std::vector<BudgetResult>& b
 // Fits one layer with the one trend rule (trend.hpp). A layer whose metric has a growth limit in this run grows
 // exactly when that limit failed, so the diagnosis cannot contradict the verdict; another grows when its judged
 // rate exceeds the floor (with the default fill allowance, so that a structure filling up is not growth).
-LayerTrend fit_layer(std::string_view metric, std::optional<TrendFitter::Fit> fit,
-                     const LayerLimit& limit) {
+LayerTrend fit_layer(std::string_view metric, std::optional<TrendFitter::Fit> fit, const LayerLimit& limit) {
     LayerTrend trend;
     trend.metric = std::string(metric);
     if (!fit) return trend;
     trend.growth = fit->growth;
     trend.purged_only = fit->purged_only;
-    trend.growing = limit.judged ? limit.failed : judge_growth_rate(fit->growth, limit.limit, limit.fill, plateau_tail_fraction(metric)).exceeded;
+    trend.growing =
+        limit.judged ? limit.failed
+                     : judge_growth_rate(fit->growth, limit.limit, limit.fill, plateau_tail_fraction(metric)).exceeded;
     return trend;
 }
 
@@ -103,15 +104,16 @@ std::string describe(const LayerTrend& trend) {
     return format_size_rate(slope_of(trend)) + where;
 }
 
-std::string explain(const LayerDiagnosis& d, const LayerTrend& rss, const LayerTrend& committed,
-                    const LayerTrend& live, const LayerTrend& engine, const std::vector<Attribution>& attribution,
+std::string explain(const LayerDiagnosis& d, const LayerTrend& rss, const LayerTrend& committed, const LayerTrend& live,
+                    const LayerTrend& engine, const std::vector<Attribution>& attribution,
                     const std::optional<ResidentAndCommitted>& heap) {
     switch (d.kind) {
         case GrowthClass::retention: {
             if (!live.growth) return fmt::format("retention: the engine's components grow {}", describe(engine));
-            std::string text = fmt::format("retention: live bytes grow {} and the engine's components account for "
-                                           "{:.0f}% of it",
-                                           describe(live), d.engine_share * 100);
+            std::string text = fmt::format(
+                "retention: live bytes grow {} and the engine's components account for "
+                "{:.0f}% of it",
+                describe(live), d.engine_share * 100);
             if (!attribution.empty()) {
                 const Attribution& top = attribution.front();
                 text += fmt::format(" (largest: {}{})", top.component, top.issue.empty() ? "" : ", " + top.issue);
@@ -119,32 +121,37 @@ std::string explain(const LayerDiagnosis& d, const LayerTrend& rss, const LayerT
             return text;
         }
         case GrowthClass::untracked_leak:
-            return fmt::format("leak outside the engine's bookkeeping: live bytes grow {} but the engine's components "
-                               "account for {:.0f}% of it",
-                               describe(live), std::max(0.0, d.engine_share) * 100);
+            return fmt::format(
+                "leak outside the engine's bookkeeping: live bytes grow {} but the engine's components "
+                "account for {:.0f}% of it",
+                describe(live), std::max(0.0, d.engine_share) * 100);
         case GrowthClass::heap_growth:
-            return fmt::format("live bytes grow {}; the engine layer was not measured, so retention cannot be told "
-                               "from a leak outside the engine's bookkeeping",
-                               describe(live));
+            return fmt::format(
+                "live bytes grow {}; the engine layer was not measured, so retention cannot be told "
+                "from a leak outside the engine's bookkeeping",
+                describe(live));
         case GrowthClass::allocator_caching:
             if (!committed.growing && heap) {
-                return fmt::format("fragmentation or allocator caching: the resident set grows {} inside memory the "
-                                   "allocator has committed ({} resident of {}) while live bytes do not ({})",
-                                   describe(rss), format_bytes(heap->resident), format_bytes(heap->committed),
-                                   describe(live));
+                return fmt::format(
+                    "fragmentation or allocator caching: the resident set grows {} inside memory the "
+                    "allocator has committed ({} resident of {}) while live bytes do not ({})",
+                    describe(rss), format_bytes(heap->resident), format_bytes(heap->committed), describe(live));
             }
-            return fmt::format("fragmentation or allocator caching: committed bytes grow {} while live bytes do not "
-                               "({})",
-                               describe(committed), describe(live));
+            return fmt::format(
+                "fragmentation or allocator caching: committed bytes grow {} while live bytes do not "
+                "({})",
+                describe(committed), describe(live));
         case GrowthClass::os_level:
-            return fmt::format("OS-level growth: the resident set grows {} while the allocator does not (committed "
-                               "{}, live {}): memory the allocator never sees (mappings, stacks), or pages it keeps "
-                               "that a purge does not return",
-                               describe(rss), describe(committed), describe(live));
+            return fmt::format(
+                "OS-level growth: the resident set grows {} while the allocator does not (committed "
+                "{}, live {}): memory the allocator never sees (mappings, stacks), or pages it keeps "
+                "that a purge does not return",
+                describe(rss), describe(committed), describe(live));
         case GrowthClass::undetermined:
-            return fmt::format("the resident set grows {}; the allocator layer was not measured, so the growing "
-                               "layer cannot be told",
-                               describe(rss));
+            return fmt::format(
+                "the resident set grows {}; the allocator layer was not measured, so the growing "
+                "layer cannot be told",
+                describe(rss));
         case GrowthClass::stable: {
             std::vector<std::string> rates;
             for (const LayerTrend* trend : {&live, &committed, &rss, &engine}) {
@@ -152,8 +159,7 @@ std::string explain(const LayerDiagnosis& d, const LayerTrend& rss, const LayerT
             }
             return fmt::format("stable: no layer grows faster than its limit ({})", fmt::join(rates, ", "));
         }
-        case GrowthClass::level:
-            return "no layer grows faster than its limit; the run failed on a level, not a trend";
+        case GrowthClass::level: return "no layer grows faster than its limit; the run failed on a level, not a trend";
         case GrowthClass::not_measured: break;
     }
     return "not measured: no layer had enough samples after the warm-up to fit a trend";
@@ -220,9 +226,9 @@ LayerDiagnosis diagnose_growth(const SampleSeries& series, VirtualDuration warmu
         fit_layer(kCommitted, fitter.fit(kCommitted), limit_for(kCommitted, budgets, live_limit.limit));
     const LayerTrend live = fit_layer(kLive, fitter.fit(kLive), live_limit);
     LayerLimit engine_limit = limit_for(kEngineTotalMetric, budgets, live_limit.limit);
-    const LayerTrend engine = fit_layer(
-        kEngineTotalMetric,
-        engine_column.empty() ? std::nullopt : fitter.fit_column(engine_column, false), engine_limit);
+    const LayerTrend engine =
+        fit_layer(kEngineTotalMetric, engine_column.empty() ? std::nullopt : fitter.fit_column(engine_column, false),
+                  engine_limit);
 
     LayerDiagnosis d;
     d.rate_floor_bytes_per_hour = floor;
@@ -288,8 +294,7 @@ std::vector<FixMeasure> compare_fix(const RunResult& with_leaks, const RunResult
         measure("final live bytes", "bytes", last_of(with_leaks, kLive), last_of(fixed, kLive)),
         measure("live bytes growth", "bytes_per_hour", growth_of(with_leaks, kLive, options),
                 growth_of(fixed, kLive, options)),
-        measure("RSS growth", "bytes_per_hour", growth_of(with_leaks, kRss, options),
-                growth_of(fixed, kRss, options)),
+        measure("RSS growth", "bytes_per_hour", growth_of(with_leaks, kRss, options), growth_of(fixed, kRss, options)),
     };
 }
 

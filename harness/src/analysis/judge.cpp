@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "memsoak/harness/error.hpp"
 #include "memsoak/harness/analysis/statistics.hpp"
+#include "memsoak/harness/error.hpp"
 #include "memsoak/harness/units.hpp"
 
 namespace memsoak::harness {
@@ -95,8 +95,8 @@ void judge_peak(LimitResult& result, JudgedSeries& series, std::size_t metric) {
     result.measured = series.peak(metric);
     const bool exceeded = result.measured > result.limit;
     result.verdict = exceeded ? Verdict::fail : Verdict::pass;
-    result.explanation = fmt::format("peak {} {} {}", format_bytes(result.measured),
-                                     exceeded ? "exceeds" : "is within", format_bytes(result.limit));
+    result.explanation = fmt::format("peak {} {} {}", format_bytes(result.measured), exceeded ? "exceeds" : "is within",
+                                     format_bytes(result.limit));
     if (const auto& fit = series.fit(metric)) result.growth = fit->growth;
 }
 
@@ -104,9 +104,9 @@ void judge_items(LimitResult& result, const JudgedSeries& series, std::size_t me
     result.measured = series.peak(metric);
     const bool exceeded = result.measured > result.limit;
     result.verdict = exceeded ? Verdict::fail : Verdict::pass;
-    result.explanation = fmt::format("peak {:.0f} {} {} {:.0f}", result.measured,
-                                     result.measured == 1 ? "item" : "items", exceeded ? "exceeds" : "is within",
-                                     result.limit);
+    result.explanation =
+        fmt::format("peak {:.0f} {} {} {:.0f}", result.measured, result.measured == 1 ? "item" : "items",
+                    exceeded ? "exceeds" : "is within", result.limit);
 }
 
 void judge_growth(LimitResult& result, const LimitSpec& spec, JudgedSeries& series, std::size_t metric,
@@ -132,18 +132,19 @@ void judge_growth(LimitResult& result, const LimitSpec& spec, JudgedSeries& seri
         result.explanation = fmt::format(
             "filled {} and stopped{}: {} over the second half of the run, a bounded fill within the {} allowance; "
             "limit {}",
-            format_bytes(growth.rise), where, format_size_rate(growth.tail_rate_per_hour),
-            format_bytes(*spec.fill), limit);
+            format_bytes(growth.rise), where, format_size_rate(growth.tail_rate_per_hour), format_bytes(*spec.fill),
+            limit);
         return;
     }
     const std::string trend = growth.significant ? "trend " + describe_trend(growth, options.confidence)
                                                  : fmt::format("no significant trend at alpha {:g}", options.alpha);
     result.explanation =
         fmt::format("{} {}{} on average ({}), {} the {} limit", growth.mean_rate_per_hour > 0 ? "grows" : "changes",
-                    format_size_rate(growth.mean_rate_per_hour), where, trend,
-                    judged.exceeded ? "above" : "within", limit);
+                    format_size_rate(growth.mean_rate_per_hour), where, trend, judged.exceeded ? "above" : "within",
+                    limit);
     if (judged.exceeded && !(growth.mean_rate_per_hour > result.limit)) {
-        result.explanation += fmt::format(" (the trend's slope {} exceeds it)", format_size_rate(growth.slope_per_hour));
+        result.explanation +=
+            fmt::format(" (the trend's slope {} exceeds it)", format_size_rate(growth.slope_per_hour));
     }
 }
 
@@ -155,8 +156,7 @@ LimitResult judge_limit(const LimitSpec& spec, JudgedSeries& series, const Judge
     result.limit = spec.limit;
     result.measured = kNaN;
     if (spec.calibrated && !spec.calibration) {
-        result.explanation = fmt::format("{} has a calibrated limit and this run applied no calibration",
-                                         spec.metric);
+        result.explanation = fmt::format("{} has a calibrated limit and this run applied no calibration", spec.metric);
         return result;
     }
 
@@ -224,8 +224,8 @@ double plateau_tail_fraction(std::string_view metric) { return layer_of_metric(m
 GrowthJudgement judge_growth_rate(const Growth& growth, double limit, std::optional<double> fill_allowance,
                                   double tail_fraction) {
     GrowthJudgement judged;
-    judged.plateau = fill_allowance && growth.rise <= *fill_allowance &&
-                     growth.tail_rate_per_hour <= limit * tail_fraction;
+    judged.plateau =
+        fill_allowance && growth.rise <= *fill_allowance && growth.tail_rate_per_hour <= limit * tail_fraction;
     judged.rate = judged.plateau ? growth.tail_rate_per_hour : judged_rate_without_fill(growth);
     judged.exceeded = !judged.plateau && judged.rate > limit;
     double needed = limit - growth.mean_rate_per_hour;

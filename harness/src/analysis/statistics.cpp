@@ -22,8 +22,7 @@ double order_statistic(std::vector<double>& values, double rank) {
     const double fraction = clamped - std::floor(clamped);
     if (fraction == 0) return lower_value;
     // After nth_element everything past `lower` is >= it, so the next order statistic is their minimum.
-    const double upper_value =
-        *std::min_element(values.begin() + static_cast<std::ptrdiff_t>(lower) + 1, values.end());
+    const double upper_value = *std::min_element(values.begin() + static_cast<std::ptrdiff_t>(lower) + 1, values.end());
     return lower_value + fraction * (upper_value - lower_value);
 }
 
@@ -141,8 +140,7 @@ LevelShape level_shape(std::span<const double> x, std::span<const double> y, dou
     // Points within the first min_level_hours: a level spans the workload's longest cycle.
     const auto cycle = static_cast<std::size_t>(
         std::upper_bound(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n), x[0] + min_level_hours) - x.begin());
-    const std::size_t k =
-        std::max<std::size_t>(1, std::min(std::max<std::size_t>({3, n / 10, cycle}), n / 3));
+    const std::size_t k = std::max<std::size_t>(1, std::min(std::max<std::size_t>({3, n / 10, cycle}), n / 3));
     const Level start = level_at(x, y, 0, k);
     const Level end = level_at(x, y, n - k, k);
     LevelShape shape;
@@ -157,8 +155,8 @@ LevelShape level_shape(std::span<const double> x, std::span<const double> y, dou
         std::lower_bound(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n), midpoint) - x.begin());
     const std::size_t mid_begin = std::min(nearest > k / 2 ? nearest - k / 2 : 0, n - k);
     const Level mid = level_at(x, y, mid_begin, k);
-    shape.tail_rate = end.hours > mid.hours && mid_begin > 0 ? (end.value - mid.value) / (end.hours - mid.hours)
-                                                             : shape.mean_rate;
+    shape.tail_rate =
+        end.hours > mid.hours && mid_begin > 0 ? (end.value - mid.value) / (end.hours - mid.hours) : shape.mean_rate;
     return shape;
 }
 

@@ -50,17 +50,17 @@ LimitSpec read_limit(const Json& value, const std::string& file, const std::stri
     }
     if (has_peak) {
         limit.kind = LimitKind::peak;
-        limit.limit = read_quantity(value.at("peak"), parse_size, "a size such as \"50 MiB\" (a string)", file,
-                                    path + ".peak");
+        limit.limit =
+            read_quantity(value.at("peak"), parse_size, "a size such as \"50 MiB\" (a string)", file, path + ".peak");
     } else if (has_growth) {
         limit.kind = LimitKind::growth;
         if (value.at("growth") == "calibrated") {
             limit.calibrated = true;
             limit.limit = std::nan("");
         } else {
-            limit.limit = read_quantity(value.at("growth"), parse_size_rate,
-                                        "a growth rate such as \"1 MiB/h\" or \"calibrated\" (a string)", file,
-                                        path + ".growth");
+            limit.limit =
+                read_quantity(value.at("growth"), parse_size_rate,
+                              "a growth rate such as \"1 MiB/h\" or \"calibrated\" (a string)", file, path + ".growth");
         }
     } else {
         const Json& items = value.at("items");
@@ -124,7 +124,8 @@ const BudgetSpec* Ledger::find(std::string_view name) const {
 
 Ledger load_ledger(const std::filesystem::path& file) {
     const json_input::Document document = json_input::read_document(file);
-    return json_input::read_with_positions(document, [&](const Json& root) { return parse_ledger(root, document.source); });
+    return json_input::read_with_positions(document,
+                                           [&](const Json& root) { return parse_ledger(root, document.source); });
 }
 
 Ledger parse_ledger(const Json& document, const std::string& file) {
@@ -140,8 +141,7 @@ Ledger parse_ledger(const Json& document, const std::string& file) {
     ledger.file = file;
     if (const auto calibration = document.find("calibration"); calibration != document.end()) {
         if (!calibration->is_string() || calibration->get_ref<const std::string&>().empty()) {
-            fail(file, "$.calibration", "the calibration file's path, relative to the ledger (a string)",
-                 *calibration);
+            fail(file, "$.calibration", "the calibration file's path, relative to the ledger (a string)", *calibration);
         }
         ledger.calibration_file =
             std::filesystem::path(file).parent_path() / calibration->get_ref<const std::string&>();

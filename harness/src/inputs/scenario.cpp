@@ -3,10 +3,10 @@
 #include "memsoak/engine/input_file.hpp"
 #include "memsoak/harness/analysis/calibration.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -41,7 +41,6 @@ std::string file_action_names() {
     return names;
 }
 
-
 // Reads one scenario document; every check names the file and the JSON path of what it rejects.
 class ScenarioReader {
 public:
@@ -61,8 +60,9 @@ public:
             if (!found->is_string()) fail(file_, "$.description", "a string", *found);
             scenario.description = found->get<std::string>();
         }
-        scenario.duration = read_positive_duration(
-            require(document, "duration", "a duration such as \"24h\"", file_, "$"), "$.duration", "24h");
+        scenario.duration =
+            read_positive_duration(require(document, "duration", "a duration such as \"24h\"", file_, "$"),
+                                   "$.duration", "24h");
         if (scenario.duration > engine::kMaxRunDuration) {
             fail(file_, "$.duration",
                  fmt::format("at most {} (ten years of virtual time: the engine's calendar ends in 2199)",
@@ -80,10 +80,9 @@ public:
             scenario.purge_interval = read_positive_duration(*found, "$.purge_interval", "15m");
         }
         scenario.engine = read_engine(document);
-        scenario.workload = read_workload(
-            require(document, "workload", "a non-empty array of workload items", file_, "$"));
-        scenario.budgets =
-            read_budgets(require(document, "budgets", "a non-empty array of budget names", file_, "$"));
+        scenario.workload =
+            read_workload(require(document, "workload", "a non-empty array of workload items", file_, "$"));
+        scenario.budgets = read_budgets(require(document, "budgets", "a non-empty array of budget names", file_, "$"));
         return scenario;
     }
 
@@ -108,15 +107,16 @@ private:
     VirtualTime read_time_in_run(const Json& value, std::string_view path, std::string_view example) const {
         const VirtualDuration since_start = read_duration(value, path, example);
         if (since_start >= duration_) {
-            fail(file_, path,
-                 fmt::format("a time before the end of the run ({})", engine::format_duration(duration_)), value);
+            fail(file_, path, fmt::format("a time before the end of the run ({})", engine::format_duration(duration_)),
+                 value);
         }
         return engine::virtual_epoch + since_start;
     }
 
     VirtualDuration read_sample_interval(const Json& document) const {
-        const VirtualDuration interval = read_positive_duration(
-            require(document, "sample_interval", "a duration such as \"1m\"", file_, "$"), "$.sample_interval", "1m");
+        const VirtualDuration interval =
+            read_positive_duration(require(document, "sample_interval", "a duration such as \"1m\"", file_, "$"),
+                                   "$.sample_interval", "1m");
         if (interval > duration_) {
             fail(file_, "$.sample_interval",
                  fmt::format("at most the scenario's duration ({})", engine::format_duration(duration_)),
@@ -137,8 +137,8 @@ private:
 
     VirtualDuration read_warmup(const Json& document) const {
         // Required, as docs/scenarios.md says: "0s" states that every sample is judged.
-        const Json& value = require(document, "warmup", "a duration such as \"1h\" (\"0s\" judges every sample)", file_,
-                                    "$");
+        const Json& value =
+            require(document, "warmup", "a duration such as \"1h\" (\"0s\" judges every sample)", file_, "$");
         const auto found = &value;
         const VirtualDuration warmup = read_duration(*found, "$.warmup", "1h");
         if (warmup >= duration_) {
@@ -160,7 +160,8 @@ private:
         if (!value.is_array() || value.empty()) fail(file_, "$.workload", "a non-empty array of workload items", value);
         std::vector<WorkloadItem> items;
         items.reserve(value.size());
-        for (std::size_t i = 0; i < value.size(); ++i) items.push_back(read_item(value[i], index_path("$.workload", i)));
+        for (std::size_t i = 0; i < value.size(); ++i)
+            items.push_back(read_item(value[i], index_path("$.workload", i)));
         check_freezes(value, items);
         check_work(items);
         return items;
@@ -287,8 +288,7 @@ private:
             if (found == value.end()) continue;
             if (has_at || (field == "offset" && has_rate)) {
                 fail(file_, field_path(path, field),
-                     field == "offset" ? "\"offset\" only with \"every\"" : "no window or count with \"at\"",
-                     *found);
+                     field == "offset" ? "\"offset\" only with \"every\"" : "no window or count with \"at\"", *found);
             }
         }
         if (has_at) {
@@ -304,7 +304,8 @@ private:
                 item.offset = read_duration(*offset, field_path(path, "offset"), "30s");
                 if (item.from + item.offset >= engine::virtual_epoch + duration_) {
                     fail(file_, field_path(path, "offset"),
-                         fmt::format("from + offset before the end of the run ({})", engine::format_duration(duration_)),
+                         fmt::format("from + offset before the end of the run ({})",
+                                     engine::format_duration(duration_)),
                          *offset);
                 }
             }
@@ -348,7 +349,8 @@ private:
         }
         std::vector<VirtualTime> times;
         times.reserve(value.size());
-        for (std::size_t i = 0; i < value.size(); ++i) times.push_back(read_time_in_run(value[i], index_path(path, i), "2h"));
+        for (std::size_t i = 0; i < value.size(); ++i)
+            times.push_back(read_time_in_run(value[i], index_path(path, i), "2h"));
         return times;
     }
 
@@ -450,7 +452,8 @@ private:
 
 Scenario load_scenario(const std::filesystem::path& file) {
     const json_input::Document document = json_input::read_document(file);
-    return json_input::read_with_positions(document, [&](const Json& root) { return parse_scenario(root, document.source); });
+    return json_input::read_with_positions(document,
+                                           [&](const Json& root) { return parse_scenario(root, document.source); });
 }
 
 VirtualDuration workload_cycle(const Scenario& scenario) {

@@ -20,13 +20,12 @@ namespace {
 
 Suite parse_suite(const Json& doc, const std::filesystem::path& file) {
     const std::string name = file.string();
-    json_input::check_object(doc, {"description", "name", "scenarios", "schema_version"}, "a suite object", name,
-                             "$");
+    json_input::check_object(doc, {"description", "name", "scenarios", "schema_version"}, "a suite object", name, "$");
     json_input::check_schema_version(doc, kSuiteSchemaVersion, name);
     Suite suite;
     suite.file = name;
-    suite.name = json_input::non_empty_string(json_input::require(doc, "name", "a non-empty string", name, "$"), name,
-                                              "$.name");
+    suite.name =
+        json_input::non_empty_string(json_input::require(doc, "name", "a non-empty string", name, "$"), name, "$.name");
     if (const Json* description = json_input::find(doc, "description")) {
         suite.description = json_input::string(*description, name, "$.description");
     }
@@ -37,7 +36,8 @@ Suite parse_suite(const Json& doc, const std::filesystem::path& file) {
     std::set<std::string> seen;
     for (std::size_t i = 0; i < list.size(); ++i) {
         const std::string path = json_input::index_path("$.scenarios", i);
-        std::filesystem::path scenario = folder / json_input::non_empty_string(list[i], name, path, "a scenario file name");
+        std::filesystem::path scenario =
+            folder / json_input::non_empty_string(list[i], name, path, "a scenario file name");
         if (!std::filesystem::is_regular_file(scenario)) {
             json_input::reject(name, path, fmt::format("no such scenario file {}", scenario.string()));
         }
@@ -66,9 +66,10 @@ std::vector<SuiteJob> plan_suite(const Suite& suite, const std::vector<std::uint
         job.seed = seed;
         job.name = scenario.stem().string() + (seed ? fmt::format("-seed{}", *seed) : "");
         if (!names.insert(job.name).second) {
-            throw Error(fmt::format("{}: two runs would write the report {}.json (scenario {}); scenario files in "
-                                    "one suite need distinct names",
-                                    suite.file, job.name, scenario.string()));
+            throw Error(
+                fmt::format("{}: two runs would write the report {}.json (scenario {}); scenario files in "
+                            "one suite need distinct names",
+                            suite.file, job.name, scenario.string()));
         }
         plan.push_back(std::move(job));
     };

@@ -49,8 +49,8 @@ Assessed assess(const SuiteEntry& entry, const PowerOptions& options) {
         const RunResult result = options.load_report(entry.report);
         out.verdict = failed_whole_process_limit(result) ? RunVerdict::caught : RunVerdict::failed;
     } catch (const std::exception& e) {
-        out.problem = fmt::format("seed {}: unreadable report {}: {}", entry.seed.value_or(0), entry.report.string(),
-                                  e.what());
+        out.problem =
+            fmt::format("seed {}: unreadable report {}: {}", entry.seed.value_or(0), entry.report.string(), e.what());
     }
     return out;
 }
@@ -84,9 +84,7 @@ std::vector<SuiteEntry> run_step(const std::filesystem::path& scenario, const st
     return run_suite_parallel(suite, suite_options, options.parallel, stop_requested);
 }
 
-bool stopped(const std::atomic<bool>* stop_requested) {
-    return stop_requested != nullptr && stop_requested->load();
-}
+bool stopped(const std::atomic<bool>* stop_requested) { return stop_requested != nullptr && stop_requested->load(); }
 
 }  // namespace
 
@@ -95,11 +93,11 @@ std::vector<PowerAction> power_actions(const Scenario& scenario) {
     for (const WorkloadItem& item : scenario.workload) {
         if (item.action.kind == ActionKind::gui_freeze || item.action.kind == ActionKind::gui_thaw) continue;
         if (!runs_to_the_end(item)) continue;
-        const double per_hour =
-            item.timing == Timing::every ? 1.0 / hours(item.every) : item.rate_per_second * 3600.0;
+        const double per_hour = item.timing == Timing::every ? 1.0 / hours(item.every) : item.rate_per_second * 3600.0;
         if (!(per_hour > 0)) continue;
         const std::string name(to_string(item.action.kind));
-        auto known = std::find_if(actions.begin(), actions.end(), [&](const PowerAction& a) { return a.action == name; });
+        auto known =
+            std::find_if(actions.begin(), actions.end(), [&](const PowerAction& a) { return a.action == name; });
         if (known == actions.end()) {
             actions.push_back({name, per_hour});
         } else {
@@ -195,9 +193,10 @@ PowerResult run_power(const PowerOptions& options, const std::atomic<bool>* stop
                 return std::any_of(acts.begin(), acts.end(), [&](const PowerAction& a) { return a.action == wanted; });
             });
             if (!found) {
-                throw Error(fmt::format("--power-actions {}: no chosen scenario runs it periodically or by rate to "
-                                        "its end",
-                                        wanted));
+                throw Error(
+                    fmt::format("--power-actions {}: no chosen scenario runs it periodically or by rate to "
+                                "its end",
+                                wanted));
             }
         }
     }
@@ -227,7 +226,10 @@ PowerResult run_power(const PowerOptions& options, const std::atomic<bool>* stop
                 ++fill.runs;
                 switch (assessed.back().verdict) {
                     case RunVerdict::passed: ++fill.passed; break;
-                    case RunVerdict::error: ++fill.errors; fill.problems.push_back(assessed.back().problem); break;
+                    case RunVerdict::error:
+                        ++fill.errors;
+                        fill.problems.push_back(assessed.back().problem);
+                        break;
                     default:
                         ++fill.false_alarms;
                         fill.problems.push_back(fmt::format("seed {}: false alarm; report {}", entry.seed.value_or(0),
@@ -279,8 +281,8 @@ PowerResult run_power(const PowerOptions& options, const std::atomic<bool>* stop
                         cell.rates.push_back(rate);  // not run: assumed caught
                         continue;
                     }
-                    const std::string injection = fmt::format("{}:{}:{}", action.action, engine::to_string(shape),
-                                                              rate.bytes_per_call);
+                    const std::string injection =
+                        fmt::format("{}:{}:{}", action.action, engine::to_string(shape), rate.bytes_per_call);
                     std::filesystem::path folder;
                     const auto entries = run_step(file, injection,
                                                   fmt::format("{}-{}-{}-{}", stem, engine::to_string(shape),
@@ -314,8 +316,7 @@ PowerResult run_power(const PowerOptions& options, const std::atomic<bool>* stop
 }
 
 AaSuiteResult run_aa_suite(const std::filesystem::path& suite_file, const std::vector<std::uint64_t>& seeds,
-                           const SuiteOptions& options, std::size_t parallel,
-                           const std::atomic<bool>* stop_requested) {
+                           const SuiteOptions& options, std::size_t parallel, const std::atomic<bool>* stop_requested) {
     AaSuiteResult result;
     result.suite = suite_file;
     const Suite suite = load_suite(suite_file);
@@ -338,8 +339,7 @@ AaSuiteResult run_aa_suite(const std::filesystem::path& suite_file, const std::v
         }
         result.entries.push_back(entry);
     }
-    result.interrupted = stopped(stop_requested) ||
-                         entries.size() < suite.scenarios.size() * seeds.size();
+    result.interrupted = stopped(stop_requested) || entries.size() < suite.scenarios.size() * seeds.size();
     return result;
 }
 

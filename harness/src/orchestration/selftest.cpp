@@ -56,8 +56,8 @@ std::vector<Group> plan_groups(const SelftestOptions& options) {
     groups.push_back(make_group(SelftestRole::fixed, "", "fixed", std::move(fixed_scenarios), options.seeds,
                                 options.run_args, options));
     if (!options.aa_seeds.empty()) {
-        groups.push_back(make_group(SelftestRole::aa, "", "aa", {options.aa_scenario}, options.aa_seeds,
-                                    options.run_args, options));
+        groups.push_back(
+            make_group(SelftestRole::aa, "", "aa", {options.aa_scenario}, options.aa_seeds, options.run_args, options));
     }
     return groups;
 }

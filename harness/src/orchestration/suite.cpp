@@ -1,20 +1,20 @@
 #include "memsoak/harness/orchestration/suite.hpp"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstring>
-#include <fcntl.h>
-#include <fmt/format.h>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "memsoak/engine/input_file.hpp"
 #include "memsoak/harness/error.hpp"
@@ -111,8 +111,7 @@ std::vector<SuiteEntry> run_suite(const Suite& suite, const SuiteOptions& option
         entry.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         if (WIFSIGNALED(status)) {
             entry.signal = WTERMSIG(status);
-            entry.outcome = entry.signal == SIGINT || entry.signal == SIGTERM ? Outcome::interrupted
-                                                                               : Outcome::crashed;
+            entry.outcome = entry.signal == SIGINT || entry.signal == SIGTERM ? Outcome::interrupted : Outcome::crashed;
         } else {
             entry.exit_code = WEXITSTATUS(status);
             entry.outcome = outcome_of_exit(entry.exit_code);

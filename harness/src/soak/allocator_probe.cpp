@@ -19,7 +19,6 @@ namespace {
 // The allocator layer's metric names (result.hpp); short, for the lists below.
 namespace am = metrics::allocator;
 
-
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 enum class AllocatorKind { mimalloc, tcmalloc, sanitizer, glibc };

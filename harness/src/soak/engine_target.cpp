@@ -53,7 +53,8 @@ engine::Config engine_config_for_run(const nlohmann::json& engine_object, const 
                                      const std::vector<std::string>& leaks) {
     engine::Config config = engine::config_from_json(engine_object, scenario_file);
     if (!engine_object.contains("seed")) config.seed = seed;
-    if (!config.replay_csv.empty() && config.replay_csv.is_relative()) config.replay_csv = base_folder / config.replay_csv;
+    if (!config.replay_csv.empty() && config.replay_csv.is_relative())
+        config.replay_csv = base_folder / config.replay_csv;
     check_leak_names(leaks);
     for (const std::string& issue : leaks) engine::make_leaky(config, *engine::parse_study_issue(issue));
     return config;
@@ -95,7 +96,8 @@ engine::InjectedLeak parse_injection(std::string_view text) {
             } catch (const engine::Error& e) {
                 throw Error(fmt::format("UNTIL: {}", e.what()));
             }
-            if (leak.until->count() <= 0) throw Error(fmt::format("UNTIL: expected a positive duration, got \"{}\"", until));
+            if (leak.until->count() <= 0)
+                throw Error(fmt::format("UNTIL: expected a positive duration, got \"{}\"", until));
         }
         std::vector<std::string_view> parts;
         for (std::size_t colon; (colon = rest.find(':')) != std::string_view::npos; rest.remove_prefix(colon + 1)) {
@@ -120,8 +122,8 @@ engine::InjectedLeak parse_injection(std::string_view text) {
             throw Error("CAPACITY: required by shape bounded (ACTION:bounded:BYTES:CAPACITY)");
         }
         if (leak.shape != engine::LeakShape::bounded && parts.size() == 4) {
-            throw Error(fmt::format("CAPACITY: only shape bounded takes one, got \"{}\" for shape {}", parts[3],
-                                    parts[1]));
+            throw Error(
+                fmt::format("CAPACITY: only shape bounded takes one, got \"{}\" for shape {}", parts[3], parts[1]));
         }
         if (parts.size() == 4) leak.capacity = injection_size(parts[3], "CAPACITY");
         engine::check_injected_leak(leak);

@@ -48,9 +48,10 @@ std::optional<HeapProfilerApi> find_heap_profiler() {
 const HeapProfilerApi& heap_profiler_api() {
     static const std::optional<HeapProfilerApi> api = find_heap_profiler();
     if (!api) {
-        throw Error(fmt::format("heap profiles need tcmalloc's heap profiler (the memsoak-tcmalloc build); this "
-                                "memsoak's allocator is {}",
-                                allocator_name()));
+        throw Error(
+            fmt::format("heap profiles need tcmalloc's heap profiler (the memsoak-tcmalloc build); this "
+                        "memsoak's allocator is {}",
+                        allocator_name()));
     }
     return *api;
 }
@@ -88,8 +89,7 @@ std::string_view strip_pprof_suffixes(std::string_view frame) {
     constexpr std::string_view kInline = "[inline]";
     if (frame.ends_with(kInline)) frame.remove_suffix(kInline.size());
     constexpr std::size_t kAddressDigits = 16;
-    if (frame.size() > kAddressDigits + 2 && frame.back() == '>' &&
-        frame[frame.size() - kAddressDigits - 2] == '<') {
+    if (frame.size() > kAddressDigits + 2 && frame.back() == '>' && frame[frame.size() - kAddressDigits - 2] == '<') {
         const std::string_view digits = frame.substr(frame.size() - kAddressDigits - 1, kAddressDigits);
         if (digits.find_first_not_of("0123456789abcdef") == std::string_view::npos) {
             frame.remove_suffix(kAddressDigits + 2);
@@ -106,8 +106,8 @@ std::size_t operator_symbol_length(std::string_view text, std::size_t at) {
     std::size_t end = at;
     if (end < text.size() && text[end] == ' ') {  // operator new, operator delete[], conversions
         ++end;
-        while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_' ||
-                                     text[end] == ':')) {
+        while (end < text.size() &&
+               (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_' || text[end] == ':')) {
             ++end;
         }
         if (starts_with_at(text, end, "[]")) end += 2;
@@ -146,8 +146,9 @@ bool heap_profiler_available() { return allocator_name() == "tcmalloc" && find_h
 HeapProfiler::HeapProfiler(const HeapProfileRequest& request) : request_(request) {
     const HeapProfilerApi& api = heap_profiler_api();
     if (api.running() != 0) {
-        throw Error("the heap profiler is already running (is HEAPPROFILE set in the environment?); unset it to "
-                    "take profiles at an interval of virtual time");
+        throw Error(
+            "the heap profiler is already running (is HEAPPROFILE set in the environment?); unset it to "
+            "take profiles at an interval of virtual time");
     }
     std::error_code ec;
     std::filesystem::create_directories(request_.directory, ec);
@@ -244,11 +245,11 @@ bool is_library_function(std::string_view function) {
         (function[1] == '_' || (function[1] >= 'A' && function[1] <= 'Z'))) {
         return true;
     }
-    static constexpr std::string_view kLibraryPrefixes[] = {"std::", "fmt::", "tcmalloc::", "tc_", "operator new",
-                                                            "operator delete"};
-    static constexpr std::string_view kLibraryFunctions[] = {"malloc", "calloc", "realloc", "free",
-                                                             "posix_memalign", "aligned_alloc", "memalign",
-                                                             "valloc", "_start"};
+    static constexpr std::string_view kLibraryPrefixes[] = {"std::", "fmt::",        "tcmalloc::",
+                                                            "tc_",   "operator new", "operator delete"};
+    static constexpr std::string_view kLibraryFunctions[] = {"malloc",   "calloc",         "realloc",
+                                                             "free",     "posix_memalign", "aligned_alloc",
+                                                             "memalign", "valloc",         "_start"};
     return std::any_of(std::begin(kLibraryPrefixes), std::end(kLibraryPrefixes),
                        [function](std::string_view prefix) { return function.starts_with(prefix); }) ||
            std::find(std::begin(kLibraryFunctions), std::end(kLibraryFunctions), function) !=
@@ -271,9 +272,10 @@ std::vector<HeapSite> parse_pprof_collapsed(std::string_view text, std::size_t t
         const std::string_view count = space == std::string_view::npos ? line : line.substr(space + 1);
         const auto [count_end, error] = std::from_chars(count.data(), count.data() + count.size(), bytes);
         if (space == std::string_view::npos || error != std::errc() || count_end != count.data() + count.size()) {
-            throw Error(fmt::format("google-pprof --collapsed output, line {}: expected \"frame;frame;... BYTES\", "
-                                    "got \"{}\"",
-                                    line_number, line.substr(0, 120)));
+            throw Error(
+                fmt::format("google-pprof --collapsed output, line {}: expected \"frame;frame;... BYTES\", "
+                            "got \"{}\"",
+                            line_number, line.substr(0, 120)));
         }
         total_bytes += static_cast<double>(bytes);
 
@@ -337,9 +339,10 @@ HeapProfileFindings compare_heap_profiles(const HeapProfileRequest& request, con
     findings.profiles = profiles;
     findings.total_growth_bytes = kNaN;
     if (profiles.size() < 2) {
-        findings.error = fmt::format("{} heap profile{} taken; a comparison needs two (is the run shorter than its "
-                                     "warm-up plus one interval?)",
-                                     profiles.size(), profiles.size() == 1 ? "" : "s");
+        findings.error = fmt::format(
+            "{} heap profile{} taken; a comparison needs two (is the run shorter than its "
+            "warm-up plus one interval?)",
+            profiles.size(), profiles.size() == 1 ? "" : "s");
         return findings;
     }
     try {

@@ -67,8 +67,8 @@ std::vector<std::vector<SourceFrame>> symbolize_with_addr2line(const std::vector
                                                                const std::filesystem::path& executable) {
     std::string input;
     for (const std::uint64_t address : addresses) input += fmt::format("{:#x}\n", address);
-    auto frames = parse_addr2line(run_program({"addr2line", "-a", "-f", "-C", "-i", "-e", executable.string()},
-                                              input, "binutils", "addr2line"));
+    auto frames = parse_addr2line(
+        run_program({"addr2line", "-a", "-f", "-C", "-i", "-e", executable.string()}, input, "binutils", "addr2line"));
     if (frames.size() != addresses.size()) {
         throw Error(fmt::format("addr2line answered {} of {} addresses", frames.size(), addresses.size()));
     }
@@ -91,7 +91,8 @@ std::unordered_map<std::uintptr_t, std::vector<SourceFrame>> symbolize(const std
         // pc - 1: a return address can be the first byte of the next line's code, or of the next function.
         const bool found = ::dladdr(reinterpret_cast<void*>(pc - 1), &info) != 0;
         if (found && info.dli_fbase != self.dli_fbase) {
-            const std::string library = info.dli_fname != nullptr ? std::filesystem::path(info.dli_fname).filename().string() : "";
+            const std::string library =
+                info.dli_fname != nullptr ? std::filesystem::path(info.dli_fname).filename().string() : "";
             out[pc] = {SourceFrame{info.dli_sname != nullptr ? frame_function(demangled(info.dli_sname)) : "??",
                                    library, 0, true}};
             continue;
@@ -185,9 +186,10 @@ double unsampled_bytes(double count, double bytes, double period) {
 MEMSOAK_NO_VPTR_CHECK HeapSnapshot read_heap_sample() {
     MallocExtension* extension = malloc_extension();
     if (extension == nullptr) {
-        throw Error(fmt::format("a sampled heap needs tcmalloc (the memsoak-tcmalloc build); this memsoak's "
-                                "allocator is {}",
-                                allocator_name()));
+        throw Error(
+            fmt::format("a sampled heap needs tcmalloc (the memsoak-tcmalloc build); this memsoak's "
+                        "allocator is {}",
+                        allocator_name()));
     }
     int period = 0;
     void** traces = extension->ReadStackTraces(&period);
@@ -380,9 +382,10 @@ HeapProfileFindings HeapSampler::findings(const std::filesystem::path& executabl
     out.reads = reads_;
     out.total_growth_bytes = kNaN;
     if (!first_ || !last_) {
-        out.error = fmt::format("{} sampled heap{} read; a comparison needs two (is the run shorter than its warm-up "
-                                "plus two purged checkpoints?)",
-                                reads_, reads_ == 1 ? "" : "s");
+        out.error = fmt::format(
+            "{} sampled heap{} read; a comparison needs two (is the run shorter than its warm-up "
+            "plus two purged checkpoints?)",
+            reads_, reads_ == 1 ? "" : "s");
         return out;
     }
     out.window = last_at_ - first_at_;

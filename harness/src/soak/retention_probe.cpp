@@ -6,8 +6,8 @@
 #include <memory>
 #include <optional>
 
-#include <boost/math/distributions/students_t.hpp>
 #include <fmt/format.h>
+#include <boost/math/distributions/students_t.hpp>
 
 #include "memsoak/harness/error.hpp"
 #include "memsoak/harness/soak/samplers.hpp"
@@ -32,8 +32,8 @@ std::string action_name(const Action& action) {
 struct ProbedAction {
     Action action;
     std::string name;
-    double per_hour = 0;            // occurrences in one virtual hour, summed over the items doing it
-    VirtualDuration spacing = 1s;   // the first periodic item's period
+    double per_hour = 0;           // occurrences in one virtual hour, summed over the items doing it
+    VirtualDuration spacing = 1s;  // the first periodic item's period
     bool periodic = false;
 };
 
@@ -177,11 +177,10 @@ std::vector<ActionRetention> probe_retention(Target& target, const Scenario& sce
         const Interval live_interval = t_interval(live_per_call);
         const Interval rss_interval = t_interval(rss_per_call);
         const bool live_measured = std::isfinite(live_interval.mean);
-        results.push_back(ActionRetention{
-            probed.name, calls, options.rounds, live_interval.mean, live_interval.low, live_interval.high,
-            rss_interval.mean, rss_interval.low, rss_interval.high,
-            live_measured ? excludes_zero(live_interval.low, live_interval.high)
-                          : excludes_zero(rss_interval.low, rss_interval.high)});
+        results.push_back(ActionRetention{probed.name, calls, options.rounds, live_interval.mean, live_interval.low,
+                                          live_interval.high, rss_interval.mean, rss_interval.low, rss_interval.high,
+                                          live_measured ? excludes_zero(live_interval.low, live_interval.high)
+                                                        : excludes_zero(rss_interval.low, rss_interval.high)});
     }
     return results;
 }

@@ -1,15 +1,15 @@
 #include "memsoak/harness/soak/runner.hpp"
 
+#include <fmt/format.h>
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
 #include <functional>
 #include <map>
-#include <span>
-#include <fmt/format.h>
 #include <memory>
-#include <unistd.h>
+#include <span>
 
 #include "memsoak/engine/memory_readout.hpp"
 #include "memsoak/harness/analysis/diagnosis.hpp"
@@ -75,9 +75,7 @@ public:
         for (std::size_t m = 0; m < row_.size(); ++m) series_.values[m].push_back(row_[m]);
     }
 
-    double last_rss() const {
-        return rss_index_ ? row_[*rss_index_] : std::nan("");
-    }
+    double last_rss() const { return rss_index_ ? row_[*rss_index_] : std::nan(""); }
 
     SampleSeries take() { return std::move(series_); }
 
@@ -201,9 +199,10 @@ std::vector<std::string> scenario_warnings(const Scenario& scenario, const Ledge
         }
     }
     if (!whole_process) {
-        warnings.push_back(fmt::format("{}: $.budgets: no growth limit on the whole process (an \"os.\" or "
-                                       "\"allocator.\" metric): a leak outside the engine's components goes unseen",
-                                       scenario.file));
+        warnings.push_back(
+            fmt::format("{}: $.budgets: no growth limit on the whole process (an \"os.\" or "
+                        "\"allocator.\" metric): a leak outside the engine's components goes unseen",
+                        scenario.file));
     }
     const VirtualTime end = engine::virtual_epoch + scenario.duration;
     for (const WorkloadItem& item : scenario.workload) {
@@ -214,12 +213,12 @@ std::vector<std::string> scenario_warnings(const Scenario& scenario, const Ledge
             if (last < end - scenario.sample_interval && (!stops || last < *stops)) stops = last;
         }
         if (stops) {
-            warnings.push_back(fmt::format("{}: {} ({}) stops at {}, before the run ends at {}: a leak it triggers "
-                                           "stops with it and reads as a bounded fill",
-                                           scenario.file, item.source.substr(item.source.find('$')),
-                                           to_string(item.action.kind),
-                                           engine::format_duration(*stops - engine::virtual_epoch),
-                                           engine::format_duration(scenario.duration)));
+            warnings.push_back(
+                fmt::format("{}: {} ({}) stops at {}, before the run ends at {}: a leak it triggers "
+                            "stops with it and reads as a bounded fill",
+                            scenario.file, item.source.substr(item.source.find('$')), to_string(item.action.kind),
+                            engine::format_duration(*stops - engine::virtual_epoch),
+                            engine::format_duration(scenario.duration)));
         } else if (item.count && item.timing == Timing::rate) {
             warnings.push_back(fmt::format("{}: {} ({}) stops after {} arrivals, possibly before the run ends",
                                            scenario.file, item.source.substr(item.source.find('$')),
@@ -304,8 +303,8 @@ public:
     // Runs to the scenario's end, or until --max-rss or a signal stops it; fills the run's times and stop reason.
     RunOutcome run(RunInfo& info) {
         const RunOutcome outcome = scheduler_.run_until(engine::virtual_epoch + scenario_.duration, [&] {
-            return rss_exceeded_ || (options_.stop_requested != nullptr &&
-                                     options_.stop_requested->load(std::memory_order_relaxed));
+            return rss_exceeded_ ||
+                   (options_.stop_requested != nullptr && options_.stop_requested->load(std::memory_order_relaxed));
         });
         if (heap_profiler_) {
             if (last_profile_ != outcome.reached) heap_profiler_->dump("memsoak end of run");
@@ -392,9 +391,9 @@ void analyse_run(RunResult& result, const Scenario& scenario, const Ledger& ledg
     const WallClock::time_point judge_start = WallClock::now();
     judge_run(result, ledger, scenario.budgets, judge_options);
     result.attribution = attribute_growth(result.samples, scenario.warmup, component_issues(target), judge_options);
-    result.diagnosis = diagnose_growth(result.samples, scenario.warmup, result.attribution,
-                                       DiagnosisOptions{judge_options, rate_floor_for(ledger, scenario.budgets)},
-                                       result.budgets);
+    result.diagnosis =
+        diagnose_growth(result.samples, scenario.warmup, result.attribution,
+                        DiagnosisOptions{judge_options, rate_floor_for(ledger, scenario.budgets)}, result.budgets);
     result.filling = filling_components(result.samples, scenario.warmup, target.footprint());
     if (rss_exceeded) result.verdict = Verdict::fail;
     result.info.analysis_seconds = std::chrono::duration<double>(WallClock::now() - judge_start).count();

@@ -85,9 +85,10 @@ public:
           page_bytes_(static_cast<double>(::sysconf(_SC_PAGESIZE))),
           metrics_{MEMSOAK_OS_METRICS(MEMSOAK_METRIC_NAME)} {
         if (!statm_.is_open()) {
-            throw Error(fmt::format("cannot open /proc/self/statm: {} (the os layer needs Linux procfs; leave the "
-                                    "os layer out to run without it)",
-                                    std::strerror(statm_.open_errno())));
+            throw Error(
+                fmt::format("cannot open /proc/self/statm: {} (the os layer needs Linux procfs; leave the "
+                            "os layer out to run without it)",
+                            std::strerror(statm_.open_errno())));
         }
         // ru_maxrss is read first: if it still exceeds VmHWM read after it, the excess is inherited (see header).
         const double rusage_kib = max_rss_kib_from_rusage();

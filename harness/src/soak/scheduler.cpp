@@ -1,8 +1,8 @@
 #include "memsoak/harness/soak/scheduler.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "memsoak/harness/error.hpp"
 
@@ -42,7 +42,8 @@ Scheduler::Scheduler(std::uint64_t seed) : seed_(seed) {}
 void Scheduler::every(VirtualDuration period, VirtualTime first, std::optional<VirtualTime> until,
                       std::optional<std::uint64_t> count, Callback callback) {
     if (period.count() <= 0) {
-        throw Error(fmt::format("Scheduler::every: expected a positive period, got {}", engine::format_duration(period)));
+        throw Error(
+            fmt::format("Scheduler::every: expected a positive period, got {}", engine::format_duration(period)));
     }
     check_not_past(first, "every");
     Stream stream;
@@ -66,8 +67,8 @@ void Scheduler::at(VirtualTime time, Callback callback) {
 void Scheduler::poisson(double rate_per_second, VirtualTime from, std::optional<VirtualTime> until,
                         std::optional<std::uint64_t> count, Callback callback) {
     if (!(rate_per_second > 0) || !std::isfinite(rate_per_second)) {
-        throw Error(fmt::format("Scheduler::poisson: expected a positive, finite rate, got {} per second",
-                                rate_per_second));
+        throw Error(
+            fmt::format("Scheduler::poisson: expected a positive, finite rate, got {} per second", rate_per_second));
     }
     check_not_past(from, "poisson");
     Stream stream;

@@ -21,7 +21,8 @@ namespace {
 using namespace symbol_index;
 
 static_assert(sizeof(IndexHeader) == 136 && sizeof(IndexRange) == 16 && sizeof(IndexFunction) == 32 &&
-              sizeof(IndexLine) == 16 && sizeof(IndexSymbol) == 16, "the index's entries have no padding");
+                  sizeof(IndexLine) == 16 && sizeof(IndexSymbol) == 16,
+              "the index's entries have no padding");
 static_assert(std::is_trivially_copyable_v<IndexHeader>);
 
 constexpr std::uint32_t kVersion = 2;
@@ -41,8 +42,7 @@ std::string build_id_in_notes(const unsigned char* notes, std::size_t size) {
         const std::size_t description_at = name_at + aligned(note.n_namesz);
         const std::size_t next = description_at + aligned(note.n_descsz);
         if (next > size) break;
-        if (note.n_type == NT_GNU_BUILD_ID && note.n_namesz == 4 &&
-            std::memcmp(notes + name_at, "GNU", 4) == 0) {
+        if (note.n_type == NT_GNU_BUILD_ID && note.n_namesz == 4 && std::memcmp(notes + name_at, "GNU", 4) == 0) {
             return std::string(reinterpret_cast<const char*>(notes + description_at), note.n_descsz);
         }
         at = next;
@@ -74,10 +74,10 @@ std::string serialize_symbol_index(const SymbolIndexContents& contents) {
         append(ranges, IndexRange{range.start, range.function, range.symbol});
     }
     for (const auto& function : contents.functions) {
-        append(functions, IndexFunction{string_at(function.name), function.caller,
-                                        function.call_file.empty() ? kNone : string_at(function.call_file),
-                                        function.call_line, function.first_low, function.has_linkage_name ? 1u : 0u,
-                                        0});
+        append(functions,
+               IndexFunction{string_at(function.name), function.caller,
+                             function.call_file.empty() ? kNone : string_at(function.call_file), function.call_line,
+                             function.first_low, function.has_linkage_name ? 1u : 0u, 0});
     }
     for (const auto& symbol : contents.symbols) append(symbols, IndexSymbol{symbol.value, string_at(symbol.name), 0});
     for (std::size_t i = 0; i < contents.lines.size(); ++i) {
@@ -130,8 +130,12 @@ SymbolIndex::SymbolIndex(int fd, std::uint64_t offset, std::uint64_t size, const
     : fd_(fd), offset_(offset), size_(size), header_(header), file_(std::move(file)) {}
 
 SymbolIndex::SymbolIndex(SymbolIndex&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), offset_(other.offset_), size_(other.size_), header_(other.header_),
-      file_(std::move(other.file_)), named_(std::move(other.named_)) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      offset_(other.offset_),
+      size_(other.size_),
+      header_(other.header_),
+      file_(std::move(other.file_)),
+      named_(std::move(other.named_)) {}
 
 SymbolIndex& SymbolIndex::operator=(SymbolIndex&& other) noexcept {
     if (this != &other) {
@@ -253,7 +257,8 @@ std::optional<SymbolIndex> SymbolIndex::from_executable(const std::filesystem::p
     try {
         ElfW(Ehdr) elf;
         file.read_at(0, &elf, sizeof elf);
-        if (std::memcmp(elf.e_ident, ELFMAG, SELFMAG) != 0 || elf.e_ident[EI_CLASS] != (sizeof(void*) == 8 ? ELFCLASS64 : ELFCLASS32) ||
+        if (std::memcmp(elf.e_ident, ELFMAG, SELFMAG) != 0 ||
+            elf.e_ident[EI_CLASS] != (sizeof(void*) == 8 ? ELFCLASS64 : ELFCLASS32) ||
             elf.e_shentsize != sizeof(ElfW(Shdr)) || elf.e_shstrndx >= elf.e_shnum) {
             why_not = fmt::format("{}: not an ELF file of this machine's kind", executable.string());
             return std::nullopt;
@@ -263,7 +268,7 @@ std::optional<SymbolIndex> SymbolIndex::from_executable(const std::filesystem::p
         const ElfW(Shdr)& names = sections[elf.e_shstrndx];
         std::string name_table(names.sh_size, '\0');
         file.read_at(names.sh_offset, name_table.data(), name_table.size());
-        for (const ElfW(Shdr)& section : sections) {
+        for (const ElfW(Shdr) & section : sections) {
             if (section.sh_name >= name_table.size() ||
                 std::string_view(name_table.c_str() + section.sh_name) != kSymbolIndexSection) {
                 continue;
@@ -282,7 +287,8 @@ std::optional<SymbolIndex> SymbolIndex::from_executable(const std::filesystem::p
 
 std::vector<SourceFrame> SymbolIndex::frames(std::uint64_t address) {
     // The last entry at or before `address` in a table sorted by its first field.
-    const auto last_at_or_before = [this, address](std::uint64_t table, std::uint64_t count) -> std::optional<std::uint64_t> {
+    const auto last_at_or_before = [this, address](std::uint64_t table,
+                                                   std::uint64_t count) -> std::optional<std::uint64_t> {
         std::uint64_t low = 0, high = count;  // the answer is below high
         while (low < high) {
             const std::uint64_t middle = low + (high - low) / 2;

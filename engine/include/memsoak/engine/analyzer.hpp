@@ -35,13 +35,13 @@ struct Signals {
 // Risk over the whole frame. Returns are log returns per bar; annualised figures assume bars around the clock
 // (365 days a year) at the frame's mean bar spacing. NaN where the frame is too short to tell.
 struct RiskMetrics {
-    double volatility = 0;          // annualised sample standard deviation of returns (0.6 = 60%)
-    double atr = 0;                 // ATR(14) at the last row, in price units
-    double max_drawdown = 0;        // largest fall of close from a running peak, as a fraction of the peak (0..1)
-    double sharpe = 0;              // annualised mean return / standard deviation, risk-free rate 0
-    double value_at_risk_95 = 0;    // one-bar historical VaR: the loss (positive fraction) exceeded by 5% of bars
-    double suggested_stop_loss = 0; // price 2 ATR against the position: below the last close, above it for a sell
-    double position_size = 0;       // fraction of capital (0..1) that loses risk_per_trade if the stop is hit
+    double volatility = 0;           // annualised sample standard deviation of returns (0.6 = 60%)
+    double atr = 0;                  // ATR(14) at the last row, in price units
+    double max_drawdown = 0;         // largest fall of close from a running peak, as a fraction of the peak (0..1)
+    double sharpe = 0;               // annualised mean return / standard deviation, risk-free rate 0
+    double value_at_risk_95 = 0;     // one-bar historical VaR: the loss (positive fraction) exceeded by 5% of bars
+    double suggested_stop_loss = 0;  // price 2 ATR against the position: below the last close, above it for a sell
+    double position_size = 0;        // fraction of capital (0..1) that loses risk_per_trade if the stop is hit
 };
 
 struct Analysis {

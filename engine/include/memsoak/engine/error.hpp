@@ -17,9 +17,9 @@ enum class ErrorKind {
 
 // Where in a JSON document an error is: the JSON path always, line and column when the text was at hand.
 struct JsonPlace {
-    std::string source;  // the file, as given
-    std::string path;    // "$.workload[2].every"
-    std::string detail;  // "expected a duration such as \"15m\", got \"fast\""
+    std::string source;    // the file, as given
+    std::string path;      // "$.workload[2].every"
+    std::string detail;    // "expected a duration such as \"15m\", got \"fast\""
     std::size_t line = 0;  // 0: not known (a document built in memory)
     std::size_t column = 0;
 };

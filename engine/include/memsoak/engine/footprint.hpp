@@ -9,10 +9,10 @@
 namespace memsoak::engine {
 
 struct ComponentFootprint {
-    std::string component;  // "status_display", "chart", "transactions", "log_queue", "signals", ...
-    std::string issue;      // the leak study's issue it belongs to ("issue-1".."issue-5"), empty if none
-    std::uint64_t bytes = 0;  // heap bytes the component keeps alive
-    std::uint64_t items = 0;  // records, figures, messages, ... (what counts is the component's own unit)
+    std::string component;       // "status_display", "chart", "transactions", "log_queue", "signals", ...
+    std::string issue;           // the leak study's issue it belongs to ("issue-1".."issue-5"), empty if none
+    std::uint64_t bytes = 0;     // heap bytes the component keeps alive
+    std::uint64_t items = 0;     // records, figures, messages, ... (what counts is the component's own unit)
     std::uint64_t capacity = 0;  // the most items its policy keeps; 0 when unbounded (a leaky policy)
 };
 

@@ -88,9 +88,9 @@ void rolling_stddev(std::span<const double> values, std::size_t period, std::spa
 //   bb_upper bb_middle bb_lower (20, 2 sigma) atr_14 stoch_k stoch_d (14, 3) williams_r_14 cci_20
 //   momentum_10 roc_10 obv vwap returns (log) volatility_20 (sample stddev of returns)
 inline constexpr std::array<std::string_view, 24> kIndicatorColumns{
-    "sma_20",   "sma_50",   "sma_200",   "ema_12",   "ema_26",  "ema_50",        "macd",   "macd_signal",
-    "macd_hist", "rsi_14",  "bb_upper",  "bb_middle", "bb_lower", "atr_14",       "stoch_k", "stoch_d",
-    "williams_r_14", "cci_20", "momentum_10", "roc_10", "obv",   "vwap",          "returns", "volatility_20"};
+    "sma_20",        "sma_50", "sma_200",     "ema_12",    "ema_26",   "ema_50", "macd",    "macd_signal",
+    "macd_hist",     "rsi_14", "bb_upper",    "bb_middle", "bb_lower", "atr_14", "stoch_k", "stoch_d",
+    "williams_r_14", "cci_20", "momentum_10", "roc_10",    "obv",      "vwap",   "returns", "volatility_20"};
 
 // Adds every column of kIndicatorColumns to a frame that has open, high, low, close and volume (as built by
 // PriceFrame::from_candles). Throws engine::Error if an input column is missing or an indicator column exists.

@@ -13,7 +13,7 @@ namespace memsoak::engine {
 
 // Size limits per kind of input: each far above what the shipped files need (the largest scenario, ledger or
 // calibration file is under 64 KiB, a production day's report 3 MB, the shipped CSVs 2 MB).
-inline constexpr std::uint64_t kMaxConfigFileBytes = 16ull << 20;  // scenario, suite, ledger, calibration
+inline constexpr std::uint64_t kMaxConfigFileBytes = 16ull << 20;   // scenario, suite, ledger, calibration
 inline constexpr std::uint64_t kMaxReportFileBytes = 512ull << 20;  // run, suite and merged reports
 inline constexpr std::uint64_t kMaxCsvFileBytes = 256ull << 20;     // replay candles
 // Longest text of a bad value quoted in a message.

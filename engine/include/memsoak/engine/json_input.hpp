@@ -105,8 +105,7 @@ std::int64_t integer(const Json& value, const std::string& file, std::string_vie
 // Any JSON number; `expected` says which.
 double number(const Json& value, const std::string& file, std::string_view path, std::string_view expected);
 // A duration string such as "15m" (time.hpp); `example` is shown in the message.
-VirtualDuration duration(const Json& value, const std::string& file, std::string_view path,
-                         std::string_view example);
+VirtualDuration duration(const Json& value, const std::string& file, std::string_view path, std::string_view example);
 VirtualDuration positive_duration(const Json& value, const std::string& file, std::string_view path,
                                   std::string_view example);
 // Whether `name` is non-empty and only lowercase letters, digits, '-' and '_', so that it can name a file.

@@ -57,12 +57,15 @@ SignalPolicy parse_signal_policy(std::string_view name);
 // The study's five issues, each written once: an identifier, its id in files, reports and --leak, the engine
 // component it leaks in, and the Config field and policy type that switch it. Expanded into StudyIssue, its
 // string forms and parser (here), and the switch back to the leaky policy (config.hpp, make_leaky).
+// An X-macro list, laid out by hand.
+// clang-format off
 #define MEMSOAK_STUDY_ISSUES(X)                                                  \
     X(issue_1, "issue-1", "status_display", status_policy, StatusPolicy)         \
     X(issue_2, "issue-2", "chart", chart_policy, ChartPolicy)                    \
     X(issue_3, "issue-3", "transactions", transaction_policy, TransactionPolicy) \
     X(issue_4, "issue-4", "log_queue", log_queue_policy, LogQueuePolicy)         \
     X(issue_5, "issue-5", "signals", signal_policy, SignalPolicy)
+// clang-format on
 
 #define MEMSOAK_ISSUE_VALUE(id, name, component, field, Policy) id,
 enum class StudyIssue { MEMSOAK_STUDY_ISSUES(MEMSOAK_ISSUE_VALUE) };

@@ -19,9 +19,9 @@ namespace memsoak::engine {
 struct SignalRecord {
     std::int64_t timestamp = 0;  // Unix seconds of the analysed candle
     TradeAction action = TradeAction::hold;
-    double confidence = 0;  // 0..1
-    double price = 0;       // the last close
-    std::vector<std::string> reasons;                       // e.g. "RSI 28.1 < 30: oversold"
+    double confidence = 0;                                 // 0..1
+    double price = 0;                                      // the last close
+    std::vector<std::string> reasons;                      // e.g. "RSI 28.1 < 30: oversold"
     std::vector<std::pair<std::string, double>> readings;  // indicator values, e.g. {"rsi_14", 28.1}
 };
 

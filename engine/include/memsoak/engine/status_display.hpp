@@ -60,9 +60,9 @@ private:
     const ShownAnalysis& latest() const;
 
     StatusPolicy policy_;
-    RingBuffer<ShownAnalysis> shown_;     // leaky: all; drop_frame: the latest; bounded_history: the last N
-    std::optional<StatusSummary> summary_;  // summary
-    std::uint64_t kept_heap_bytes_ = 0;   // heap owned by the analyses or summary kept, frames excluded
+    RingBuffer<ShownAnalysis> shown_;               // leaky: all; drop_frame: the latest; bounded_history: the last N
+    std::optional<StatusSummary> summary_;          // summary
+    std::uint64_t kept_heap_bytes_ = 0;             // heap owned by the analyses or summary kept, frames excluded
     std::unordered_set<const PriceFrame*> frames_;  // frames kept alive (leaky only)
     std::uint64_t frame_bytes_ = 0;                 // sum of retained_bytes() over frames_
 };

@@ -26,8 +26,8 @@ inline constexpr VirtualTime virtual_epoch{};
 
 // Calendar times the engine accepts, in Unix seconds: 1970-01-01 to 2199-12-31. Formatting a time goes through
 // the system clock's nanoseconds, which end in 2262: the margin holds a run of the longest length below.
-inline constexpr std::int64_t kEarliestTimestamp = 0;           // 1970-01-01 00:00:00
-inline constexpr std::int64_t kLatestTimestamp = 7258118399;    // 2199-12-31 23:59:59
+inline constexpr std::int64_t kEarliestTimestamp = 0;         // 1970-01-01 00:00:00
+inline constexpr std::int64_t kLatestTimestamp = 7258118399;  // 2199-12-31 23:59:59
 // The longest run: ten years of virtual time, far beyond any soak.
 inline constexpr VirtualDuration kMaxRunDuration{3650LL * 86400 * 1'000'000};
 

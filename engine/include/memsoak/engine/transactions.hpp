@@ -23,10 +23,10 @@ struct Transaction {
     std::int64_t timestamp = 0;  // Unix seconds (virtual time)
     std::string symbol;          // e.g. "BTCUSDT"
     TradeAction side = TradeAction::hold;
-    double quantity = 0;  // units of the traded asset
-    double price = 0;     // fill price in the quote currency
-    double fee = 0;       // in the quote currency
-    double pnl = 0;       // realised profit or loss of the trade, in the quote currency
+    double quantity = 0;   // units of the traded asset
+    double price = 0;      // fill price in the quote currency
+    double fee = 0;        // in the quote currency
+    double pnl = 0;        // realised profit or loss of the trade, in the quote currency
     std::string order_id;  // the exchange's order id
     std::string strategy;  // the strategy that decided the trade
     std::string note;      // why: e.g. "RSI oversold + MACD cross; stop 28712.40; conf 0.74"

@@ -12,17 +12,17 @@
 namespace memsoak::history {
 
 struct ChangePointOptions {
-    double max_p = 0.001;           // a split is a change point when the t-test's p is below this / the splits tried ...
-    double min_relative = 0.05;     // ... and the means differ by at least this fraction of the earlier mean ...
-    double min_absolute = 0;        // ... and by at least this much in the series' unit
-    std::size_t min_segment = 3;    // nights on each side of a split, at least
+    double max_p = 0.001;         // a split is a change point when the t-test's p is below this / the splits tried ...
+    double min_relative = 0.05;   // ... and the means differ by at least this fraction of the earlier mean ...
+    double min_absolute = 0;      // ... and by at least this much in the series' unit
+    std::size_t min_segment = 3;  // nights on each side of a split, at least
 };
 
 struct ChangePoint {
-    std::size_t index = 0;     // the first value of the new level
-    double before = 0;         // mean of the segment before (up to the previous change point)
-    double after = 0;          // mean of the segment after (up to the next change point)
-    double p_value = 1;        // pooled t-test between the two segments
+    std::size_t index = 0;  // the first value of the new level
+    double before = 0;      // mean of the segment before (up to the previous change point)
+    double after = 0;       // mean of the segment after (up to the next change point)
+    double p_value = 1;     // pooled t-test between the two segments
 };
 
 // The change points of `values` in ascending order, each judged against its neighbouring segments.

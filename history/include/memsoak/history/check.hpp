@@ -24,7 +24,7 @@ struct SeriesPoint {
     double limit = 0;            // the limit the night judged against (NaN when not set)
     double detection_limit = 0;  // growth: median of the runs' detection limits; else NaN
     std::size_t runs = 0;
-    std::size_t failed = 0;      // runs whose verdict was fail
+    std::size_t failed = 0;  // runs whose verdict was fail
 };
 
 struct Series {
@@ -46,14 +46,14 @@ struct Change {
     SeriesKey series;
     std::size_t last_good = 0;  // night indices
     std::size_t first_bad = 0;
-    double before = 0;          // mean of the nights before / after (between neighbouring change points)
+    double before = 0;  // mean of the nights before / after (between neighbouring change points)
     double after = 0;
-    double absolute = 0;        // after - before, in the metric's unit
-    double percent = 0;         // 100 * absolute / before; NaN for a growth series whose level before is below
-                                // its floor (a slope near zero makes any percent meaningless)
+    double absolute = 0;  // after - before, in the metric's unit
+    double percent = 0;   // 100 * absolute / before; NaN for a growth series whose level before is below
+                          // its floor (a slope near zero makes any percent meaningless)
     double p_value = 1;
-    double min_magnitude = 0;   // the absolute floor this series was held to
-    bool regression = false;    // higher is worse for every limit kind
+    double min_magnitude = 0;  // the absolute floor this series was held to
+    bool regression = false;   // higher is worse for every limit kind
     std::optional<Acknowledgement> acknowledged;
 };
 

@@ -28,9 +28,9 @@ struct LimitChange {
     SeriesKey series;
     std::size_t baseline_runs = 0, candidate_runs = 0;
     double baseline_mean = 0, candidate_mean = 0;
-    double limit = 0;                         // the candidate's limit
-    double percent = 0;                       // NaN when the baseline mean is 0, or a slope below the growth floor
-    double percent_low = 0, percent_high = 0; // 95% interval of the change; NaN with fewer than 2 runs a side
+    double limit = 0;                          // the candidate's limit
+    double percent = 0;                        // NaN when the baseline mean is 0, or a slope below the growth floor
+    double percent_low = 0, percent_high = 0;  // 95% interval of the change; NaN with fewer than 2 runs a side
     std::size_t baseline_failed = 0, candidate_failed = 0;
     ReleaseChange change = ReleaseChange::not_compared;
 };

@@ -33,10 +33,10 @@ struct Figure {
     std::uint64_t seed = 0;
     double limit = 0;
     double measured = 0;
-    double ci_low = 0;            // the growth slope's interval; NaN for peaks and counts
+    double ci_low = 0;  // the growth slope's interval; NaN for peaks and counts
     double ci_high = 0;
-    double detection_limit = 0;   // growth limits: the smallest steady leak the run would have failed; else NaN
-    std::string verdict;          // "pass", "fail" or "not_measured"
+    double detection_limit = 0;  // growth limits: the smallest steady leak the run would have failed; else NaN
+    std::string verdict;         // "pass", "fail" or "not_measured"
 };
 
 struct NightInfo {
@@ -70,14 +70,14 @@ struct Acknowledgement {
 };
 
 struct RecordOutcome {
-    bool new_night = false;       // the night was not in the store before
-    std::size_t added = 0;        // figures recorded
-    std::size_t already = 0;      // figures that were already there (recording a run twice adds nothing)
+    bool new_night = false;   // the night was not in the store before
+    std::size_t added = 0;    // figures recorded
+    std::size_t already = 0;  // figures that were already there (recording a run twice adds nothing)
 };
 
 struct StoreOptions {
-    bool create = false;         // create the SQLite file (and the schema) when missing
-    int busy_timeout_ms = 30000; // how long a writer waits for another writer before giving up (locked)
+    bool create = false;          // create the SQLite file (and the schema) when missing
+    int busy_timeout_ms = 30000;  // how long a writer waits for another writer before giving up (locked)
 };
 
 class Store {

@@ -24,9 +24,9 @@ inline constexpr int kComparisonSchemaVersion = 1;
 // 1 MiB between re-runs (and by ~3 MiB between allocators: compare like with like), and the RSS slope's interval
 // by ~30 KiB/h in a day and ~90 KiB/h in two hours; engine footprints and allocator live bytes repeat exactly.
 struct CompareOptions {
-    double peak_tolerance_bytes = 1024.0 * 1024;    // a peak may rise this much ...
-    double items_tolerance = 10;                    // ... a count this much ...
-    double relative_tolerance = 0.10;               // ... or this fraction of the baseline, whichever is larger
+    double peak_tolerance_bytes = 1024.0 * 1024;  // a peak may rise this much ...
+    double items_tolerance = 10;                  // ... a count this much ...
+    double relative_tolerance = 0.10;             // ... or this fraction of the baseline, whichever is larger
     // Bytes per virtual hour (items per hour for .items metrics); at least the peak (count) tolerance spread over
     // the hours the fit spans, and the relative tolerance of the baseline's slope.
     double growth_tolerance_per_hour = 64 * 1024.0;
@@ -98,8 +98,8 @@ ScenarioComparison compare_runs(const harness::RunResult& baseline, const harnes
 // Two report files, or two folders of reports (a folder's suite-report.json and files that are not .json are
 // skipped). Folders pair reports by scenario, seed and allocator; the reports of a scenario and allocator left
 // over on both sides (other seeds) are then compared across seeds, each report at least once, with tolerances
-// widened by the spread over the baseline's seeds. Throws reports::Error for an unreadable report, a folder compared with a file,
-// two reports of one scenario, seed and allocator in a folder, or folders that share no scenario.
+// widened by the spread over the baseline's seeds. Throws reports::Error for an unreadable report, a folder compared
+// with a file, two reports of one scenario, seed and allocator in a folder, or folders that share no scenario.
 Comparison compare_paths(const std::filesystem::path& baseline, const std::filesystem::path& candidate,
                          const CompareOptions& options);
 

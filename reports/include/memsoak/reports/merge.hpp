@@ -18,7 +18,6 @@ namespace memsoak::reports {
 // Throws reports::Error, naming the folders, when the shards come from different suites, seed lists or shard
 // counts, when a shard is given twice, when two runs have the same name (e.g. the same suite run with two
 // allocators: merge each allocator's shards on their own), or when `out_dir` is one of the shards.
-SuiteReport merge_shards(const std::vector<std::filesystem::path>& shard_folders,
-                         const std::filesystem::path& out_dir);
+SuiteReport merge_shards(const std::vector<std::filesystem::path>& shard_folders, const std::filesystem::path& out_dir);
 
 }  // namespace memsoak::reports

@@ -15,8 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "memsoak/harness/result.hpp"
 #include "memsoak/harness/orchestration/suite.hpp"
+#include "memsoak/harness/result.hpp"
 #include "memsoak/reports/terminal.hpp"
 
 namespace memsoak::reports {
@@ -37,10 +37,10 @@ struct SuiteReport {
     std::vector<std::uint64_t> seeds;  // the --seeds list; empty: each scenario ran with its own seed
     std::size_t planned_runs = 0;      // jobs in the whole plan, over all shards
     std::size_t shard_count = 1;
-    std::vector<std::size_t> shards;   // the shards (1-based) whose runs are listed, ascending
-    bool merged = false;               // written by merge, which expects every shard; a shard's own lists one
-    bool interrupted = false;          // stopped by SIGINT/SIGTERM (a merge: any shard was); runs may be missing
-    std::vector<SuiteRun> runs;        // in plan order
+    std::vector<std::size_t> shards;  // the shards (1-based) whose runs are listed, ascending
+    bool merged = false;              // written by merge, which expects every shard; a shard's own lists one
+    bool interrupted = false;         // stopped by SIGINT/SIGTERM (a merge: any shard was); runs may be missing
+    std::vector<SuiteRun> runs;       // in plan order
 };
 
 // The suite report of a finished (or interrupted) `memsoak suite`: `entries` as run_suite returned them, with

@@ -22,10 +22,10 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "memsoak/harness/inputs/ledger.hpp"
-#include "memsoak/harness/result.hpp"
-#include "memsoak/harness/inputs/scenario.hpp"
 #include "memsoak/harness/analysis/trend.hpp"
+#include "memsoak/harness/inputs/ledger.hpp"
+#include "memsoak/harness/inputs/scenario.hpp"
+#include "memsoak/harness/result.hpp"
 
 namespace memsoak::harness {
 
@@ -39,7 +39,7 @@ inline constexpr double kDefaultResidentMinMarginBytesPerHour = 64.0 * 1024;
 struct CalibratedLimit {
     std::string metric;  // e.g. "allocator.live_bytes"
     std::size_t runs = 0;
-    double mean = 0, sd = 0, floor = 0;                // of the judged rate R, bytes per hour
+    double mean = 0, sd = 0, floor = 0;                 // of the judged rate R, bytes per hour
     double tail_mean = 0, tail_sd = 0, tail_floor = 0;  // of the tail rate T
     double limit = 0;
     std::string decided_by;  // "rate", "tail" or "margin": which term of the rule set the limit

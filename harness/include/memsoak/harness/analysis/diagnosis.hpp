@@ -2,9 +2,9 @@
 // Diagnosis after judging: which layer of memory grows, and what a fix saved. Runs on a recorded series (after the
 // soak loop, or on saved reports), never inside the measured loop.
 //
-// The layer diagnosis fits four series with the one trend rule of trend.hpp: os.rss_bytes, allocator.committed_bytes, allocator.live_bytes, and the engine's total (the sum
-// of every engine.<component>.bytes at a sample). A layer "grows" when its Mann-Kendall trend is significant and
-// its Theil-Sen slope exceeds the rate floor. Then, first match wins:
+// The layer diagnosis fits four series with the one trend rule of trend.hpp: os.rss_bytes, allocator.committed_bytes,
+// allocator.live_bytes, and the engine's total (the sum of every engine.<component>.bytes at a sample). A layer "grows"
+// when its Mann-Kendall trend is significant and its Theil-Sen slope exceeds the rate floor. Then, first match wins:
 //   live grows, engine measured, the engine's slope >= kRetentionShare of live's  -> retention
 //   live grows, engine measured, less                                              -> untracked_leak
 //   live grows, engine not measured                                                -> heap_growth
@@ -70,8 +70,8 @@ std::optional<GrowthClass> growth_class_from_string(std::string_view text);
 // Fix validation: one scenario run with leaks switched on and with every fix, compared measure by measure.
 
 struct FixMeasure {
-    std::string name;   // "peak RSS", "final live bytes", ...
-    std::string unit;   // "bytes" or "bytes_per_hour"
+    std::string name;       // "peak RSS", "final live bytes", ...
+    std::string unit;       // "bytes" or "bytes_per_hour"
     double with_leaks = 0;  // NaN when not measured
     double fixed = 0;       // NaN when not measured
     double saving = 0;      // with_leaks - fixed

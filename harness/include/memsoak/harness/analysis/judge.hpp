@@ -20,12 +20,11 @@
 #include <string>
 #include <vector>
 
+#include "memsoak/harness/analysis/trend.hpp"
 #include "memsoak/harness/inputs/ledger.hpp"
 #include "memsoak/harness/result.hpp"
-#include "memsoak/harness/analysis/trend.hpp"
 
 namespace memsoak::harness {
-
 
 // The growth rule. A growth "fills and stops" (a plateau) when the limit has a fill allowance, the rise over the
 // window is within it and the tail rate (statistics.hpp, level_shape) is at most half the limit (all of it for the

@@ -16,13 +16,13 @@ namespace memsoak::harness {
 inline constexpr int kLedgerSchemaVersion = 1;
 
 struct LimitSpec {
-    std::string metric;     // a sampled metric, e.g. "engine.status_display.bytes", "os.rss_bytes"
+    std::string metric;  // a sampled metric, e.g. "engine.status_display.bytes", "os.rss_bytes"
     LimitKind kind = LimitKind::peak;
-    double limit = 0;       // bytes (peak), bytes per virtual hour (growth) or a count (items); NaN while a
-                            // calibrated limit is unresolved
-    std::string source;     // where it was read, e.g. "scenarios/budgets.json: $.budgets.issue-1.limits[0]"
+    double limit = 0;              // bytes (peak), bytes per virtual hour (growth) or a count (items); NaN while a
+                                   // calibrated limit is unresolved
+    std::string source;            // where it was read, e.g. "scenarios/budgets.json: $.budgets.issue-1.limits[0]"
     std::optional<double> fill{};  // growth only: bytes a bounded structure may fill once and stay flat (judge.hpp)
-    bool calibrated = false;     // growth only: "calibrated": the limit comes from the calibration file
+    bool calibrated = false;       // growth only: "calibrated": the limit comes from the calibration file
     std::optional<Calibration> calibration{};  // set when a calibrated limit was resolved
 };
 
@@ -41,7 +41,6 @@ struct Ledger {
     // nullptr when the ledger has no budget of that name.
     const BudgetSpec* find(std::string_view name) const;
 };
-
 
 // The limits a run was judged against, as a ledger (its budgets' limits with their values and fill allowances):
 // judging a saved run again with it reproduces its verdicts, calibrated limits included.

@@ -36,9 +36,9 @@ struct WorkloadItem {
     VirtualDuration offset{};
     std::vector<VirtualTime> at;
     double rate_per_second = 0;
-    VirtualTime from{};                 // window start (default: the start of the run)
-    std::optional<VirtualTime> until;   // window end, exclusive (default: the end of the run)
-    std::optional<std::uint64_t> count; // at most this many firings
+    VirtualTime from{};                   // window start (default: the start of the run)
+    std::optional<VirtualTime> until;     // window end, exclusive (default: the end of the run)
+    std::optional<std::uint64_t> count;   // at most this many firings
     std::optional<VirtualDuration> hold;  // gui_freeze only: the GUI thaws this long after each freeze
     std::string source;                   // e.g. "scenarios/day.json: $.workload[3]"
 };
@@ -58,7 +58,6 @@ struct Scenario {
     std::vector<std::string> budgets;  // budget names in the ledger
     std::string fingerprint;           // of the file's content but its seed and description (calibration.hpp)
 };
-
 
 // The longest cycle of the workload's periodic actions that run to the end of the scenario: an action's period,
 // twice that for toggle_indicator (an overlay is on for one period and off for the next). Zero when none.

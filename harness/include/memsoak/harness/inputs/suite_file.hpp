@@ -21,16 +21,15 @@ struct Suite {
     std::vector<std::filesystem::path> scenarios;  // resolved against the suite file's folder
 };
 
-
 // Throws harness::Error naming the file, the JSON path and what was expected; a listed file must exist.
 Suite load_suite(const std::filesystem::path& file);
 
 // One run of a suite's plan: a scenario, with a seed when the suite is run over a list of seeds.
 struct SuiteJob {
-    std::size_t index = 0;               // position in the whole plan, 0-based: scenario-major, then seed
+    std::size_t index = 0;  // position in the whole plan, 0-based: scenario-major, then seed
     std::filesystem::path scenario;
-    std::optional<std::uint64_t> seed;   // passed as --seed; absent: the scenario's own seed
-    std::string name;                    // stem of its report and log: the scenario's stem, plus "-seed<N>"
+    std::optional<std::uint64_t> seed;  // passed as --seed; absent: the scenario's own seed
+    std::string name;                   // stem of its report and log: the scenario's stem, plus "-seed<N>"
 };
 
 // The plan: every scenario in the suite's order, each once per seed (once with its own seed when `seeds` is

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "memsoak/engine/leak_injector.hpp"
-#include "memsoak/harness/result.hpp"
 #include "memsoak/harness/inputs/scenario.hpp"
 #include "memsoak/harness/orchestration/suite.hpp"
+#include "memsoak/harness/result.hpp"
 
 namespace memsoak::harness {
 
@@ -53,13 +53,13 @@ struct PowerOptions {
     std::filesystem::path work_dir;
     std::vector<std::filesystem::path> scenarios;
     std::vector<engine::LeakShape> shapes;
-    std::vector<double> rates;              // requested bytes per hour, ascending
-    std::vector<std::string> actions;       // only these actions; empty: every injectable one
+    std::vector<double> rates;         // requested bytes per hour, ascending
+    std::vector<std::string> actions;  // only these actions; empty: every injectable one
     std::vector<std::uint64_t> seeds;
-    std::vector<std::string> run_args;      // extra arguments for every child
+    std::vector<std::string> run_args;  // extra arguments for every child
     std::size_t parallel = 2;
     std::size_t fill_capacity = kPowerFillCapacity;
-    bool keep_reports = false;              // else each child's report is removed once read
+    bool keep_reports = false;  // else each child's report is removed once read
     std::function<RunResult(const std::filesystem::path&)> load_report;
     // After each group of seeds: one line for people ("production-day per_call tick 1.0 KiB/h: 0/20 caught").
     std::function<void(const std::string& line)> on_step;
@@ -68,12 +68,12 @@ struct PowerOptions {
 struct PowerRate {
     double requested_per_hour = 0;
     std::size_t bytes_per_call = 0;
-    double true_per_hour = 0;  // bytes_per_call x calls per hour
-    bool run = false;          // false: not run, assumed caught (two smaller rates were caught in every seed)
+    double true_per_hour = 0;       // bytes_per_call x calls per hour
+    bool run = false;               // false: not run, assumed caught (two smaller rates were caught in every seed)
     bool same_as_previous = false;  // rounding gave the previous rate's bytes per call: its counts are reused
     std::size_t runs = 0;
     std::size_t caught = 0;
-    std::size_t errors = 0;    // crashed, bad input, unreadable report
+    std::size_t errors = 0;  // crashed, bad input, unreadable report
 };
 
 struct PowerCell {
@@ -82,9 +82,9 @@ struct PowerCell {
     engine::LeakShape shape = engine::LeakShape::per_call;
     std::string action;
     double calls_per_hour = 0;
-    std::vector<PowerRate> rates;  // one per requested rate, ascending
+    std::vector<PowerRate> rates;                    // one per requested rate, ascending
     std::optional<double> detection_limit_per_hour;  // true rate; nullopt: the largest rate was missed
-    std::vector<std::string> problems;  // runs that errored, for people
+    std::vector<std::string> problems;               // runs that errored, for people
 };
 
 struct PowerFill {
@@ -128,7 +128,6 @@ struct AaSuiteResult {
 };
 
 AaSuiteResult run_aa_suite(const std::filesystem::path& suite_file, const std::vector<std::uint64_t>& seeds,
-                           const SuiteOptions& options, std::size_t parallel,
-                           const std::atomic<bool>* stop_requested);
+                           const SuiteOptions& options, std::size_t parallel, const std::atomic<bool>* stop_requested);
 
 }  // namespace memsoak::harness

@@ -15,16 +15,16 @@
 
 #include "memsoak/harness/analysis/judge.hpp"
 #include "memsoak/harness/inputs/ledger.hpp"
-#include "memsoak/harness/result.hpp"
 #include "memsoak/harness/orchestration/suite.hpp"
+#include "memsoak/harness/result.hpp"
 
 namespace memsoak::harness {
 
 inline constexpr int kSelftestSchemaVersion = 1;
 
 struct SelftestCase {
-    std::string issue;                // "issue-1" .. "issue-5"
-    std::filesystem::path scenario;   // checks that issue's budget
+    std::string issue;               // "issue-1" .. "issue-5"
+    std::filesystem::path scenario;  // checks that issue's budget
 };
 
 // The cheapest scenario of `folder` that catches each issue (docs/diagnosis.md explains the choice). With
@@ -39,12 +39,12 @@ struct SelftestOptions {
     std::filesystem::path executable;  // the memsoak binary each run executes
     std::filesystem::path work_dir;    // children's reports and logs, one folder per group of runs
     std::vector<SelftestCase> cases;
-    std::filesystem::path aa_scenario;     // run once per aa_seeds entry
-    std::vector<std::uint64_t> seeds;      // each case runs leaky and fixed once per seed
-    std::vector<std::uint64_t> aa_seeds;   // one A/A run per seed; distinct from `seeds`
-    std::vector<std::string> run_args;     // extra arguments for every child, e.g. {"--measure", "os,allocator"}
-    std::size_t parallel = 2;              // children at a time
-    std::size_t detection_prefixes = 50;   // growing prefixes judged to find a leak's first detection
+    std::filesystem::path aa_scenario;    // run once per aa_seeds entry
+    std::vector<std::uint64_t> seeds;     // each case runs leaky and fixed once per seed
+    std::vector<std::uint64_t> aa_seeds;  // one A/A run per seed; distinct from `seeds`
+    std::vector<std::string> run_args;    // extra arguments for every child, e.g. {"--measure", "os,allocator"}
+    std::size_t parallel = 2;             // children at a time
+    std::size_t detection_prefixes = 50;  // growing prefixes judged to find a leak's first detection
     // Reads a child's JSON report (reports::load_report; the harness cannot depend on reports). Throws on a bad one.
     std::function<RunResult(const std::filesystem::path&)> load_report;
     // As each child starts (from the thread that will wait for it; calls are serialised): its number among all
@@ -63,9 +63,9 @@ struct SelftestRun {
     std::uint64_t seed = 0;
     Outcome outcome = Outcome::crashed;
     std::vector<std::string> failed_budgets;
-    bool ok = false;  // leaky: caught, naming the issue; fixed and A/A: passed
+    bool ok = false;                                // leaky: caught, naming the issue; fixed and A/A: passed
     std::optional<VirtualDuration> detected_after;  // leaky runs that were caught: see first_detection
-    std::string problem;  // why the run is not ok, for people; empty when it is
+    std::string problem;                            // why the run is not ok, for people; empty when it is
     std::filesystem::path report;
     std::filesystem::path log;
 };
@@ -84,9 +84,9 @@ struct SelftestResult {
     std::vector<SelftestIssue> issues;
     std::filesystem::path aa_scenario;
     std::size_t aa_runs = 0;
-    std::size_t aa_false_alarms = 0;   // A/A runs that failed a budget
-    std::size_t aa_errors = 0;         // A/A runs that crashed or could not run
-    std::vector<SelftestRun> runs;     // every child, leaky groups first, then fixed, then A/A
+    std::size_t aa_false_alarms = 0;  // A/A runs that failed a budget
+    std::size_t aa_errors = 0;        // A/A runs that crashed or could not run
+    std::vector<SelftestRun> runs;    // every child, leaky groups first, then fixed, then A/A
     bool interrupted = false;
     // Every leak caught, every fixed and A/A run passed, nothing crashed, not interrupted.
     bool passed() const;

@@ -21,7 +21,10 @@ namespace memsoak::harness {
 // How one scenario of a suite ended, read from its child's exit status.
 // How a suite's child run ended, written once (result.hpp's MEMSOAK_ENUM_VALUE) and expanded into the enum, its
 // string forms and its parser.
+// An X-macro list, laid out by hand.
+// clang-format off
 #define MEMSOAK_OUTCOMES(X) X(pass) X(fail) X(bad_input) X(internal_error) X(interrupted) X(crashed)
+// clang-format on
 enum class Outcome { MEMSOAK_OUTCOMES(MEMSOAK_ENUM_VALUE) };
 
 struct SuiteEntry {
@@ -32,17 +35,17 @@ struct SuiteEntry {
     std::filesystem::path report;  // the child's JSON report (absent when it crashed before writing)
     std::filesystem::path log;     // the child's standard output and error
     Outcome outcome = Outcome::crashed;
-    int exit_code = -1;            // -1 when killed by a signal
-    int signal = 0;                // the signal that killed it, if any
+    int exit_code = -1;  // -1 when killed by a signal
+    int signal = 0;      // the signal that killed it, if any
     double wall_seconds = 0;
 };
 
 struct SuiteOptions {
-    std::filesystem::path executable;     // the memsoak binary that runs each scenario
-    std::filesystem::path out_dir;        // reports and logs, one pair per scenario
-    std::vector<std::string> run_args;    // extra arguments for each `run` (e.g. --leak issue-1, --ledger F)
-    std::vector<std::uint64_t> seeds;     // run every scenario once per seed; empty: once with its own seed
-    Shard shard;                          // the part of the plan this process runs; 1/1 is all of it
+    std::filesystem::path executable;   // the memsoak binary that runs each scenario
+    std::filesystem::path out_dir;      // reports and logs, one pair per scenario
+    std::vector<std::string> run_args;  // extra arguments for each `run` (e.g. --leak issue-1, --ledger F)
+    std::vector<std::uint64_t> seeds;   // run every scenario once per seed; empty: once with its own seed
+    Shard shard;                        // the part of the plan this process runs; 1/1 is all of it
     // Called before each child starts, with its position among this shard's jobs (0-based) and their number.
     std::function<void(const SuiteJob& job, std::size_t position, std::size_t count)> on_start;
     // Called after each child has ended, with its entry, how many of `count` jobs have ended, and `count` (this

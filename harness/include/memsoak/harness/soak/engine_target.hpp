@@ -15,10 +15,10 @@
 
 namespace memsoak::harness {
 
-// Reads the scenario's engine object ($.engine of `scenario_file`, named in errors), uses `seed` for the market data unless the
-// object sets its own, resolves a relative replay_csv against `base_folder` (the scenario's folder), and switches
-// each named study issue ("issue-1".."issue-5") back to its leaky policy.
-// Throws harness::Error for an unknown issue or a bad setting.
+// Reads the scenario's engine object ($.engine of `scenario_file`, named in errors), uses `seed` for the market data
+// unless the object sets its own, resolves a relative replay_csv against `base_folder` (the scenario's folder), and
+// switches each named study issue ("issue-1".."issue-5") back to its leaky policy. Throws harness::Error for an unknown
+// issue or a bad setting.
 engine::Config engine_config_for_run(const nlohmann::json& engine_object, const std::string& scenario_file,
                                      const std::filesystem::path& base_folder, std::uint64_t seed,
                                      const std::vector<std::string>& leaks);

@@ -59,9 +59,9 @@ HeapSnapshot read_heap_sample();
 
 // One frame of a symbolized stack.
 struct SourceFrame {
-    std::string function;  // frame_function()'s name: "memsoak::engine::LeakInjector::leak_per_call"
-    std::string file;      // from the source tree's top folder when it is memsoak's ("engine/src/x.cpp"); "" unknown
-    int line = 0;          // 0 unknown
+    std::string function;     // frame_function()'s name: "memsoak::engine::LeakInjector::leak_per_call"
+    std::string file;         // from the source tree's top folder when it is memsoak's ("engine/src/x.cpp"); "" unknown
+    int line = 0;             // 0 unknown
     bool in_library = false;  // in a shared library (libstdc++, libtcmalloc, libc): never an allocation site
 };
 

@@ -8,16 +8,16 @@
 #include <string>
 #include <vector>
 
-#include "memsoak/harness/result.hpp"
 #include "memsoak/harness/inputs/scenario.hpp"
+#include "memsoak/harness/result.hpp"
 #include "memsoak/harness/target.hpp"
 
 namespace memsoak::harness {
 
 struct ProbeOptions {
-    std::size_t rounds = 8;        // measured rounds per action, after one unmeasured settle round; at least 2
-    bool read_allocator = true;    // false: the live-bytes fields are NaN (the allocator layer was not asked for)
-    bool read_os = true;           // false: the RSS fields are NaN
+    std::size_t rounds = 8;      // measured rounds per action, after one unmeasured settle round; at least 2
+    bool read_allocator = true;  // false: the live-bytes fields are NaN (the allocator layer was not asked for)
+    bool read_os = true;         // false: the RSS fields are NaN
     const std::atomic<bool>* stop_requested = nullptr;  // checked between actions; the probed ones are returned
 };
 
@@ -34,7 +34,8 @@ double retained_per_call(const ActionRetention& retention);
 bool retains_more_than(const ActionRetention& retention, double bytes_per_call);
 
 // "toggle_indicator(rsi) retains 1.8 MiB per call (95% CI 1.8..1.8 MiB)": the action retaining most; when no
-// action retains significantly (an interval above 0), "no action retains memory significantly (largest: ...)". Empty for no actions.
+// action retains significantly (an interval above 0), "no action retains memory significantly (largest: ...)". Empty
+// for no actions.
 std::string retention_summary(const std::vector<ActionRetention>& retention);
 
 }  // namespace memsoak::harness

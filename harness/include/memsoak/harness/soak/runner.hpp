@@ -8,12 +8,12 @@
 #include <optional>
 #include <vector>
 
-#include "memsoak/harness/soak/heap_profile.hpp"
-#include "memsoak/harness/soak/heap_sample.hpp"
 #include "memsoak/harness/analysis/judge.hpp"
 #include "memsoak/harness/inputs/ledger.hpp"
-#include "memsoak/harness/result.hpp"
 #include "memsoak/harness/inputs/scenario.hpp"
+#include "memsoak/harness/result.hpp"
+#include "memsoak/harness/soak/heap_profile.hpp"
+#include "memsoak/harness/soak/heap_sample.hpp"
 #include "memsoak/harness/target.hpp"
 
 namespace memsoak::harness {
@@ -27,9 +27,9 @@ struct Progress {
 
 struct RunOptions {
     std::vector<Layer> layers{Layer::os, Layer::allocator, Layer::engine};
-    std::vector<std::string> leaks;          // recorded in the report; the caller configured the target
-    std::vector<std::string> injected;       // injected leaks, canonical form; recorded as leaks is
-    std::optional<double> max_rss_bytes;     // stop the run when the resident set exceeds this
+    std::vector<std::string> leaks;                     // recorded in the report; the caller configured the target
+    std::vector<std::string> injected;                  // injected leaks, canonical form; recorded as leaks is
+    std::optional<double> max_rss_bytes;                // stop the run when the resident set exceeds this
     const std::atomic<bool>* stop_requested = nullptr;  // set from a signal handler; checked between events
     std::function<void(const Progress&)> on_progress;   // called after each sample
     JudgeOptions judge;
