@@ -7,7 +7,6 @@
 #include <set>
 #include <unordered_map>
 
-#include <cxxabi.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <fcntl.h>
@@ -25,14 +24,6 @@ namespace {
 using harness::Error;
 using harness::SymbolIndexContents;
 using harness::symbol_index::kNone;
-
-std::string demangled(const char* symbol) {
-    int status = 0;
-    char* name = abi::__cxa_demangle(symbol, nullptr, nullptr, &status);
-    std::string out = status == 0 && name != nullptr ? name : symbol;
-    std::free(name);
-    return out;
-}
 
 bool is_function(int tag) {
     return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine || tag == DW_TAG_entry_point;
@@ -56,7 +47,7 @@ std::string function_name(Dwarf_Die* die, bool& has_linkage_name) {
     }
     has_linkage_name = name != nullptr;
     if (name == nullptr) name = dwarf_diename(die);
-    return name == nullptr ? "??" : demangled(name);
+    return name == nullptr ? "??" : harness::demangle(name);
 }
 
 // One address range of one function, in the order BFD reads them (a later one wins a tie).
@@ -304,8 +295,9 @@ void read_code_symbols(Elf* elf, const std::map<std::size_t, std::size_t>& code_
             }
             const char* name = elf_strptr(elf, header.sh_link, symbol.st_name);
             if (name == nullptr || *name == '\0') continue;
-            auto [it, added] = by_value[in->second].try_emplace(symbol.st_value, type == STT_FUNC, demangled(name));
-            if (!added && !it->second.first && type == STT_FUNC) it->second = {true, demangled(name)};
+            auto [it, added] =
+                by_value[in->second].try_emplace(symbol.st_value, type == STT_FUNC, harness::demangle(name));
+            if (!added && !it->second.first && type == STT_FUNC) it->second = {true, harness::demangle(name)};
         }
         for (std::size_t s = 0; s < by_value.size(); ++s) {
             for (auto& [value, kind_and_name] : by_value[s]) {

@@ -11,7 +11,6 @@
 #include <set>
 #include <unordered_map>
 
-#include <cxxabi.h>
 #include <dlfcn.h>
 #include <link.h>
 
@@ -53,14 +52,6 @@ std::uintptr_t executable_load_bias() {
 
 namespace {
 
-std::string demangled(const char* symbol) {
-    int status = 0;
-    char* name = abi::__cxa_demangle(symbol, nullptr, nullptr, &status);
-    std::string out = status == 0 && name != nullptr ? name : symbol;
-    std::free(name);
-    return out;
-}
-
 // The executable's frames through addr2line, which reads all of its debug information in a child process (~0.15 s
 // of CPU): the way when the executable has no symbol index of its own build.
 std::vector<std::vector<SourceFrame>> symbolize_with_addr2line(const std::vector<std::uint64_t>& addresses,
@@ -93,8 +84,8 @@ std::unordered_map<std::uintptr_t, std::vector<SourceFrame>> symbolize(const std
         if (found && info.dli_fbase != self.dli_fbase) {
             const std::string library =
                 info.dli_fname != nullptr ? std::filesystem::path(info.dli_fname).filename().string() : "";
-            out[pc] = {SourceFrame{info.dli_sname != nullptr ? frame_function(demangled(info.dli_sname)) : "??",
-                                   library, 0, true}};
+            out[pc] = {SourceFrame{info.dli_sname != nullptr ? frame_function(demangle(info.dli_sname)) : "??", library,
+                                   0, true}};
             continue;
         }
         in_executable.push_back(pc);

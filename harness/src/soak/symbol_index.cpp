@@ -1,11 +1,13 @@
 #include "memsoak/harness/soak/symbol_index.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <type_traits>
 #include <utility>
 
+#include <cxxabi.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
@@ -103,6 +105,14 @@ std::string serialize_symbol_index(const SymbolIndexContents& contents) {
     std::string out;
     append(out, header);
     return out + ranges + functions + lines + strings + symbols;
+}
+
+std::string demangle(const char* symbol) {
+    int status = 0;
+    char* name = abi::__cxa_demangle(symbol, nullptr, nullptr, &status);
+    std::string out = status == 0 && name != nullptr ? name : symbol;
+    std::free(name);
+    return out;
 }
 
 std::string executable_build_id() {

@@ -114,6 +114,10 @@ std::string serialize_symbol_index(const SymbolIndexContents& contents);
 // This process's executable's GNU build-id (raw bytes), read from its note in memory; empty when it has none.
 std::string executable_build_id();
 
+// A C++ symbol as addr2line -C names it; the symbol itself when it is not a mangled name. Shared by the run-time
+// naming (heap_sample.cpp) and the build-time index writer, so that both name a frame alike.
+std::string demangle(const char* symbol);
+
 // An index opened for lookups; reads it with pread, a few dozen small reads per address. Like one addr2line
 // process, it remembers which functions it named: BFD's name for a function without a linkage name depends on
 // the addresses asked before (see frames()).
